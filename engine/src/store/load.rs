@@ -1,0 +1,225 @@
+//! Loading one conversation with batched direct gets.
+//!
+//! One request to `$JS.API.DIRECT.GET.<stream>` with `next_by_subj` set to
+//! the conversation's wildcard returns up to `batch` matching messages and
+//! then an end-of-batch status (204). Only the conversation's own subjects
+//! are read, whatever the size of the stream. Messages that do not decode are
+//! reported beside the events, never dropped silently and never fatal.
+
+use std::time::Duration;
+
+use async_nats::StatusCode;
+use async_nats::jetstream::message::StreamMessage;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+
+use super::error::{LoadError, LoadErrorKind, error_chain};
+use super::{EventStore, Until};
+use crate::conversation::Conversation;
+use crate::event::StoredEvent;
+use crate::event::codec::{DecodeError, decode};
+use crate::ids::{ConversationKey, StreamSeq};
+
+/// A message on the conversation's subjects that is not a valid event.
+#[derive(Debug, Clone)]
+pub struct RejectedMessage {
+    /// Its stream sequence.
+    pub seq: StreamSeq,
+    /// The subject it was published on.
+    pub subject: String,
+    /// Why it was rejected.
+    pub error: DecodeError,
+}
+
+/// A conversation as read from the stream.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The conversation.
+    pub key: ConversationKey,
+    /// Valid events, in stream order.
+    pub events: Vec<StoredEvent>,
+    /// Messages that failed to decode, in stream order.
+    pub rejected: Vec<RejectedMessage>,
+    /// Sequence of the last message read, valid or not: the version to
+    /// append against.
+    pub version: StreamSeq,
+}
+
+impl Loaded {
+    /// Folds the valid events; the state's version is the last message read.
+    pub fn fold(&self) -> Conversation {
+        let mut state = Conversation::fold(&self.events);
+        state.version = state.version.max(self.version);
+        state
+    }
+}
+
+const EOB: u16 = 204;
+
+fn stored_at(message: &StreamMessage) -> DateTime<Utc> {
+    DateTime::from_timestamp(message.time.unix_timestamp(), message.time.nanosecond())
+        .unwrap_or_default()
+}
+
+impl EventStore {
+    /// Reads all of a conversation.
+    pub async fn load(&self, key: &ConversationKey) -> Result<Loaded, LoadError> {
+        self.load_until(key, Until::End).await
+    }
+
+    /// Reads a conversation up to a sequence or a time (replay to a point).
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %key.tenant, conversation = %key.id))]
+    pub async fn load_until(
+        &self,
+        key: &ConversationKey,
+        until: Until,
+    ) -> Result<Loaded, LoadError> {
+        let mut loaded = Loaded {
+            key: key.clone(),
+            events: Vec::new(),
+            rejected: Vec::new(),
+            version: StreamSeq::ZERO,
+        };
+        let mut from = 1;
+        loop {
+            let (messages, more) = self.direct_get_batch(&key.wildcard(), from).await?;
+            for message in messages {
+                if past(&message, until) {
+                    return Ok(loaded);
+                }
+                from = message.sequence + 1;
+                loaded.version = StreamSeq::new(message.sequence);
+                push_decoded(&mut loaded, message);
+            }
+            if !more {
+                return Ok(loaded);
+            }
+        }
+    }
+
+    /// One batched direct get from stream sequence `from`. Returns the
+    /// messages and whether more match beyond them.
+    async fn direct_get_batch(
+        &self,
+        wildcard: &str,
+        from: u64,
+    ) -> Result<(Vec<StreamMessage>, bool), LoadError> {
+        let unavailable =
+            |e: &dyn std::error::Error| LoadError::new(LoadErrorKind::Unavailable, error_chain(e));
+        let inbox = self.client.new_inbox();
+        let mut replies = self
+            .client
+            .subscribe(inbox.clone())
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let request = serde_json::json!({
+            "seq": from,
+            "next_by_subj": wildcard,
+            "batch": self.options.load_batch,
+        });
+        self.client
+            .publish_with_reply(
+                format!("$JS.API.DIRECT.GET.{}", self.options.stream),
+                inbox,
+                request.to_string().into(),
+            )
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let mut messages = Vec::new();
+        let mut pending = 0u64;
+        loop {
+            let reply = tokio::time::timeout(self.options.timeout, replies.next())
+                .await
+                .map_err(|_| timed_out(self.options.timeout))?
+                .ok_or_else(|| {
+                    LoadError::new(LoadErrorKind::Unavailable, "connection closed during load")
+                })?;
+            match reply.status {
+                Some(s) if s.as_u16() == EOB => break,
+                Some(StatusCode::NOT_FOUND) => break,
+                Some(StatusCode::NO_RESPONDERS) => {
+                    return Err(LoadError::new(
+                        LoadErrorKind::Rejected,
+                        format!(
+                            "no stream {} answers direct gets; run `switchboard streams apply`",
+                            self.options.stream
+                        ),
+                    ));
+                }
+                Some(s) => {
+                    return Err(LoadError::new(
+                        LoadErrorKind::Rejected,
+                        format!(
+                            "direct get answered {s}: {}",
+                            reply.description.unwrap_or_default()
+                        ),
+                    ));
+                }
+                None => {}
+            }
+            pending = reply
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Nats-Num-Pending"))
+                .and_then(|v| v.as_str().parse().ok())
+                .unwrap_or(0);
+            let message = StreamMessage::try_from(reply).map_err(|e| {
+                LoadError::new(
+                    LoadErrorKind::Rejected,
+                    format!("malformed direct get reply: {e}"),
+                )
+            })?;
+            messages.push(message);
+        }
+        Ok((messages, pending > 0))
+    }
+}
+
+fn timed_out(after: Duration) -> LoadError {
+    LoadError::new(
+        LoadErrorKind::Unavailable,
+        format!("no answer from JetStream within {after:?}"),
+    )
+}
+
+fn past(message: &StreamMessage, until: Until) -> bool {
+    match until {
+        Until::End => false,
+        Until::Seq(seq) => message.sequence > seq.get(),
+        Until::Time(time) => stored_at(message) > time,
+    }
+}
+
+fn push_decoded(loaded: &mut Loaded, message: StreamMessage) {
+    let seq = StreamSeq::new(message.sequence);
+    match decode(
+        message.subject.as_str(),
+        Some(&message.headers),
+        &message.payload,
+    ) {
+        Ok(event) if event.envelope.conversation == loaded.key => loaded.events.push(StoredEvent {
+            seq,
+            stored_at: stored_at(&message),
+            event,
+        }),
+        Ok(event) => loaded.rejected.push(RejectedMessage {
+            seq,
+            subject: message.subject.to_string(),
+            error: DecodeError::new(
+                crate::event::DecodeErrorKind::SubjectMismatch,
+                format!(
+                    "event of {} found under {}",
+                    event.envelope.conversation, loaded.key
+                ),
+            ),
+        }),
+        Err(error) => {
+            tracing::warn!(seq = seq.get(), subject = %message.subject, error = %error, "undecodable message in conversation");
+            loaded.rejected.push(RejectedMessage {
+                seq,
+                subject: message.subject.to_string(),
+                error,
+            })
+        }
+    }
+}

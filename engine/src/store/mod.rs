@@ -1,0 +1,186 @@
+//! The conversation event store on JetStream.
+//!
+//! Every conversation is the set of subjects `conv.<tenant>.<id>.>` in the
+//! `CONVERSATIONS` stream. [`EventStore::append`] extends one conversation
+//! with optimistic concurrency over all of its subjects
+//! (`Nats-Expected-Last-Subject-Sequence` plus `-Subject`), a deterministic
+//! `Nats-Msg-Id`, and atomic batch publish when a step emits several events.
+//! [`EventStore::load`] reads only that conversation's subjects with batched
+//! direct gets, never scanning the stream.
+
+mod append;
+mod error;
+mod load;
+
+use std::time::Duration;
+
+use async_nats::jetstream;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+pub use error::{AppendError, AppendErrorKind, LoadError, LoadErrorKind};
+pub use load::{Loaded, RejectedMessage};
+
+use crate::conversation::Conversation;
+use crate::ids::{EventId, StreamSeq};
+
+/// The header that widens the expected-sequence check to a wildcard.
+pub const EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT: &str =
+    "Nats-Expected-Last-Subject-Sequence-Subject";
+
+/// Settings of an [`EventStore`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// The stream holding conversations. Default `CONVERSATIONS`.
+    pub stream: String,
+    /// Largest encoded event (headers plus body) accepted before any I/O.
+    /// Default 256 KiB, the stream's `max_msg_size` in `streams/`.
+    pub max_event_bytes: usize,
+    /// How long to wait for an ack or a read. Default 5 s.
+    pub timeout: Duration,
+    /// Events fetched per direct-get request when loading. Default 256.
+    pub load_batch: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            stream: "CONVERSATIONS".into(),
+            max_event_bytes: 256 * 1024,
+            timeout: Duration::from_secs(5),
+            load_batch: 256,
+        }
+    }
+}
+
+/// A deterministic key that makes an append idempotent: the same key twice
+/// stores the events once. Becomes `Nats-Msg-Id` (`<key>-<index>`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// The key of a workflow step reacting to `causation`: a hash of both, so
+    /// a redelivered trigger or a second replica produces the same key.
+    pub fn for_step(causation: EventId, step: &str) -> Self {
+        Self::hashed(&[causation.to_string().as_bytes(), b"/", step.as_bytes()])
+    }
+
+    /// The key of a customer message, from the channel's own message id.
+    pub fn for_message(channel: &str, message_id: &str) -> Self {
+        Self::hashed(&[b"msg/", channel.as_bytes(), b"/", message_id.as_bytes()])
+    }
+
+    fn hashed(parts: &[&[u8]]) -> Self {
+        let mut hasher = Sha256::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        let digest = hasher.finalize();
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        Self(hex)
+    }
+
+    /// The key's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The `Nats-Msg-Id` of the event at `index` in an append.
+    pub fn message_id(&self, index: usize) -> String {
+        format!("{}-{}", self.0, index)
+    }
+}
+
+/// Where an append landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// Sequence of the first event stored.
+    pub first: StreamSeq,
+    /// Sequence of the last event stored: the conversation's new version.
+    pub last: StreamSeq,
+}
+
+/// How far to read a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// Everything.
+    End,
+    /// Events with a stream sequence up to and including this one.
+    Seq(StreamSeq),
+    /// Events stored at or before this time.
+    Time(DateTime<Utc>),
+}
+
+/// The event store: a cheap-to-clone handle over a NATS connection.
+#[derive(Clone, Debug)]
+pub struct EventStore {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    options: StoreOptions,
+}
+
+impl EventStore {
+    /// A store over an existing connection. Makes no network call.
+    pub fn new(client: async_nats::Client, options: StoreOptions) -> Self {
+        let js = jetstream::ContextBuilder::new()
+            .timeout(options.timeout)
+            .max_ack_inflight(4096)
+            .backpressure_on_inflight(true)
+            .build(client.clone());
+        Self {
+            client,
+            js,
+            options,
+        }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
+    }
+
+    /// The JetStream context (for admin and benchmarks).
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
+    /// The underlying connection.
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    /// Loads and folds a conversation: the state the workflow decides on.
+    pub async fn load_state(
+        &self,
+        key: &crate::ids::ConversationKey,
+    ) -> Result<(Conversation, Loaded), LoadError> {
+        let loaded = self.load(key).await?;
+        Ok((loaded.fold(), loaded))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_deterministic_and_distinct() {
+        let cause = EventId::new_v7();
+        assert_eq!(
+            IdempotencyKey::for_step(cause, "screen"),
+            IdempotencyKey::for_step(cause, "screen")
+        );
+        assert_ne!(
+            IdempotencyKey::for_step(cause, "screen"),
+            IdempotencyKey::for_step(cause, "classify")
+        );
+        assert_ne!(
+            IdempotencyKey::for_step(cause, "screen"),
+            IdempotencyKey::for_step(EventId::new_v7(), "screen")
+        );
+        assert_eq!(
+            IdempotencyKey::for_message("web", "m1").message_id(2).len(),
+            34
+        );
+    }
+}

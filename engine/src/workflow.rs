@@ -1,0 +1,289 @@
+//! The workflow: which step comes next for a conversation (DESIGN §3).
+//!
+//! ```text
+//! received ─► screened ─┬─ block ─► escalated / responded (refusal)
+//!                       └─ allow ─► classified ─┬─ needs a human ─► escalated
+//!                                               └─► retrieved ─► drafted ─► validated ─┬─ approve ─► responded
+//!                                                                   ▲                  └─ reject (≤3 tries) ─┘
+//!                                                                   └──── reject after 3 tries ─► escalated
+//! ```
+//!
+//! [`next_step`] is a pure function of the folded [`Conversation`]: no I/O, no
+//! clock, no randomness. Workers call it after every load and act only when
+//! the step is theirs.
+
+use crate::conversation::{Conversation, Status, Turn};
+use crate::event::{
+    CustomerTier, EscalationReason, InputFindingKind, Intent, ScreenVerdict, Sentiment, Signal,
+    ValidateVerdict,
+};
+
+/// The agents that own steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Agent {
+    /// Screens input, validates drafts, delivers approved answers and refusals.
+    Critic,
+    /// Classifies intent, sentiment and entities.
+    Intent,
+    /// Retrieves passages and records.
+    Knowledge,
+    /// Drafts answers.
+    Response,
+    /// Hands conversations to humans.
+    Escalation,
+}
+
+impl Agent {
+    /// Every agent that owns a step.
+    pub const ALL: [Agent; 5] = [
+        Agent::Critic,
+        Agent::Intent,
+        Agent::Knowledge,
+        Agent::Response,
+        Agent::Escalation,
+    ];
+
+    /// The worker name (`switchboard worker <name>`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Agent::Critic => "critic",
+            Agent::Intent => "intent",
+            Agent::Knowledge => "knowledge",
+            Agent::Response => "response",
+            Agent::Escalation => "escalation",
+        }
+    }
+}
+
+/// The next thing to do for a conversation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// Screen the customer message (critic): emits `screened`, plus
+    /// `responded` with a refusal when it blocks.
+    Screen,
+    /// Refuse a blocked message (critic), when the block was stored without
+    /// its refusal.
+    Refuse,
+    /// Classify (intent classifier): emits `classified`.
+    Classify,
+    /// Retrieve (knowledge): emits `retrieved`.
+    Retrieve,
+    /// Draft an answer (response generator): emits `drafted`.
+    Draft {
+        /// 1 for the first draft.
+        attempt: u32,
+    },
+    /// Check a draft (critic): emits `validated`, plus `responded` on approval.
+    Validate {
+        /// The draft being checked.
+        attempt: u32,
+    },
+    /// Deliver an approved draft stored without its `responded` (critic).
+    Respond,
+    /// Hand to a human (escalation): emits `escalated` and `responded`.
+    Escalate {
+        /// Which rule fired.
+        reason: EscalationReason,
+    },
+}
+
+impl Step {
+    /// The agent that owns this step.
+    pub fn agent(self) -> Agent {
+        match self {
+            Step::Screen | Step::Refuse | Step::Validate { .. } | Step::Respond => Agent::Critic,
+            Step::Classify => Agent::Intent,
+            Step::Retrieve => Agent::Knowledge,
+            Step::Draft { .. } => Agent::Response,
+            Step::Escalate { .. } => Agent::Escalation,
+        }
+    }
+
+    /// A stable name, used in idempotency keys and metrics.
+    pub fn name(self) -> String {
+        match self {
+            Step::Screen => "screen".into(),
+            Step::Refuse => "refuse".into(),
+            Step::Classify => "classify".into(),
+            Step::Retrieve => "retrieve".into(),
+            Step::Draft { attempt } => format!("draft-{attempt}"),
+            Step::Validate { attempt } => format!("validate-{attempt}"),
+            Step::Respond => "respond".into(),
+            Step::Escalate { .. } => "escalate".into(),
+        }
+    }
+}
+
+/// Thresholds of the escalation rules. Defaults are the team's policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Below this classifier confidence a human takes over. Default 0.45.
+    pub min_confidence: f32,
+    /// Refunds above this amount go to a human. Default 50.0.
+    pub refund_auto_limit: f64,
+    /// Refunds for orders older than this go to a human. Default 30 days.
+    pub refund_window_days: i64,
+    /// Drafts the critic may reject before a human takes over. Default 3.
+    pub max_draft_attempts: u32,
+    /// Earlier turns with the same intent that make a contact "repeated". Default 1.
+    pub repeat_contact_turns: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            min_confidence: 0.45,
+            refund_auto_limit: 50.0,
+            refund_window_days: 30,
+            max_draft_attempts: 3,
+            repeat_contact_turns: 1,
+        }
+    }
+}
+
+/// The next step under the default [`Policy`].
+pub fn next_step(conversation: &Conversation) -> Option<Step> {
+    next_step_with(conversation, &Policy::default())
+}
+
+/// The next step under `policy`, or `None` when the agents have nothing to do
+/// (turn finished, conversation with a human or closed, no message yet).
+pub fn next_step_with(conversation: &Conversation, policy: &Policy) -> Option<Step> {
+    if conversation.status != Status::Open {
+        return None;
+    }
+    let turn = conversation.turn.as_ref()?;
+    if turn.responded.is_some() || turn.escalated.is_some() {
+        return None;
+    }
+    if turn.failed.is_some() {
+        return Some(Step::Escalate {
+            reason: EscalationReason::StepFailed,
+        });
+    }
+    let Some(screened) = &turn.screened else {
+        return Some(Step::Screen);
+    };
+    if screened.verdict == ScreenVerdict::Block {
+        return Some(blocked_step(turn));
+    }
+    let Some(classified) = &turn.classified else {
+        return Some(Step::Classify);
+    };
+    if let Some(reason) = needs_human_after_classify(conversation, turn, policy) {
+        return Some(Step::Escalate { reason });
+    }
+    let Some(retrieved) = &turn.retrieved else {
+        return Some(Step::Retrieve);
+    };
+    if refund_outside_policy(classified.intent, retrieved, policy) {
+        return Some(Step::Escalate {
+            reason: EscalationReason::RefundPolicy,
+        });
+    }
+    draft_cycle(turn, policy)
+}
+
+fn blocked_step(turn: &Turn) -> Step {
+    let screened = turn.screened.as_ref();
+    let fraud =
+        screened.is_some_and(|s| s.findings.iter().any(|f| f.kind == InputFindingKind::Fraud));
+    if fraud {
+        Step::Escalate {
+            reason: EscalationReason::BlockedInput,
+        }
+    } else {
+        Step::Refuse
+    }
+}
+
+fn draft_cycle(turn: &Turn, policy: &Policy) -> Option<Step> {
+    let Some(draft) = &turn.draft else {
+        return Some(Step::Draft { attempt: 1 });
+    };
+    let Some(validation) = &turn.validation else {
+        return Some(Step::Validate {
+            attempt: draft.attempt,
+        });
+    };
+    match validation.verdict {
+        ValidateVerdict::Approve | ValidateVerdict::Redact => Some(Step::Respond),
+        ValidateVerdict::Reject if turn.rejections >= policy.max_draft_attempts => {
+            Some(Step::Escalate {
+                reason: EscalationReason::DraftRejected,
+            })
+        }
+        ValidateVerdict::Reject => Some(Step::Draft {
+            attempt: draft.attempt + 1,
+        }),
+    }
+}
+
+/// The rules that can be decided from the classification alone, in order of
+/// precedence (the first that fires names the reason).
+fn needs_human_after_classify(
+    conversation: &Conversation,
+    turn: &Turn,
+    policy: &Policy,
+) -> Option<EscalationReason> {
+    let c = turn.classified.as_ref()?;
+    let has = |s: Signal| c.signals.contains(&s);
+    let vip = conversation
+        .customer
+        .as_ref()
+        .is_some_and(|cu| cu.tier == CustomerTier::Vip);
+    let refund = matches!(c.intent, Intent::RefundStatus | Intent::ReturnRequest);
+    let repeats = conversation
+        .past_intents
+        .iter()
+        .filter(|i| **i == c.intent)
+        .count();
+    if has(Signal::HealthOrSafety) {
+        Some(EscalationReason::HealthOrSafety)
+    } else if has(Signal::LegalThreat) {
+        Some(EscalationReason::LegalThreat)
+    } else if c.intent == Intent::EscalationRequest || has(Signal::HumanRequested) {
+        Some(EscalationReason::HumanRequested)
+    } else if c.sentiment == Sentiment::VeryNegative || has(Signal::Abusive) {
+        Some(EscalationReason::NegativeSentiment)
+    } else if vip && c.intent == Intent::Complaint {
+        Some(EscalationReason::VipComplaint)
+    } else if has(Signal::RepeatContact) || repeats >= policy.repeat_contact_turns.max(1) {
+        Some(EscalationReason::RepeatedContact)
+    } else if refund
+        && c.entities
+            .amount
+            .is_some_and(|a| a > policy.refund_auto_limit)
+    {
+        Some(EscalationReason::RefundPolicy)
+    } else if c.confidence < policy.min_confidence {
+        Some(EscalationReason::LowConfidence)
+    } else {
+        None
+    }
+}
+
+/// Refund rules that need the order: total above the limit, or older than the
+/// window. Retrieval records `total` and `days_since_order` on the order.
+fn refund_outside_policy(
+    intent: Intent,
+    retrieved: &crate::event::Retrieved,
+    policy: &Policy,
+) -> bool {
+    if !matches!(intent, Intent::RefundStatus | Intent::ReturnRequest) {
+        return false;
+    }
+    retrieved
+        .records
+        .iter()
+        .filter(|r| r.kind == "order")
+        .any(|order| {
+            let total = order.fields.get("total").and_then(|v| v.as_f64());
+            let age = order
+                .fields
+                .get("days_since_order")
+                .and_then(|v| v.as_i64());
+            total.is_some_and(|t| t > policy.refund_auto_limit)
+                || age.is_some_and(|d| d > policy.refund_window_days)
+        })
+}
