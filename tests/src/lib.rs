@@ -1,1 +1,95 @@
+//! The test harness: a real nats-server per test on a free loopback port,
+//! with its own temporary store, through the engine's managed server.
+//!
+//! Tests never mock NATS. They wait on conditions with deadlines
+//! ([`eventually`]), never on sleeps, and everything is cleaned up on drop.
 
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use switchboard_engine::nats_server::{ManagedServer, ServerBinary, ServerOptions};
+use switchboard_engine::store::{EventStore, StoreOptions};
+
+/// A running nats-server with JetStream and a temporary store directory.
+pub struct TestServer {
+    server: ManagedServer,
+    // Dropped after the server (fields drop in order): the store outlives it.
+    _dir: tempfile::TempDir,
+}
+
+/// The nats-server binary tests use: `SWITCHBOARD_NATS_SERVER` or PATH.
+pub fn server_binary() -> ServerBinary {
+    let explicit = std::env::var_os("SWITCHBOARD_NATS_SERVER").map(PathBuf::from);
+    match ServerBinary::locate(explicit.as_deref()) {
+        Ok(binary) => binary,
+        Err(e) => panic!("the tests need a real nats-server: {e}"),
+    }
+}
+
+impl TestServer {
+    /// Starts a server and waits until it is ready.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory can be created");
+        let server = ManagedServer::start(server_binary(), ServerOptions::new(dir.path()))
+            .unwrap_or_else(|e| panic!("nats-server did not start: {e}"));
+        Self { server, _dir: dir }
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// A fresh connection.
+    pub async fn client(&self) -> async_nats::Client {
+        switchboard_engine::connect(&self.url(), "switchboard-tests")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A connection with the built-in streams applied, wrapped in an event store.
+    pub async fn store(&self) -> EventStore {
+        self.store_with(StoreOptions::default()).await
+    }
+
+    /// Like [`TestServer::store`] with custom store options.
+    pub async fn store_with(&self, options: StoreOptions) -> EventStore {
+        let client = self.client().await;
+        let store = EventStore::new(client, options);
+        let specs = switchboard_engine::streams::builtin(None);
+        switchboard_engine::streams::apply(store.jetstream(), &specs, false)
+            .await
+            .unwrap_or_else(|e| panic!("streams apply: {e}"));
+        store
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        self.server.kill().expect("nats-server can be killed");
+    }
+
+    /// Starts the server again on the same port and store.
+    pub fn restart(&mut self) {
+        self.server.restart().expect("nats-server restarts");
+    }
+}
+
+/// Polls `check` until it returns `Some`, or panics after `deadline` with
+/// `what`. For conditions that become true asynchronously.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let until = tokio::time::Instant::now() + deadline;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if tokio::time::Instant::now() >= until {
+            panic!("timed out after {deadline:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

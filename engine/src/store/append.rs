@@ -38,6 +38,17 @@ impl EventStore {
             Err(e) if e.kind() == AppendErrorKind::Conflict => Err(self
                 .explain_conflict(key, expected, events.len(), idempotency)
                 .await),
+            Err(e) if e.kind() == AppendErrorKind::Duplicate && e.actual_version().is_none() => {
+                // A batch retried with a current expectation: the server names
+                // no sequence, so report the conversation's version.
+                let explained = self
+                    .explain_conflict(key, expected, events.len(), idempotency)
+                    .await;
+                Err(match explained.actual_version() {
+                    Some(seq) => AppendError::duplicate(seq),
+                    None => explained,
+                })
+            }
             other => other,
         }
     }

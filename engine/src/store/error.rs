@@ -93,6 +93,7 @@ impl AppendError {
                     ErrorCode::STREAM_MESSAGE_EXCEEDS_MAXIMUM
                     | ErrorCode::STREAM_HEADER_EXCEEDS_MAXIMUM,
                 ) => AppendErrorKind::TooLarge,
+                Some(BATCH_DUPLICATE_MESSAGE_ID) => AppendErrorKind::Duplicate,
                 Some(_) => AppendErrorKind::Rejected,
                 None => AppendErrorKind::Unavailable,
             },
@@ -100,6 +101,10 @@ impl AppendError {
         Self::new(kind, error_chain(&err))
     }
 }
+
+/// "atomic publish batch contains duplicate message id": a batch retried
+/// within the duplicate window.
+const BATCH_DUPLICATE_MESSAGE_ID: ErrorCode = ErrorCode(10201);
 
 /// The JetStream error code behind a publish error, if the server sent one.
 pub(crate) fn server_code(err: &PublishError) -> Option<ErrorCode> {

@@ -1,0 +1,344 @@
+//! The event store against a real nats-server: optimistic concurrency,
+//! idempotency, atomic batches, isolation, durability and bad input.
+
+mod support;
+
+use bytes::Bytes;
+use futures::future::join_all;
+use support::*;
+use switchboard_engine::event::DecodeErrorKind;
+use switchboard_engine::ids::{ConversationId, StreamSeq, Tenant};
+use switchboard_engine::store::{AppendErrorKind, IdempotencyKey, StoreOptions, Until};
+use switchboard_tests::TestServer;
+
+fn fresh_key() -> IdempotencyKey {
+    IdempotencyKey::for_message("test", &uuid::Uuid::now_v7().to_string())
+}
+
+#[tokio::test]
+async fn concurrent_appenders_exactly_one_wins_per_version() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let conv = key("acme/race");
+    let first = received(&conv, "hi");
+    let v1 = store
+        .append(&conv, StreamSeq::ZERO, &[first.clone()], &fresh_key())
+        .await
+        .expect("first append");
+    for round in 0..5 {
+        let (_, loaded) = store.load_state(&conv).await.expect("load");
+        let version = loaded.version;
+        let attempts = (0..8).map(|i| {
+            let store = store.clone();
+            let conv = conv.clone();
+            let event = responded(&first, &format!("round {round} writer {i}"));
+            async move { store.append(&conv, version, &[event], &fresh_key()).await }
+        });
+        let results = join_all(attempts).await;
+        let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: exactly one writer wins");
+        let winner_seq = winners[0].last;
+        for r in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert_eq!(r.kind(), AppendErrorKind::Conflict, "{r}");
+            assert_eq!(
+                r.actual_version(),
+                Some(winner_seq),
+                "conflict reports the actual version"
+            );
+        }
+    }
+    let loaded = store.load(&conv).await.expect("load");
+    assert_eq!(loaded.events.len(), 6);
+    assert_eq!(loaded.events[0].seq, v1.last);
+}
+
+#[tokio::test]
+async fn retry_with_same_idempotency_key_stores_nothing_new() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let conv = key("acme/retry");
+    let first = received(&conv, "hi");
+    let idem = fresh_key();
+    let stored = store
+        .append(&conv, StreamSeq::ZERO, &[first.clone()], &idem)
+        .await
+        .expect("append");
+    // A retry after a lost ack: same key, same (now stale) expectation.
+    let retry = store
+        .append(&conv, StreamSeq::ZERO, &[first.clone()], &idem)
+        .await
+        .expect_err("duplicate");
+    assert_eq!(retry.kind(), AppendErrorKind::Duplicate, "{retry}");
+    assert_eq!(retry.actual_version(), Some(stored.last));
+    // The same for an atomic batch.
+    let batch = [
+        responded(&first, "a"),
+        escalated(&first),
+        responded(&first, "b"),
+    ];
+    let batch_key = fresh_key();
+    let appended = store
+        .append(&conv, stored.last, &batch, &batch_key)
+        .await
+        .expect("batch");
+    assert_eq!(appended.last.get() - appended.first.get(), 2);
+    let again = store
+        .append(&conv, stored.last, &batch, &batch_key)
+        .await
+        .expect_err("duplicate batch");
+    assert_eq!(again.kind(), AppendErrorKind::Duplicate, "{again}");
+    // A retry whose expectation is current but whose id is known is still a duplicate.
+    let fresh = store
+        .append(&conv, appended.last, &batch, &batch_key)
+        .await
+        .expect_err("dedup window");
+    assert_eq!(fresh.kind(), AppendErrorKind::Duplicate, "{fresh}");
+    assert_eq!(fresh.actual_version(), Some(appended.last));
+    assert_eq!(store.load(&conv).await.expect("load").events.len(), 4);
+}
+
+#[tokio::test]
+async fn batch_with_stale_expectation_stores_none_of_its_events() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let conv = key("acme/batch");
+    let first = received(&conv, "hi");
+    let v = store
+        .append(&conv, StreamSeq::ZERO, &[first.clone()], &fresh_key())
+        .await
+        .expect("append");
+    let batch = [escalated(&first), responded(&first, "handing over")];
+    let err = store
+        .append(&conv, StreamSeq::ZERO, &batch, &fresh_key())
+        .await
+        .expect_err("stale");
+    assert_eq!(err.kind(), AppendErrorKind::Conflict);
+    assert_eq!(err.actual_version(), Some(v.last));
+    let loaded = store.load(&conv).await.expect("load");
+    assert_eq!(
+        loaded.events.len(),
+        1,
+        "nothing of the stale batch was stored"
+    );
+    // With the right expectation the whole batch lands, contiguously.
+    let ok = store
+        .append(&conv, v.last, &batch, &fresh_key())
+        .await
+        .expect("batch");
+    assert_eq!(ok.first.get(), v.last.get() + 1);
+    let loaded = store.load(&conv).await.expect("load");
+    let types: Vec<_> = loaded
+        .events
+        .iter()
+        .map(|e| e.event.event_type().as_str())
+        .collect();
+    assert_eq!(types, ["received", "escalated", "responded"]);
+}
+
+#[tokio::test]
+async fn load_sees_only_its_own_conversation() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let addresses = ["acme/c1", "acme/c10", "acme/c1x", "other/c1", "acme/c2"];
+    for (i, address) in addresses.iter().enumerate() {
+        let conv = key(address);
+        let mut version = StreamSeq::ZERO;
+        for n in 0..=i {
+            let e = received(&conv, &format!("{address} #{n}"));
+            version = store
+                .append(&conv, version, &[e], &fresh_key())
+                .await
+                .expect("append")
+                .last;
+        }
+    }
+    for (i, address) in addresses.iter().enumerate() {
+        let conv = key(address);
+        let loaded = store.load(&conv).await.expect("load");
+        assert_eq!(loaded.events.len(), i + 1, "{address}");
+        assert!(
+            loaded
+                .events
+                .iter()
+                .all(|e| e.event.envelope.conversation == conv)
+        );
+        assert!(loaded.rejected.is_empty());
+    }
+    let empty = store.load(&key("acme/nobody")).await.expect("load");
+    assert!(empty.events.is_empty());
+    assert_eq!(empty.version, StreamSeq::ZERO);
+}
+
+#[tokio::test]
+async fn long_conversations_load_across_batches_and_until_a_point() {
+    let server = TestServer::start();
+    let store = server
+        .store_with(StoreOptions {
+            load_batch: 16,
+            ..StoreOptions::default()
+        })
+        .await;
+    let conv = key("acme/long");
+    let mut version = StreamSeq::ZERO;
+    let mut seqs = Vec::new();
+    for n in 0..50 {
+        let e = received(&conv, &format!("message {n}"));
+        version = store
+            .append(&conv, version, &[e], &fresh_key())
+            .await
+            .expect("append")
+            .last;
+        seqs.push(version);
+    }
+    let all = store.load(&conv).await.expect("load");
+    assert_eq!(all.events.len(), 50);
+    assert_eq!(all.version, version);
+    let part = store
+        .load_until(&conv, Until::Seq(seqs[19]))
+        .await
+        .expect("load until");
+    assert_eq!(part.events.len(), 20);
+    assert_eq!(part.version, seqs[19]);
+    let cutoff = all.events[29].stored_at;
+    let by_time = store
+        .load_until(&conv, Until::Time(cutoff))
+        .await
+        .expect("load until time");
+    assert!(
+        by_time.events.len() >= 30 && by_time.events.len() < 50,
+        "{}",
+        by_time.events.len()
+    );
+    assert!(by_time.events.iter().all(|e| e.stored_at <= cutoff));
+}
+
+#[tokio::test]
+async fn acknowledged_events_survive_kill_9() {
+    let mut server = TestServer::start();
+    let store = server.store().await;
+    let mut acked = Vec::new();
+    for c in 0..20 {
+        let conv = key(&format!("acme/durable{c}"));
+        let first = received(&conv, "hi");
+        let a = store
+            .append(&conv, StreamSeq::ZERO, &[first.clone()], &fresh_key())
+            .await
+            .expect("append");
+        let batch = [escalated(&first), responded(&first, "bye")];
+        let b = store
+            .append(&conv, a.last, &batch, &fresh_key())
+            .await
+            .expect("append batch");
+        acked.push((conv, b.last));
+    }
+    server.kill();
+    server.restart();
+    let store = server.store().await;
+    for (conv, last) in &acked {
+        let loaded = store.load(conv).await.expect("load after restart");
+        assert_eq!(loaded.events.len(), 3, "{conv}");
+        assert_eq!(loaded.version, *last, "{conv}");
+    }
+}
+
+#[tokio::test]
+async fn invalid_ids_are_rejected_before_any_io() {
+    for bad in ["a.b", "a*", ">", "with space", ""] {
+        assert!(Tenant::new(bad).is_err());
+        assert!(ConversationId::new(bad).is_err());
+    }
+    let mut server = TestServer::start();
+    let store = server.store().await;
+    server.kill();
+    // An event of another conversation: refused without touching the (dead) server,
+    // which would otherwise report Unavailable.
+    let conv = key("acme/one");
+    let foreign = received(&key("acme/two"), "hi");
+    let err = store
+        .append(&conv, StreamSeq::ZERO, &[foreign], &fresh_key())
+        .await
+        .expect_err("mismatch");
+    assert_eq!(err.kind(), AppendErrorKind::InvalidId, "{err}");
+    let none = store
+        .append(&conv, StreamSeq::ZERO, &[], &fresh_key())
+        .await
+        .expect_err("empty");
+    assert_eq!(none.kind(), AppendErrorKind::InvalidId);
+}
+
+#[tokio::test]
+async fn oversized_events_get_a_clear_error() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let conv = key("acme/big");
+    let big = received(&conv, &"x".repeat(300 * 1024));
+    let err = store
+        .append(&conv, StreamSeq::ZERO, &[big.clone()], &fresh_key())
+        .await
+        .expect_err("too large");
+    assert_eq!(err.kind(), AppendErrorKind::TooLarge);
+    assert!(err.to_string().contains("limit is 262144 bytes"), "{err}");
+    // A store configured above the stream's limit is refused by the server, mapped the same way.
+    let lax = server
+        .store_with(StoreOptions {
+            max_event_bytes: 900 * 1024,
+            ..StoreOptions::default()
+        })
+        .await;
+    let err = lax
+        .append(&conv, StreamSeq::ZERO, &[big], &fresh_key())
+        .await
+        .expect_err("server refuses");
+    assert_eq!(err.kind(), AppendErrorKind::TooLarge, "{err}");
+    assert!(store.load(&conv).await.expect("load").events.is_empty());
+}
+
+#[tokio::test]
+async fn garbage_from_a_foreign_publisher_is_a_typed_error_and_the_rest_loads() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let conv = key("acme/dirty");
+    let first = received(&conv, "hi");
+    let v = store
+        .append(&conv, StreamSeq::ZERO, &[first.clone()], &fresh_key())
+        .await
+        .expect("append");
+    let raw = server.client().await;
+    let js = async_nats::jetstream::new(raw);
+    let ack = js
+        .publish(
+            "conv.acme.dirty.received",
+            Bytes::from_static(b"\xff not json"),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("ce-type", "teleported");
+    js.publish_with_headers(
+        "conv.acme.dirty.teleported",
+        headers,
+        Bytes::from_static(b"{}"),
+    )
+    .await
+    .expect("publish")
+    .await
+    .expect("ack");
+    let loaded = store.load(&conv).await.expect("load");
+    assert_eq!(loaded.events.len(), 1);
+    assert_eq!(loaded.events[0].seq, v.last);
+    let kinds: Vec<_> = loaded.rejected.iter().map(|r| r.error.kind()).collect();
+    assert_eq!(
+        kinds,
+        [DecodeErrorKind::MissingHeader, DecodeErrorKind::UnknownType]
+    );
+    assert_eq!(loaded.rejected[0].seq.get(), ack.sequence);
+    // The conversation can still be extended: its version counts the garbage.
+    let next = responded(&first, "still here");
+    store
+        .append(&conv, loaded.version, &[next], &fresh_key())
+        .await
+        .expect("append after garbage");
+    assert_eq!(store.load(&conv).await.expect("load").events.len(), 2);
+}
