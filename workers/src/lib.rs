@@ -1,0 +1,11 @@
+//! Switchboard's workers: the agents, the projector, the gateway and the CLI
+//! behind the `switchboard` binary.
+//!
+//! # Layout
+//! - `cli`: the command-line interface (`up`, `streams`, `publish`,
+//!   `replay`, `bench`, `schemas`).
+//!
+//! The binary (`main.rs`) only parses the command line and the environment
+//! and calls into this library.
+
+#![forbid(unsafe_code)]
