@@ -342,3 +342,74 @@ async fn garbage_from_a_foreign_publisher_is_a_typed_error_and_the_rest_loads() 
         .expect("append after garbage");
     assert_eq!(store.load(&conv).await.expect("load").events.len(), 2);
 }
+
+#[tokio::test]
+async fn large_atomic_batches_are_stored_whole() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let conv = key("acme/bulk");
+    let events: Vec<_> = (0..100)
+        .map(|n| received(&conv, &format!("bulk {n}")))
+        .collect();
+    let appended = store
+        .append(&conv, StreamSeq::ZERO, &events, &fresh_key())
+        .await
+        .expect("batch of 100");
+    assert_eq!(appended.last.get() - appended.first.get(), 99);
+    assert_eq!(store.load(&conv).await.expect("load").events.len(), 100);
+}
+
+#[tokio::test]
+async fn concurrent_batches_are_group_committed_and_each_keeps_its_own_answer() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    // Ten conversations already have an event: appending to them at version 0 is stale.
+    let mut seeded = Vec::new();
+    for c in 0..10 {
+        let conv = key(&format!("acme/g{c}"));
+        let e = received(&conv, "earlier");
+        seeded.push(
+            store
+                .append(&conv, StreamSeq::ZERO, &[e], &fresh_key())
+                .await
+                .expect("seed")
+                .last,
+        );
+    }
+    let attempts = (0..60).map(|c| {
+        let store = store.clone();
+        async move {
+            let conv = key(&format!("acme/g{c}"));
+            let first = received(&conv, "hi");
+            let batch = [
+                first.clone(),
+                escalated(&first),
+                responded(&first, "handing over"),
+            ];
+            (
+                conv.clone(),
+                store
+                    .append(&conv, StreamSeq::ZERO, &batch, &fresh_key())
+                    .await,
+            )
+        }
+    });
+    let results = join_all(attempts).await;
+    for (i, (conv, result)) in results.iter().enumerate() {
+        let loaded = store.load(conv).await.expect("load");
+        if i < 10 {
+            let err = result.as_ref().expect_err("stale expectation");
+            assert_eq!(err.kind(), AppendErrorKind::Conflict, "{conv}: {err}");
+            assert_eq!(err.actual_version(), Some(seeded[i]));
+            assert_eq!(loaded.events.len(), 1, "{conv}: nothing of the stale batch");
+        } else {
+            let appended = result.as_ref().unwrap_or_else(|e| panic!("{conv}: {e}"));
+            let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq.get()).collect();
+            assert_eq!(
+                seqs,
+                (appended.first.get()..=appended.last.get()).collect::<Vec<_>>(),
+                "{conv}"
+            );
+        }
+    }
+}

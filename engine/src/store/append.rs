@@ -1,12 +1,12 @@
 //! Appending events: single publish or atomic batch, with the conversation's
 //! expected version and deterministic message ids.
 
-use async_nats::HeaderMap;
-use async_nats::header::{NATS_BATCH_COMMIT, NATS_BATCH_ID, NATS_BATCH_SEQUENCE, NATS_MESSAGE_ID};
+use async_nats::header::NATS_MESSAGE_ID;
 use async_nats::jetstream::message::PublishMessage;
 
+use super::batch::{guarded, prepare};
 use super::error::{AppendError, AppendErrorKind, error_chain};
-use super::{Appended, EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT, EventStore, IdempotencyKey};
+use super::{Appended, EventStore, IdempotencyKey};
 use crate::event::Event;
 use crate::event::codec::{Encoded, encode};
 use crate::ids::{ConversationKey, StreamSeq};
@@ -31,8 +31,12 @@ impl EventStore {
         let result = if encoded.len() == 1 {
             self.publish_one(key, expected, encoded, idempotency).await
         } else {
-            self.publish_batch(key, expected, encoded, idempotency)
-                .await
+            let prepared = prepare(key, expected, encoded, idempotency);
+            if self.options.group_commit {
+                self.group_commit(prepared).await
+            } else {
+                self.publish_batch(prepared).await
+            }
         };
         match result {
             Err(e) if e.kind() == AppendErrorKind::Conflict => Err(self
@@ -97,18 +101,6 @@ impl EventStore {
             .collect()
     }
 
-    fn guarded(key: &ConversationKey, expected: StreamSeq, mut headers: HeaderMap) -> HeaderMap {
-        headers.insert(
-            "Nats-Expected-Last-Subject-Sequence",
-            expected.get().to_string().as_str(),
-        );
-        headers.insert(
-            EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT,
-            key.wildcard().as_str(),
-        );
-        headers
-    }
-
     async fn publish_one(
         &self,
         key: &ConversationKey,
@@ -122,7 +114,7 @@ impl EventStore {
                 "nothing to append",
             ));
         };
-        let mut headers = Self::guarded(key, expected, wire.headers);
+        let mut headers = guarded(key, expected, wire.headers);
         headers.insert(NATS_MESSAGE_ID, idempotency.message_id(0).as_str());
         let message = PublishMessage::build()
             .payload(wire.payload)
@@ -142,71 +134,6 @@ impl EventStore {
             first: seq,
             last: seq,
         })
-    }
-
-    /// ADR-50 atomic batch: messages 1..n-1 as core publishes carrying the
-    /// batch headers, the last as a JetStream publish with the commit header;
-    /// its ack reports the whole batch. The expectation on the first message
-    /// guards the batch: a stale one stores nothing.
-    async fn publish_batch(
-        &self,
-        key: &ConversationKey,
-        expected: StreamSeq,
-        encoded: Vec<Encoded>,
-        idempotency: &IdempotencyKey,
-    ) -> Result<Appended, AppendError> {
-        let batch_id = self
-            .client
-            .new_inbox()
-            .rsplit('.')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let count = encoded.len();
-        let mut last = None;
-        for (index, wire) in encoded.into_iter().enumerate() {
-            let mut headers = if index == 0 {
-                Self::guarded(key, expected, wire.headers)
-            } else {
-                wire.headers
-            };
-            headers.insert(NATS_MESSAGE_ID, idempotency.message_id(index).as_str());
-            headers.insert(NATS_BATCH_ID, batch_id.as_str());
-            headers.insert(NATS_BATCH_SEQUENCE, (index + 1).to_string().as_str());
-            if index + 1 < count {
-                self.client
-                    .publish_with_headers(wire.subject, headers, wire.payload)
-                    .await
-                    .map_err(|e| AppendError::new(AppendErrorKind::Unavailable, error_chain(&e)))?;
-            } else {
-                headers.insert(NATS_BATCH_COMMIT, "1");
-                last = Some((
-                    wire.subject,
-                    PublishMessage::build()
-                        .payload(wire.payload)
-                        .headers(headers),
-                ));
-            }
-        }
-        let Some((subject, message)) = last else {
-            return Err(AppendError::new(
-                AppendErrorKind::InvalidId,
-                "nothing to append",
-            ));
-        };
-        let ack = self
-            .js
-            .send_publish(subject, message)
-            .await
-            .map_err(AppendError::from_publish)?
-            .await
-            .map_err(AppendError::from_publish)?;
-        let last = StreamSeq::new(ack.sequence);
-        if ack.duplicate {
-            return Err(AppendError::duplicate(last));
-        }
-        let first = StreamSeq::new(ack.sequence + 1 - count as u64);
-        Ok(Appended { first, last })
     }
 
     /// After a wrong-last-sequence answer: was it our own earlier append

@@ -9,10 +9,14 @@
 //! direct gets, never scanning the stream.
 
 mod append;
+mod batch;
 mod error;
 mod load;
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use tokio::sync::mpsc;
 
 use async_nats::jetstream;
 use chrono::{DateTime, Utc};
@@ -40,6 +44,10 @@ pub struct StoreOptions {
     pub timeout: Duration,
     /// Events fetched per direct-get request when loading. Default 256.
     pub load_batch: usize,
+    /// Commit multi-event appends of different conversations together in
+    /// one atomic batch when they arrive while another is in flight.
+    /// Default true: nats-server pays a fixed cost per atomic batch.
+    pub group_commit: bool,
 }
 
 impl Default for StoreOptions {
@@ -49,6 +57,7 @@ impl Default for StoreOptions {
             max_event_bytes: 256 * 1024,
             timeout: Duration::from_secs(5),
             load_batch: 256,
+            group_commit: true,
         }
     }
 }
@@ -117,6 +126,8 @@ pub struct EventStore {
     client: async_nats::Client,
     js: jetstream::Context,
     options: StoreOptions,
+    /// The group committer's queue, started on the first multi-event append.
+    group: Arc<OnceLock<mpsc::UnboundedSender<batch::Request>>>,
 }
 
 impl EventStore {
@@ -131,6 +142,7 @@ impl EventStore {
             client,
             js,
             options,
+            group: Arc::new(OnceLock::new()),
         }
     }
 

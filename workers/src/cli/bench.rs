@@ -1,0 +1,108 @@
+//! `switchboard bench`: benchmarks that print figures, each measured against
+//! a raw-JetStream baseline in the same run on the same server.
+//!
+//! By default a benchmark starts its own managed nats-server in a temporary
+//! directory, so figures are comparable between machines and runs; build
+//! with `--release` for meaningful numbers.
+
+mod append;
+mod load;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use switchboard_engine::nats_server::{ManagedServer, ServerBinary, ServerOptions};
+use switchboard_engine::store::{EventStore, StoreOptions};
+
+use super::{Global, ServerArgs};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Append throughput (single events and 3-event atomic batches) versus
+    /// raw pipelined publishes, and load latency at 10 k and 1 M events.
+    Append(append::AppendArgs),
+}
+
+/// Where a benchmark runs.
+#[derive(Debug, Args, Clone)]
+pub struct Target {
+    /// Use the server at NATS_URL instead of a fresh managed one (its
+    /// CONVERSATIONS stream gets the benchmark's events).
+    #[arg(long)]
+    pub external: bool,
+    /// Keep the managed server's store here instead of a temporary directory.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// A connected event store, and the server it runs on when managed.
+pub struct Bench {
+    pub store: EventStore,
+    _server: Option<ManagedServer>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Bench {
+    pub async fn start(global: &Global, target: &Target) -> anyhow::Result<Self> {
+        let (url, server, dir) = if target.external {
+            (global.nats_url.clone(), None, None)
+        } else {
+            let binary = ServerBinary::locate(target.server.nats_server.as_deref())?;
+            let (path, dir) = match &target.data_dir {
+                Some(p) => (p.clone(), None),
+                None => {
+                    let dir = tempfile::tempdir().context("creating a temporary store")?;
+                    (dir.path().to_path_buf(), Some(dir))
+                }
+            };
+            let server = tokio::task::spawn_blocking(move || {
+                ManagedServer::start(binary, ServerOptions::new(path))
+            })
+            .await
+            .context("starting nats-server")??;
+            (server.url(), Some(server), dir)
+        };
+        let client = switchboard_engine::connect(&url, "switchboard-bench").await?;
+        let store = EventStore::new(client, StoreOptions::default());
+        let specs = switchboard_engine::streams::builtin(None);
+        switchboard_engine::streams::apply(store.jetstream(), &specs, false).await?;
+        Ok(Self {
+            store,
+            _server: server,
+            _dir: dir,
+        })
+    }
+}
+
+pub async fn run(global: &Global, cmd: BenchCommand) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; benchmark with `cargo run --release -- bench ...`"
+        );
+    }
+    match cmd {
+        BenchCommand::Append(args) => append::run(global, args).await,
+    }
+}
+
+/// Median of a few measurements.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// A spinner-free progress bar on stderr (hidden when stderr is not a terminal).
+pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg:>12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(what.to_owned());
+    bar
+}

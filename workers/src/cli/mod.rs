@@ -1,0 +1,116 @@
+//! The command line: one subcommand per operator task.
+//!
+//! Configuration comes from flags or the environment variables the Azure
+//! deployment injects (`NATS_URL`) plus `SWITCHBOARD_*`; it is parsed here
+//! into typed values and handed to the libraries.
+
+mod bench;
+mod publish;
+mod replay;
+mod schemas;
+mod streams;
+mod up;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tracing_subscriber::EnvFilter;
+
+/// Switchboard: an event-sourced workflow engine for multi-agent customer
+/// service on NATS JetStream.
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every subcommand shares.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// NATS server to use.
+    #[arg(
+        long,
+        global = true,
+        env = "NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+    /// Log format on stderr: `text` for terminals, `json` for containers.
+    #[arg(long, global = true, env = "SWITCHBOARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole system on embedded defaults: a managed nats-server under
+    /// ./data with the streams applied, until Ctrl-C.
+    Up(up::UpArgs),
+    /// Manage the declared JetStream streams.
+    #[command(subcommand)]
+    Streams(streams::StreamsCommand),
+    /// Append customer messages (`received` events) from arguments or JSON lines on stdin.
+    Publish(publish::PublishArgs),
+    /// Print a conversation's timeline from the log.
+    Replay(replay::ReplayArgs),
+    /// Benchmarks that print figures (build with --release).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// The JSON Schemas of the event catalog.
+    #[command(subcommand)]
+    Schemas(schemas::SchemasCommand),
+}
+
+/// Where the managed nats-server binary is, if not on PATH.
+#[derive(Debug, Args, Clone)]
+pub struct ServerArgs {
+    /// Path of the nats-server binary (default: found on PATH).
+    #[arg(long, env = "SWITCHBOARD_NATS_SERVER")]
+    pub nats_server: Option<PathBuf>,
+}
+
+/// Sets up `tracing` on stderr; `RUST_LOG` filters (default `info`).
+pub fn init_logging(global: &Global) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match global.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Up(args) => up::run(&cli.global, args).await,
+        Command::Streams(cmd) => streams::run(&cli.global, cmd).await,
+        Command::Publish(args) => publish::run(&cli.global, args).await,
+        Command::Replay(args) => replay::run(&cli.global, args).await,
+        Command::Bench(cmd) => bench::run(&cli.global, cmd).await,
+        Command::Schemas(cmd) => schemas::run(cmd),
+    }
+}
+
+/// Connects to NATS, saying what to do when nothing answers.
+pub async fn connect(global: &Global, name: &str) -> anyhow::Result<async_nats::Client> {
+    switchboard_engine::connect(&global.nats_url, name)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e}\nhint: start the system with `switchboard up`, or set NATS_URL / --nats-url"
+            )
+        })
+}

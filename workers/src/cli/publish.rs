@@ -1,0 +1,203 @@
+//! `switchboard publish`: append customer messages as `received` events.
+//!
+//! One message from arguments, or many from JSON lines on stdin. Every line
+//! is validated before anything is published: one bad line publishes
+//! nothing and names the line and the problem.
+
+use std::io::BufRead;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+use switchboard_engine::event::{Actor, Customer, CustomerTier, Event, EventData, Received};
+use switchboard_engine::ids::{ConversationKey, StreamSeq};
+use switchboard_engine::store::{AppendErrorKind, EventStore, IdempotencyKey, StoreOptions};
+
+use super::Global;
+
+/// Longest customer message accepted, in bytes.
+const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The conversation, as tenant/conversation. Omit to read JSON lines on stdin.
+    pub conversation: Option<String>,
+    /// The message text.
+    #[arg(long, requires = "conversation")]
+    pub text: Option<String>,
+    /// The channel it came from.
+    #[arg(long, default_value = "cli")]
+    pub channel: String,
+    /// The customer's id.
+    #[arg(long, default_value = "anonymous")]
+    pub customer: String,
+    /// The customer's tier.
+    #[arg(long, default_value = "standard", value_parser = ["standard", "member", "vip"])]
+    pub tier: String,
+    /// Language tag.
+    #[arg(long, default_value = "en")]
+    pub language: String,
+    /// The channel's message id (makes publishing idempotent; default: a new UUID).
+    #[arg(long)]
+    pub message_id: Option<String>,
+}
+
+/// One JSON line on stdin.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    conversation: String,
+    text: String,
+    #[serde(default = "default_channel")]
+    channel: String,
+    #[serde(default = "default_customer")]
+    customer: String,
+    #[serde(default)]
+    tier: CustomerTier,
+    #[serde(default = "default_language")]
+    language: String,
+    #[serde(default)]
+    message_id: Option<String>,
+}
+
+fn default_channel() -> String {
+    "cli".into()
+}
+fn default_customer() -> String {
+    "anonymous".into()
+}
+fn default_language() -> String {
+    "en".into()
+}
+
+/// A validated message ready to append.
+struct Message {
+    key: ConversationKey,
+    event: Event,
+    idempotency: IdempotencyKey,
+}
+
+fn build(line: Line) -> anyhow::Result<Message> {
+    let key = ConversationKey::parse(&line.conversation)?;
+    anyhow::ensure!(!line.text.trim().is_empty(), "text is empty");
+    anyhow::ensure!(
+        line.text.len() <= MAX_TEXT_BYTES,
+        "text is {} bytes; the limit is {MAX_TEXT_BYTES}",
+        line.text.len()
+    );
+    anyhow::ensure!(
+        !line.channel.is_empty() && line.channel.bytes().all(|b| b.is_ascii_graphic()),
+        "channel {:?} must be non-empty printable ASCII",
+        line.channel
+    );
+    let message_id = line
+        .message_id
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let idempotency = IdempotencyKey::for_message(&line.channel, &message_id);
+    let event = Event::new_root(
+        key.clone(),
+        Actor::channel(&line.channel),
+        EventData::Received(Received {
+            message_id,
+            channel: line.channel,
+            customer: Customer {
+                id: line.customer,
+                tier: line.tier,
+            },
+            language: line.language,
+            text: line.text,
+        }),
+    );
+    Ok(Message {
+        key,
+        event,
+        idempotency,
+    })
+}
+
+fn from_args(args: PublishArgs) -> anyhow::Result<Vec<Message>> {
+    let (Some(conversation), Some(text)) = (args.conversation, args.text) else {
+        anyhow::bail!(
+            "give both a conversation and --text, or neither to read JSON lines on stdin"
+        );
+    };
+    let tier = match args.tier.as_str() {
+        "vip" => CustomerTier::Vip,
+        "member" => CustomerTier::Member,
+        _ => CustomerTier::Standard,
+    };
+    Ok(vec![build(Line {
+        conversation,
+        text,
+        channel: args.channel,
+        customer: args.customer,
+        tier,
+        language: args.language,
+        message_id: args.message_id,
+    })?])
+}
+
+fn from_stdin() -> anyhow::Result<Vec<Message>> {
+    let mut messages = Vec::new();
+    let mut errors = Vec::new();
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line.context("reading stdin")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = serde_json::from_str::<Line>(&line)
+            .map_err(anyhow::Error::from)
+            .and_then(build);
+        match parsed {
+            Ok(m) => messages.push(m),
+            Err(e) => errors.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    anyhow::ensure!(
+        errors.is_empty(),
+        "nothing published:\n{}",
+        errors.join("\n")
+    );
+    anyhow::ensure!(!messages.is_empty(), "no messages on stdin");
+    Ok(messages)
+}
+
+pub async fn run(global: &Global, args: PublishArgs) -> anyhow::Result<()> {
+    let messages = if args.conversation.is_none() && args.text.is_none() {
+        from_stdin()?
+    } else {
+        from_args(args)?
+    };
+    let client = super::connect(global, "switchboard-publish").await?;
+    let store = EventStore::new(client, StoreOptions::default());
+    for message in &messages {
+        let seq = append_received(&store, message).await?;
+        println!("{} {} seq {}", message.key, message.event.envelope.id, seq);
+    }
+    Ok(())
+}
+
+/// Appends at the conversation's current version, reloading on conflict.
+/// A message already stored (same channel message id) is reported, not repeated.
+async fn append_received(store: &EventStore, m: &Message) -> anyhow::Result<StreamSeq> {
+    for _ in 0..5 {
+        let version = store.load(&m.key).await?.version;
+        match store
+            .append(
+                &m.key,
+                version,
+                std::slice::from_ref(&m.event),
+                &m.idempotency,
+            )
+            .await
+        {
+            Ok(appended) => return Ok(appended.last),
+            Err(e) if e.kind() == AppendErrorKind::Duplicate => {
+                return Ok(e.actual_version().unwrap_or(version));
+            }
+            Err(e) if e.kind() == AppendErrorKind::Conflict => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    anyhow::bail!("{}: the conversation kept changing; try again", m.key)
+}

@@ -1,0 +1,84 @@
+//! `switchboard up`: the whole system on embedded defaults.
+//!
+//! Starts a managed nats-server (JetStream, store under `<data-dir>/nats`),
+//! applies the declared streams, and runs until Ctrl-C or SIGTERM, then
+//! shuts everything down cleanly.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use switchboard_engine::nats_server::{ManagedServer, ServerBinary, ServerOptions};
+use switchboard_engine::streams;
+
+use super::{Global, ServerArgs};
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Directory for all local state (NATS store, projections).
+    #[arg(long, env = "SWITCHBOARD_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Loopback port of the managed nats-server (other commands reach it
+    /// through the default NATS_URL).
+    #[arg(long, env = "SWITCHBOARD_NATS_PORT", default_value_t = 4222)]
+    pub nats_port: u16,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
+    let binary = ServerBinary::locate(args.server.nats_server.as_deref())?;
+    let mut options = ServerOptions::new(args.data_dir.join("nats"));
+    options.port = Some(args.nats_port);
+    let server = tokio::task::spawn_blocking(move || ManagedServer::start(binary, options))
+        .await
+        .context("starting nats-server")?
+        .with_context(|| {
+            format!(
+                "is port {} free? choose another with --nats-port",
+                args.nats_port
+            )
+        })?;
+    let url = server.url();
+    let client = switchboard_engine::connect(&url, "switchboard-up").await?;
+    let js = async_nats::jetstream::new(client.clone());
+    let applied = streams::apply(&js, &streams::builtin(None), false).await?;
+    for line in super::streams::describe(&applied) {
+        tracing::info!("{line}");
+    }
+    println!(
+        "Switchboard is up: NATS {url} (nats-server {}), data in {}. Ctrl-C to stop.",
+        server.version(),
+        args.data_dir.display()
+    );
+    shutdown_signal().await;
+    println!("shutting down");
+    client.drain().await.ok();
+    tokio::task::spawn_blocking(move || drop(server))
+        .await
+        .context("stopping nats-server")?;
+    println!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
