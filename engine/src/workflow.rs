@@ -14,8 +14,8 @@
 
 use crate::conversation::{Conversation, Status, Turn};
 use crate::event::{
-    CustomerTier, EscalationReason, InputFindingKind, Intent, ScreenVerdict, Sentiment, Signal,
-    ValidateVerdict,
+    CustomerTier, EscalationReason, EventType, InputFindingKind, Intent, ScreenVerdict, Sentiment,
+    Signal, ValidateVerdict,
 };
 
 /// The agents that own steps.
@@ -42,6 +42,30 @@ impl Agent {
         Agent::Response,
         Agent::Escalation,
     ];
+
+    /// The event types after which this agent's step can come next: the
+    /// filter of its consumer. `workflow_tests` checks this against
+    /// [`next_step`] for every scenario it covers.
+    pub const fn triggers(self) -> &'static [EventType] {
+        match self {
+            Agent::Critic => &[
+                EventType::Received,
+                EventType::Screened,
+                EventType::Drafted,
+                EventType::Validated,
+            ],
+            Agent::Intent => &[EventType::Screened],
+            Agent::Knowledge => &[EventType::Classified],
+            Agent::Response => &[EventType::Retrieved, EventType::Validated],
+            Agent::Escalation => &[
+                EventType::Screened,
+                EventType::Classified,
+                EventType::Retrieved,
+                EventType::Validated,
+                EventType::Failed,
+            ],
+        }
+    }
 
     /// The worker name (`switchboard worker <name>`).
     pub const fn as_str(self) -> &'static str {

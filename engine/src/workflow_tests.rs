@@ -164,7 +164,18 @@ impl Given {
     }
 
     fn then(self, expected: Option<Step>) {
-        assert_eq!(next_step(&self.state()), expected);
+        let step = next_step(&self.state());
+        assert_eq!(step, expected);
+        // The agent that owns the step must be listening to the event that led to it.
+        if let (Some(step), Some(last)) = (step, self.events.last()) {
+            let trigger = last.event.event_type();
+            assert!(
+                step.agent().triggers().contains(&trigger),
+                "{:?} follows {trigger} but {} does not consume {trigger}",
+                step,
+                step.agent().as_str()
+            );
+        }
     }
 
     fn then_escalates(self, reason: EscalationReason) {

@@ -2,10 +2,12 @@
 //! behind the `switchboard` binary.
 //!
 //! # Layout
-//! - `cli`: the command-line interface (`up`, `streams`, `publish`,
-//!   `replay`, `bench`, `schemas`).
+//! - [`runtime`]: the worker runtime every agent shares (durable pull
+//!   consumer, load / decide / act / append / ack, retries, dead letters).
 //!
-//! The binary (`main.rs`) only parses the command line and the environment
-//! and calls into this library.
+//! The binary (`main.rs` and its `cli` modules) parses the command line and
+//! the environment and calls into this library.
 
 #![forbid(unsafe_code)]
+
+pub mod runtime;

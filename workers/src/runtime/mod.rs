@@ -1,0 +1,214 @@
+//! The worker runtime every agent shares.
+//!
+//! Each agent holds a durable pull consumer on `CONVERSATIONS` filtered on
+//! the event types that can lead to its step ([`Agent::triggers`]). For
+//! every message it loads the conversation, asks the workflow for the next
+//! step, acts only if the step is its own, and appends its events with the
+//! version it loaded and a deterministic idempotency key (cause + step).
+//! Only after the append is acknowledged is the trigger acked, so a crash
+//! loses nothing and a redelivery or a second replica adds nothing. A
+//! conflict means someone else moved the conversation: reload and decide
+//! again. Failures are retried with backoff up to max-deliver, then the
+//! trigger is copied to `DEADLETTER`, a `failed` event is appended and the
+//! escalation agent hands the conversation to a human.
+//!
+//! The loop is `Listener`/`Handler` shaped: [`run`] pulls with bounded
+//! concurrency and stops pulling on shutdown, finishing in-flight work.
+
+mod deadletter;
+mod handle;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{self, pull};
+use futures::StreamExt;
+use switchboard_engine::conversation::Conversation;
+use switchboard_engine::event::EventData;
+use switchboard_engine::store::EventStore;
+use switchboard_engine::workflow::{Agent, Policy, Step};
+use tokio::sync::watch;
+
+pub use handle::Outcome;
+
+/// Why an agent could not do a step.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StepError {
+    /// Whether a retry can help.
+    pub retryable: bool,
+    /// Operator-facing detail (never customer text).
+    pub message: String,
+    /// A stable class for the `failed` event (`model`, `timeout`...).
+    pub class: &'static str,
+}
+
+impl StepError {
+    /// A failure that may pass on retry (timeouts, throttling): nak with backoff.
+    pub fn transient(class: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            retryable: true,
+            message: message.into(),
+            class,
+        }
+    }
+
+    /// A failure that will not pass on retry: dead-letter at once.
+    pub fn permanent(class: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            retryable: false,
+            message: message.into(),
+            class,
+        }
+    }
+}
+
+/// What an agent does: the events for a step of its own. The runtime does
+/// all the I/O around it (load, decide, append, ack).
+pub trait Worker: Send + Sync + 'static {
+    /// Which agent this is.
+    fn agent(&self) -> Agent;
+
+    /// The events `step` produces for this conversation, in order; several
+    /// are appended atomically.
+    fn act(
+        &self,
+        step: Step,
+        state: &Conversation,
+    ) -> impl Future<Output = Result<Vec<EventData>, StepError>> + Send;
+}
+
+/// Settings of a worker process. Defaults suit production; tests shorten them.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Messages processed at once. Default 32.
+    pub concurrency: usize,
+    /// How long the server waits for an ack before redelivering. Default 30 s.
+    pub ack_wait: Duration,
+    /// Deliveries before a message is dead-lettered. Default 5.
+    pub max_deliver: i64,
+    /// Redelivery delays after a failure, one per attempt. Default 1, 5, 15, 30 s.
+    pub backoff: Vec<Duration>,
+    /// Reload-and-decide rounds after conflicts, per message. Default 5.
+    pub conflict_retries: usize,
+    /// The escalation thresholds. Default [`Policy::default`].
+    pub policy: Policy,
+    /// Durable consumer name prefix (`<prefix>-<agent>`). Default `agent`.
+    pub consumer_prefix: String,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 32,
+            ack_wait: Duration::from_secs(30),
+            max_deliver: 5,
+            backoff: [1, 5, 15, 30].map(Duration::from_secs).to_vec(),
+            conflict_retries: 5,
+            policy: Policy::default(),
+            consumer_prefix: "agent".into(),
+        }
+    }
+}
+
+/// Why a worker stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The consumer could not be created or bound (stream missing?).
+    #[error("cannot bind consumer {consumer}: {message}; run `switchboard streams apply`")]
+    Bind {
+        /// Consumer name.
+        consumer: String,
+        /// What the server said.
+        message: String,
+    },
+    /// The message stream broke.
+    #[error("consumer {consumer} stopped: {message}")]
+    Consume {
+        /// Consumer name.
+        consumer: String,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// The consumer configuration for an agent.
+pub fn consumer_config(agent: Agent, options: &WorkerOptions) -> pull::Config {
+    let name = format!("{}-{}", options.consumer_prefix, agent.as_str());
+    pull::Config {
+        durable_name: Some(name.clone()),
+        name: Some(name),
+        description: Some(format!("Switchboard {} agent", agent.as_str())),
+        filter_subjects: agent
+            .triggers()
+            .iter()
+            .map(|t| format!("conv.*.*.{}", t.as_str()))
+            .collect(),
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait: options.ack_wait,
+        max_deliver: options.max_deliver,
+        backoff: options.backoff.clone(),
+        max_ack_pending: (options.concurrency * 4) as i64,
+        ..Default::default()
+    }
+}
+
+/// Runs `worker` until `shutdown` turns true: stops pulling, finishes what
+/// is in flight, returns.
+pub async fn run<W: Worker>(
+    store: EventStore,
+    worker: Arc<W>,
+    options: WorkerOptions,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), RunError> {
+    let agent = worker.agent();
+    let config = consumer_config(agent, &options);
+    let consumer_name = config.durable_name.clone().unwrap_or_default();
+    let bind = |e: &dyn std::error::Error| RunError::Bind {
+        consumer: consumer_name.clone(),
+        message: e.to_string(),
+    };
+    let stream = store
+        .jetstream()
+        .get_stream(&store.options().stream)
+        .await
+        .map_err(|e| bind(&e))?;
+    let consumer = stream
+        .get_or_create_consumer(&consumer_name, config)
+        .await
+        .map_err(|e| bind(&e))?;
+    let messages = consumer
+        .stream()
+        .max_messages_per_batch(options.concurrency)
+        .heartbeat(Duration::from_secs(5))
+        .messages()
+        .await
+        .map_err(|e| bind(&e))?;
+    tracing::info!(agent = agent.as_str(), consumer = %consumer_name, "worker started");
+    let stop = async move {
+        while !*shutdown.borrow_and_update() {
+            if shutdown.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    let handler = handle::Handler::new(store, worker, options.clone());
+    messages
+        .take_until(stop)
+        .for_each_concurrent(options.concurrency, |message| {
+            let handler = handler.clone();
+            async move {
+                match message {
+                    Ok(message) => handler.handle(message).await,
+                    Err(e) => {
+                        tracing::warn!(agent = agent.as_str(), error = %e, "pull failed; retrying")
+                    }
+                }
+            }
+        })
+        .await;
+    tracing::info!(agent = agent.as_str(), "worker stopped");
+    Ok(())
+}
