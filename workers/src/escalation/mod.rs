@@ -74,9 +74,7 @@ fn priority(conversation: &Conversation, reason: EscalationReason) -> Priority {
     use EscalationReason as R;
     let base = match reason {
         R::HealthOrSafety => Priority::Urgent,
-        R::LegalThreat | R::VipComplaint | R::NegativeSentiment | R::BlockedInput => {
-            Priority::High
-        }
+        R::LegalThreat | R::VipComplaint | R::NegativeSentiment | R::BlockedInput => Priority::High,
         R::HumanRequested
         | R::RepeatedContact
         | R::RefundPolicy

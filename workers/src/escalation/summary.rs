@@ -24,7 +24,11 @@ pub fn summarize(conversation: &Conversation, reason: EscalationReason) -> Strin
     }
     if let Some(customer) = &conversation.customer {
         let channel = conversation.channel.as_deref().unwrap_or("unknown channel");
-        lines.push(format!("Customer tier: {}; channel: {}.", label(&customer.tier), plain(channel)));
+        lines.push(format!(
+            "Customer tier: {}; channel: {}.",
+            label(&customer.tier),
+            plain(channel)
+        ));
     }
     if !conversation.past_intents.is_empty() {
         let past: Vec<String> = conversation.past_intents.iter().map(label).collect();
@@ -32,7 +36,10 @@ pub fn summarize(conversation: &Conversation, reason: EscalationReason) -> Strin
     }
     if let Some(turn) = turn {
         if turn.rejections > 0 {
-            lines.push(format!("Drafts rejected by the critic: {}.", turn.rejections));
+            lines.push(format!(
+                "Drafts rejected by the critic: {}.",
+                turn.rejections
+            ));
         }
         if let Some(s) = &turn.screened {
             let kinds: Vec<String> = s.findings.iter().map(|f| label(&f.kind)).collect();
@@ -41,7 +48,11 @@ pub fn summarize(conversation: &Conversation, reason: EscalationReason) -> Strin
             }
         }
         if let Some(f) = &turn.failed {
-            lines.push(format!("Failed step: {} ({}).", plain(&f.step), plain(&f.error_class)));
+            lines.push(format!(
+                "Failed step: {} ({}).",
+                plain(&f.step),
+                plain(&f.error_class)
+            ));
         }
     }
     lines.join(" ")
@@ -73,7 +84,10 @@ fn entity_lines(c: &Classified) -> Vec<String> {
         .filter_map(|(what, present)| present.then_some(what))
         .collect();
     if !given.is_empty() {
-        lines.push(format!("Customer gave contact details ({}), not copied here.", given.join(", ")));
+        lines.push(format!(
+            "Customer gave contact details ({}), not copied here.",
+            given.join(", ")
+        ));
     }
     lines
 }

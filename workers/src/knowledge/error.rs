@@ -47,7 +47,11 @@ pub struct KbError {
 }
 
 impl KbError {
-    pub(crate) fn new(kind: KbErrorKind, file: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        kind: KbErrorKind,
+        file: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             kind,
             file: file.into(),

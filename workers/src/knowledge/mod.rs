@@ -26,7 +26,7 @@ use switchboard_engine::event::{Classified, Intent, Passage, Record, Retrieved};
 pub use error::{KbError, KbErrorKind, SearchError};
 pub use records::normalize_order_number;
 
-use index::PassageIndex;
+use index::{PassageIndex, Prior};
 use passages::KbPassage;
 use records::{LoyaltyAccount, LoyaltyFile, Order, OrdersFile, Product, ProductsFile};
 
@@ -65,12 +65,16 @@ impl KnowledgeBase {
         let dir = dir.as_ref();
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path)
-                .map_err(|e| KbError::new(KbErrorKind::Io, path.display().to_string(), e.to_string()))
+            std::fs::read_to_string(&path).map_err(|e| {
+                KbError::new(KbErrorKind::Io, path.display().to_string(), e.to_string())
+            })
         };
         let (policies, faq) = (read("policies.md")?, read("faq.md")?);
-        let (products, orders, loyalty) =
-            (read("products.json")?, read("orders.json")?, read("loyalty.json")?);
+        let (products, orders, loyalty) = (
+            read("products.json")?,
+            read("orders.json")?,
+            read("loyalty.json")?,
+        );
         Self::from_sources(&Sources {
             policies: &policies,
             faq: &faq,
@@ -99,7 +103,11 @@ impl KnowledgeBase {
         let mut seen = HashSet::new();
         if let Some(dup) = passages.iter().find(|p| !seen.insert(p.source_id.as_str())) {
             let detail = format!("source id {} is used twice", dup.source_id);
-            return Err(KbError::new(KbErrorKind::Format, "policies.md/faq.md", detail));
+            return Err(KbError::new(
+                KbErrorKind::Format,
+                "policies.md/faq.md",
+                detail,
+            ));
         }
         let orders: OrdersFile = decode("orders.json", s.orders)?;
         let products: ProductsFile = decode("products.json", s.products)?;
@@ -121,16 +129,16 @@ impl KnowledgeBase {
 
     /// The best `limit` passages for `query`, best first.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Passage>, SearchError> {
-        self.search_with_hint(query, "", limit)
+        self.search_with_prior(query, Prior::default(), limit)
     }
 
-    fn search_with_hint(
+    fn search_with_prior(
         &self,
         query: &str,
-        hint: &str,
+        prior: Prior<'_>,
         limit: usize,
     ) -> Result<Vec<Passage>, SearchError> {
-        let hits = self.index.search(query, hint, HINT_WEIGHT, limit)?;
+        let hits = self.index.search(query, prior, limit)?;
         Ok(hits
             .into_iter()
             .filter_map(|hit| {
@@ -161,9 +169,13 @@ impl KnowledgeBase {
         now: DateTime<Utc>,
     ) -> Retrieved {
         let query: String = text.chars().take(MAX_QUERY_CHARS).collect();
-        let hint = intent_hint(classified.intent);
+        let prior = Prior {
+            words: intent_hint(classified.intent),
+            weight: HINT_WEIGHT,
+            families: intent_families(classified.intent),
+        };
         let passages = self
-            .search_with_hint(&query, hint, TOP_K)
+            .search_with_prior(&query, prior, TOP_K)
             .unwrap_or_default();
         let mut records = Vec::new();
         records.extend(self.order_record(classified, customer_id, now));
@@ -232,8 +244,22 @@ fn intent_hint(intent: Intent) -> &'static str {
         Intent::BillingIssue => "charge billing refund",
         Intent::AccountHelp => "account dashboard",
         Intent::TechnicalSupport => "brewer clean descale warranty",
-        Intent::ProductInquiry => "product",
         Intent::Complaint => "damaged defective",
-        Intent::Feedback | Intent::GeneralInquiry | Intent::EscalationRequest => "",
+        Intent::ProductInquiry
+        | Intent::Feedback
+        | Intent::GeneralInquiry
+        | Intent::EscalationRequest => "",
+    }
+}
+
+/// The passage families (source-id prefixes) an intent's answer usually
+/// comes from.
+fn intent_families(intent: Intent) -> &'static [&'static str] {
+    match intent {
+        Intent::ReturnRequest | Intent::RefundStatus | Intent::Exchange => &["returns"],
+        Intent::OrderStatus | Intent::TrackingUpdate | Intent::ShippingEstimate => &["shipping"],
+        Intent::SubscriptionManagement => &["subscriptions"],
+        Intent::LoyaltyProgram => &["loyalty"],
+        _ => &[],
     }
 }

@@ -153,7 +153,9 @@ impl Order {
         let items: Vec<Value> = self
             .items
             .iter()
-            .map(|i| json!({"sku": i.sku, "name": i.name, "quantity": i.quantity, "price": i.price}))
+            .map(
+                |i| json!({"sku": i.sku, "name": i.name, "quantity": i.quantity, "price": i.price}),
+            )
             .collect();
         let mut f = Map::new();
         f.insert("number".into(), json!(self.number));
@@ -173,7 +175,8 @@ impl Order {
             f.insert("days_since_delivery".into(), json!(days(d)));
         }
         if let Some(r) = &self.refund {
-            let refund = json!({"amount": r.amount, "refunded_at": r.refunded_at, "method": r.method});
+            let refund =
+                json!({"amount": r.amount, "refunded_at": r.refunded_at, "method": r.method});
             f.insert("refund".into(), refund);
         }
         record("order", &self.id, f)
@@ -221,7 +224,10 @@ impl Product {
         f.insert("description".into(), json!(self.description));
         f.insert("warranty".into(), json!(self.warranty));
         if !self.out_of_stock_variants.is_empty() {
-            f.insert("out_of_stock_variants".into(), json!(self.out_of_stock_variants));
+            f.insert(
+                "out_of_stock_variants".into(),
+                json!(self.out_of_stock_variants),
+            );
         }
         record("product", &self.id, f)
     }
@@ -249,9 +255,18 @@ impl LoyaltyAccount {
         f.insert("points_balance".into(), json!(self.points_balance));
         f.insert("tier".into(), json!(self.tier));
         f.insert("next_tier".into(), json!(self.next_tier));
-        f.insert("points_to_next_tier".into(), json!(self.points_to_next_tier));
-        f.insert("points_expiring_30_days".into(), json!(self.points_expiring_30_days));
-        f.insert("auto_delivery_subscriber".into(), json!(self.auto_delivery_subscriber));
+        f.insert(
+            "points_to_next_tier".into(),
+            json!(self.points_to_next_tier),
+        );
+        f.insert(
+            "points_expiring_30_days".into(),
+            json!(self.points_expiring_30_days),
+        );
+        f.insert(
+            "auto_delivery_subscriber".into(),
+            json!(self.auto_delivery_subscriber),
+        );
         record("loyalty_account", &self.customer_id, f)
     }
 }

@@ -82,8 +82,7 @@ fn tighten(parts: Vec<Part>, findings: &[OutputFinding], attempt: u32) -> Vec<Pa
     .any(|k| flagged(findings, k));
     // From the third attempt, or when the wording itself was the problem,
     // only record facts and questions are left.
-    let no_policy =
-        attempt >= 3 || unsafe_text || flagged(findings, OutputFindingKind::Ungrounded);
+    let no_policy = attempt >= 3 || unsafe_text || flagged(findings, OutputFindingKind::Ungrounded);
     let mut kept = Vec::new();
     let mut policy_kept = false;
     for part in parts {
@@ -173,7 +172,9 @@ pub fn handoff_text(escalated: &Escalated) -> String {
         "Hi,\n\nThank you for your patience. I've passed your conversation to a member of our support team, who will reply here {when}."
     );
     if escalated.queue == "safety" {
-        text.push_str(" If anyone is hurt or in danger, please contact your local emergency services now.");
+        text.push_str(
+            " If anyone is hurt or in danger, please contact your local emergency services now.",
+        );
     }
     text.push_str(&format!("\n\n{SIGN_OFF}"));
     text

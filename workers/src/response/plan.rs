@@ -9,6 +9,10 @@ use switchboard_engine::event::{Classified, Intent, Passage, Retrieved};
 
 use super::facts::{self, LoyaltyView, OrderView};
 
+/// A second passage is quoted only when it scores at least this share of
+/// the top one.
+const SECOND_PASSAGE_RATIO: f32 = 0.8;
+
 /// What kind of statement a part is; the conservative rewrite keeps facts
 /// and questions first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +75,12 @@ pub fn plan(ctx: &Context<'_>) -> Vec<Part> {
     let intent = ctx.classified.intent;
     let mut parts = Vec::new();
     match intent {
-        Intent::Feedback => parts.push(courtesy("Thank you for taking the time to share your feedback.")),
-        Intent::Complaint => parts.push(courtesy("I'm sorry your experience has not been what it should be.")),
+        Intent::Feedback => parts.push(courtesy(
+            "Thank you for taking the time to share your feedback.",
+        )),
+        Intent::Complaint => parts.push(courtesy(
+            "I'm sorry your experience has not been what it should be.",
+        )),
         _ => {}
     }
     if is_order_intent(intent) || ctx.classified.entities.order_number.is_some() {
@@ -82,10 +90,16 @@ pub fn plan(ctx: &Context<'_>) -> Vec<Part> {
         parts.extend(product_parts(ctx.retrieved, intent));
     }
     if intent == Intent::LoyaltyProgram {
-        parts.extend(loyalty_parts(facts::loyalty(ctx.retrieved, ctx.customer_id)));
+        parts.extend(loyalty_parts(facts::loyalty(
+            ctx.retrieved,
+            ctx.customer_id,
+        )));
     }
     parts.extend(policy_parts(&ctx.retrieved.passages));
-    if !parts.iter().any(|p| matches!(p.kind, PartKind::Fact | PartKind::Policy | PartKind::Ask)) {
+    if !parts
+        .iter()
+        .any(|p| matches!(p.kind, PartKind::Fact | PartKind::Policy | PartKind::Ask))
+    {
         parts.push(ask(
             "I don't have the information to answer that yet. Could you tell me a little more about what you need?",
         ));
@@ -136,10 +150,16 @@ fn order_facts(o: &OrderView<'_>, intent: Intent) -> Vec<Part> {
         parts.push(Part::new(PartKind::Fact, text, src()));
     }
     if let Some((amount, date)) = o.refund {
-        let text = format!("A refund of ${amount:.2} was issued on {date} to your original payment method.");
+        let text = format!(
+            "A refund of ${amount:.2} was issued on {date} to your original payment method."
+        );
         parts.push(Part::new(PartKind::Fact, text, src()));
     } else if intent == Intent::RefundStatus {
-        parts.push(Part::new(PartKind::Fact, "I don't see a refund issued on this order yet.", src()));
+        parts.push(Part::new(
+            PartKind::Fact,
+            "I don't see a refund issued on this order yet.",
+            src(),
+        ));
     }
     parts
 }
@@ -149,7 +169,10 @@ fn status_sentence(o: &OrderView<'_>) -> String {
     let on = |d: Option<&str>| d.map(|d| format!(" on {d}")).unwrap_or_default();
     let with = o.carrier.map(|c| format!(" with {c}")).unwrap_or_default();
     match o.status {
-        "pending" => format!("Order #{n} was placed{} and has not shipped yet.", on(o.ordered_at)),
+        "pending" => format!(
+            "Order #{n} was placed{} and has not shipped yet.",
+            on(o.ordered_at)
+        ),
         "shipped" => {
             let eta = o
                 .expected_delivery
@@ -170,7 +193,11 @@ fn tracking_part(o: &OrderView<'_>) -> Part {
             let by = carrier.map(|c| format!(" ({c})")).unwrap_or_default();
             Part {
                 sensitive: true,
-                ..Part::new(PartKind::Fact, format!("Tracking number: {t}{by}."), vec![o.source.clone()])
+                ..Part::new(
+                    PartKind::Fact,
+                    format!("Tracking number: {t}{by}."),
+                    vec![o.source.clone()],
+                )
             }
         }
         (None, _) => Part::new(
@@ -214,7 +241,10 @@ fn loyalty_parts(account: Option<LoyaltyView<'_>>) -> Vec<Part> {
             "I couldn't find a BrewVi Rewards account linked to this conversation. Could you tell me the email address of your account?",
         )];
     };
-    let mut text = format!("You have {} BrewVi Rewards points ({} tier).", a.points, a.tier);
+    let mut text = format!(
+        "You have {} BrewVi Rewards points ({} tier).",
+        a.points, a.tier
+    );
     if let (Some(next), Some(missing)) = (a.next_tier, a.points_to_next_tier) {
         text.push_str(&format!(" {missing} more points reach {next}."));
     }
@@ -224,7 +254,8 @@ fn loyalty_parts(account: Option<LoyaltyView<'_>>) -> Vec<Part> {
     vec![Part::new(PartKind::Fact, text, vec![a.source])]
 }
 
-/// The top passage, and the second when it scores at least half as well.
+/// The top passage, and the second when it is nearly as relevant (BM25
+/// ranks the runner-up of a one-topic question well below the top).
 fn policy_parts(passages: &[Passage]) -> Vec<Part> {
     let Some(top) = passages.first() else {
         return Vec::new();
@@ -232,7 +263,7 @@ fn policy_parts(passages: &[Passage]) -> Vec<Part> {
     passages
         .iter()
         .take(2)
-        .filter(|p| p.score >= top.score * 0.5)
+        .filter(|p| p.score >= top.score * SECOND_PASSAGE_RATIO)
         .map(|p| Part::new(PartKind::Policy, p.text.clone(), vec![p.source_id.clone()]))
         .collect()
 }
