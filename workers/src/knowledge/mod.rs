@@ -158,6 +158,9 @@ impl KnowledgeBase {
     /// number and someone else's order both give no record), the products
     /// mentioned, and the customer's loyalty account.
     ///
+    /// `text` is stored as the event's `query`: pass the screened text with
+    /// the critic's redactions applied, not the raw message.
+    ///
     /// A failing search of the in-memory index (not expected in practice)
     /// yields no passages rather than no answer: the records still stand and
     /// the response generator says what it does not know.

@@ -203,3 +203,10 @@ fn a_malformed_file_is_a_decode_error() {
     assert_eq!(err.kind(), KbErrorKind::Decode);
     assert_eq!(err.file(), "orders.json");
 }
+
+#[test]
+fn the_intent_prefers_its_policy_family() {
+    let q = "I want to return my order, the pods taste stale";
+    let top = top_source(q, Intent::ReturnRequest);
+    assert!(top.starts_with("returns."), "got {top}");
+}
