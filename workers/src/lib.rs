@@ -4,10 +4,18 @@
 //! # Layout
 //! - [`runtime`]: the worker runtime every agent shares (durable pull
 //!   consumer, load / decide / act / append / ack, retries, dead letters).
+//! - [`knowledge`]: the tenant knowledge base, BM25 passage retrieval and
+//!   order/product/loyalty look-ups (the local knowledge agent).
+//! - [`response`]: grounded, template-based drafts, refusals and hand-off
+//!   notices (the local response generator).
+//! - [`escalation`]: priority, queue and hand-off summary of an escalation.
 //!
 //! The binary (`main.rs` and its `cli` modules) parses the command line and
 //! the environment and calls into this library.
 
 #![forbid(unsafe_code)]
 
+pub mod escalation;
+pub mod knowledge;
+pub mod response;
 pub mod runtime;

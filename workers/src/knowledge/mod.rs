@@ -1,0 +1,268 @@
+//! Knowledge retrieval: the tenant's knowledge base, ranked passages and
+//! structured look-ups (DESIGN §6, local implementation).
+//!
+//! A knowledge base is a directory of five files (see `workers/kb/brewvi/`):
+//! `policies.md` and `faq.md` (passages with stable source ids), and
+//! `products.json`, `orders.json`, `loyalty.json` (records).
+//! [`KnowledgeBase::retrieve`] turns a classified customer message into the
+//! `retrieved` event: the best passages by BM25 (tantivy, in memory) and the
+//! records the message points to. It is pure given its inputs: the current
+//! time is a parameter, so replays give the same answer.
+
+mod error;
+mod index;
+mod passages;
+mod records;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use switchboard_engine::event::{Classified, Intent, Passage, Record, Retrieved};
+
+pub use error::{KbError, KbErrorKind, SearchError};
+pub use records::normalize_order_number;
+
+use index::{PassageIndex, Prior};
+use passages::KbPassage;
+use records::{LoyaltyAccount, LoyaltyFile, Order, OrdersFile, Product, ProductsFile};
+
+/// How many passages a `retrieved` event carries.
+pub const TOP_K: usize = 3;
+/// At most this many product records per message.
+const MAX_PRODUCTS: usize = 3;
+/// Weight of the intent's hint words relative to the customer's words.
+const HINT_WEIGHT: f32 = 0.4;
+/// Longest customer text that is searched; the rest adds noise, not recall.
+const MAX_QUERY_CHARS: usize = 1000;
+
+/// The five files of a knowledge base, as text.
+struct Sources<'a> {
+    policies: &'a str,
+    faq: &'a str,
+    products: &'a str,
+    orders: &'a str,
+    loyalty: &'a str,
+}
+
+/// A tenant's knowledge: passages with their index, and records.
+#[derive(Debug)]
+pub struct KnowledgeBase {
+    passages: Vec<KbPassage>,
+    index: PassageIndex,
+    orders: Vec<Order>,
+    products: Vec<Product>,
+    loyalty: Vec<LoyaltyAccount>,
+}
+
+impl KnowledgeBase {
+    /// Loads the knowledge base in `dir`. Every file must be there and well
+    /// formed; source ids must be unique across the two markdown files.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Self, KbError> {
+        let dir = dir.as_ref();
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|e| {
+                KbError::new(KbErrorKind::Io, path.display().to_string(), e.to_string())
+            })
+        };
+        let (policies, faq) = (read("policies.md")?, read("faq.md")?);
+        let (products, orders, loyalty) = (
+            read("products.json")?,
+            read("orders.json")?,
+            read("loyalty.json")?,
+        );
+        Self::from_sources(&Sources {
+            policies: &policies,
+            faq: &faq,
+            products: &products,
+            orders: &orders,
+            loyalty: &loyalty,
+        })
+    }
+
+    /// The BrewVi Coffee demo knowledge base compiled into the binary
+    /// (`workers/kb/brewvi/`). It can only fail if those files are broken,
+    /// which the tests of this module catch.
+    pub fn builtin() -> Result<Self, KbError> {
+        Self::from_sources(&Sources {
+            policies: include_str!("../../kb/brewvi/policies.md"),
+            faq: include_str!("../../kb/brewvi/faq.md"),
+            products: include_str!("../../kb/brewvi/products.json"),
+            orders: include_str!("../../kb/brewvi/orders.json"),
+            loyalty: include_str!("../../kb/brewvi/loyalty.json"),
+        })
+    }
+
+    fn from_sources(s: &Sources<'_>) -> Result<Self, KbError> {
+        let mut passages = passages::parse("policies.md", s.policies)?;
+        passages.extend(passages::parse("faq.md", s.faq)?);
+        let mut seen = HashSet::new();
+        if let Some(dup) = passages.iter().find(|p| !seen.insert(p.source_id.as_str())) {
+            let detail = format!("source id {} is used twice", dup.source_id);
+            return Err(KbError::new(
+                KbErrorKind::Format,
+                "policies.md/faq.md",
+                detail,
+            ));
+        }
+        let orders: OrdersFile = decode("orders.json", s.orders)?;
+        let products: ProductsFile = decode("products.json", s.products)?;
+        let loyalty: LoyaltyFile = decode("loyalty.json", s.loyalty)?;
+        let index = PassageIndex::build(&passages)?;
+        Ok(Self {
+            passages,
+            index,
+            orders: orders.orders,
+            products: products.products,
+            loyalty: loyalty.accounts,
+        })
+    }
+
+    /// Every passage source id, in knowledge-base order.
+    pub fn source_ids(&self) -> impl Iterator<Item = &str> {
+        self.passages.iter().map(|p| p.source_id.as_str())
+    }
+
+    /// The best `limit` passages for `query`, best first.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Passage>, SearchError> {
+        self.search_with_prior(query, Prior::default(), limit)
+    }
+
+    fn search_with_prior(
+        &self,
+        query: &str,
+        prior: Prior<'_>,
+        limit: usize,
+    ) -> Result<Vec<Passage>, SearchError> {
+        let hits = self.index.search(query, prior, limit)?;
+        Ok(hits
+            .into_iter()
+            .filter_map(|hit| {
+                let p = self.passages.get(hit.ord)?;
+                Some(Passage {
+                    source_id: p.source_id.clone(),
+                    text: p.text.clone(),
+                    score: hit.score,
+                })
+            })
+            .collect())
+    }
+
+    /// What retrieval found for a classified message from `customer_id`,
+    /// with ages computed at `now`: the [`TOP_K`] best passages, the order
+    /// the entities name (only if it is the customer's own: an unknown
+    /// number and someone else's order both give no record), the products
+    /// mentioned, and the customer's loyalty account.
+    ///
+    /// `text` is stored as the event's `query`: pass the screened text with
+    /// the critic's redactions applied, not the raw message.
+    ///
+    /// A failing search of the in-memory index (not expected in practice)
+    /// yields no passages rather than no answer: the records still stand and
+    /// the response generator says what it does not know.
+    pub fn retrieve(
+        &self,
+        text: &str,
+        classified: &Classified,
+        customer_id: &str,
+        now: DateTime<Utc>,
+    ) -> Retrieved {
+        let query: String = text.chars().take(MAX_QUERY_CHARS).collect();
+        let prior = Prior {
+            words: intent_hint(classified.intent),
+            weight: HINT_WEIGHT,
+            families: intent_families(classified.intent),
+        };
+        let passages = self
+            .search_with_prior(&query, prior, TOP_K)
+            .unwrap_or_default();
+        let mut records = Vec::new();
+        records.extend(self.order_record(classified, customer_id, now));
+        records.extend(self.product_records(&query, classified));
+        records.extend(self.loyalty_record(customer_id));
+        Retrieved {
+            query,
+            passages,
+            records,
+        }
+    }
+
+    fn order_record(
+        &self,
+        classified: &Classified,
+        customer_id: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Record> {
+        let entities = &classified.entities;
+        let wanted = normalize_order_number(entities.order_number.as_deref()?)?;
+        self.orders
+            .iter()
+            .find(|o| o.number() == wanted && o.belongs_to(customer_id, entities.email.as_deref()))
+            .map(|o| o.to_record(now))
+    }
+
+    fn product_records(&self, text: &str, classified: &Classified) -> Vec<Record> {
+        let mut haystack = text.to_lowercase();
+        if let Some(product) = &classified.entities.product {
+            haystack.push(' ');
+            haystack.push_str(&product.to_lowercase());
+        }
+        self.products
+            .iter()
+            .filter(|p| p.is_named_in(&haystack))
+            .take(MAX_PRODUCTS)
+            .map(Product::to_record)
+            .collect()
+    }
+
+    fn loyalty_record(&self, customer_id: &str) -> Option<Record> {
+        self.loyalty
+            .iter()
+            .find(|a| a.customer_id() == customer_id)
+            .map(LoyaltyAccount::to_record)
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, KbError> {
+    serde_json::from_str(text).map_err(|e| KbError::new(KbErrorKind::Decode, file, e.to_string()))
+}
+
+/// Words that say what an intent is about, added to the query with a low
+/// weight so that "where is it?" still finds the tracking passage.
+fn intent_hint(intent: Intent) -> &'static str {
+    match intent {
+        Intent::OrderStatus => "order processing ships",
+        Intent::TrackingUpdate => "tracking carrier delivery",
+        Intent::ShippingEstimate => "shipping delivery times",
+        Intent::ReturnRequest => "return window",
+        Intent::RefundStatus => "refund timing",
+        Intent::Exchange => "exchanges",
+        Intent::Cancellation => "cancel",
+        Intent::SubscriptionManagement => "auto-delivery subscription",
+        Intent::LoyaltyProgram => "rewards points",
+        Intent::BillingIssue => "charge billing refund",
+        Intent::AccountHelp => "account dashboard",
+        Intent::TechnicalSupport => "brewer clean descale warranty",
+        Intent::Complaint => "damaged defective",
+        Intent::ProductInquiry
+        | Intent::Feedback
+        | Intent::GeneralInquiry
+        | Intent::EscalationRequest => "",
+    }
+}
+
+/// The passage families (source-id prefixes) an intent's answer usually
+/// comes from.
+fn intent_families(intent: Intent) -> &'static [&'static str] {
+    match intent {
+        Intent::ReturnRequest | Intent::RefundStatus | Intent::Exchange => &["returns"],
+        Intent::OrderStatus | Intent::TrackingUpdate | Intent::ShippingEstimate => &["shipping"],
+        Intent::SubscriptionManagement => &["subscriptions"],
+        Intent::LoyaltyProgram => &["loyalty"],
+        _ => &[],
+    }
+}
