@@ -22,7 +22,7 @@ async fn concurrent_appenders_exactly_one_wins_per_version() {
     let conv = key("acme/race");
     let first = received(&conv, "hi");
     let v1 = store
-        .append(&conv, StreamSeq::ZERO, &[first.clone()], &fresh_key())
+        .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&first), &fresh_key())
         .await
         .expect("first append");
     for round in 0..5 {
@@ -60,12 +60,12 @@ async fn retry_with_same_idempotency_key_stores_nothing_new() {
     let first = received(&conv, "hi");
     let idem = fresh_key();
     let stored = store
-        .append(&conv, StreamSeq::ZERO, &[first.clone()], &idem)
+        .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&first), &idem)
         .await
         .expect("append");
     // A retry after a lost ack: same key, same (now stale) expectation.
     let retry = store
-        .append(&conv, StreamSeq::ZERO, &[first.clone()], &idem)
+        .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&first), &idem)
         .await
         .expect_err("duplicate");
     assert_eq!(retry.kind(), AppendErrorKind::Duplicate, "{retry}");
@@ -104,7 +104,7 @@ async fn batch_with_stale_expectation_stores_none_of_its_events() {
     let conv = key("acme/batch");
     let first = received(&conv, "hi");
     let v = store
-        .append(&conv, StreamSeq::ZERO, &[first.clone()], &fresh_key())
+        .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&first), &fresh_key())
         .await
         .expect("append");
     let batch = [escalated(&first), responded(&first, "handing over")];
@@ -221,7 +221,7 @@ async fn acknowledged_events_survive_kill_9() {
         let conv = key(&format!("acme/durable{c}"));
         let first = received(&conv, "hi");
         let a = store
-            .append(&conv, StreamSeq::ZERO, &[first.clone()], &fresh_key())
+            .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&first), &fresh_key())
             .await
             .expect("append");
         let batch = [escalated(&first), responded(&first, "bye")];
@@ -273,7 +273,7 @@ async fn oversized_events_get_a_clear_error() {
     let conv = key("acme/big");
     let big = received(&conv, &"x".repeat(300 * 1024));
     let err = store
-        .append(&conv, StreamSeq::ZERO, &[big.clone()], &fresh_key())
+        .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&big), &fresh_key())
         .await
         .expect_err("too large");
     assert_eq!(err.kind(), AppendErrorKind::TooLarge);
@@ -300,7 +300,7 @@ async fn garbage_from_a_foreign_publisher_is_a_typed_error_and_the_rest_loads() 
     let conv = key("acme/dirty");
     let first = received(&conv, "hi");
     let v = store
-        .append(&conv, StreamSeq::ZERO, &[first.clone()], &fresh_key())
+        .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&first), &fresh_key())
         .await
         .expect("append");
     let raw = server.client().await;
