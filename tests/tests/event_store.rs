@@ -22,7 +22,12 @@ async fn concurrent_appenders_exactly_one_wins_per_version() {
     let conv = key("acme/race");
     let first = received(&conv, "hi");
     let v1 = store
-        .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&first), &fresh_key())
+        .append(
+            &conv,
+            StreamSeq::ZERO,
+            std::slice::from_ref(&first),
+            &fresh_key(),
+        )
         .await
         .expect("first append");
     for round in 0..5 {
@@ -104,7 +109,12 @@ async fn batch_with_stale_expectation_stores_none_of_its_events() {
     let conv = key("acme/batch");
     let first = received(&conv, "hi");
     let v = store
-        .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&first), &fresh_key())
+        .append(
+            &conv,
+            StreamSeq::ZERO,
+            std::slice::from_ref(&first),
+            &fresh_key(),
+        )
         .await
         .expect("append");
     let batch = [escalated(&first), responded(&first, "handing over")];
@@ -221,7 +231,12 @@ async fn acknowledged_events_survive_kill_9() {
         let conv = key(&format!("acme/durable{c}"));
         let first = received(&conv, "hi");
         let a = store
-            .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&first), &fresh_key())
+            .append(
+                &conv,
+                StreamSeq::ZERO,
+                std::slice::from_ref(&first),
+                &fresh_key(),
+            )
             .await
             .expect("append");
         let batch = [escalated(&first), responded(&first, "bye")];
@@ -273,7 +288,12 @@ async fn oversized_events_get_a_clear_error() {
     let conv = key("acme/big");
     let big = received(&conv, &"x".repeat(300 * 1024));
     let err = store
-        .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&big), &fresh_key())
+        .append(
+            &conv,
+            StreamSeq::ZERO,
+            std::slice::from_ref(&big),
+            &fresh_key(),
+        )
         .await
         .expect_err("too large");
     assert_eq!(err.kind(), AppendErrorKind::TooLarge);
@@ -300,7 +320,12 @@ async fn garbage_from_a_foreign_publisher_is_a_typed_error_and_the_rest_loads() 
     let conv = key("acme/dirty");
     let first = received(&conv, "hi");
     let v = store
-        .append(&conv, StreamSeq::ZERO, std::slice::from_ref(&first), &fresh_key())
+        .append(
+            &conv,
+            StreamSeq::ZERO,
+            std::slice::from_ref(&first),
+            &fresh_key(),
+        )
         .await
         .expect("append");
     let raw = server.client().await;

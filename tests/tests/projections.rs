@@ -292,3 +292,15 @@ async fn store_checkpoint_behind(dir: &tempfile::TempDir) -> i64 {
 mod contract;
 #[path = "projections/queries.rs"]
 mod queries;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_reports_both_rates() {
+    let server = TestServer::start();
+    let _ = server.store().await;
+    let report = projector::bench_projections(server.client().await, 4_000)
+        .await
+        .expect("bench");
+    println!("{}", serde_json::to_string(&report).expect("json"));
+    assert_eq!(report.events, 4_000);
+    assert!(report.rebuild_per_s > 0.0 && report.baseline_per_s > 0.0);
+}
