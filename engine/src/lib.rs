@@ -16,6 +16,8 @@
 //! - [`workflow`]: the pure routing function `next_step`.
 //! - [`streams`]: the declared streams and their idempotent application.
 //! - [`nats_server`]: the managed nats-server for embedded mode and tests.
+//! - [`projection`]: read models folded from the log (documents, the pure
+//!   fold, typed queries) and their stores (SQLite, Cosmos DB).
 //!
 //! Library code never prints, exits or reads the environment: the binary
 //! parses configuration and hands typed values in.
@@ -27,6 +29,7 @@ pub mod conversation;
 pub mod event;
 pub mod ids;
 pub mod nats_server;
+pub mod projection;
 pub mod store;
 pub mod streams;
 pub mod workflow;

@@ -9,6 +9,8 @@
 //! - [`response`]: grounded, template-based drafts, refusals and hand-off
 //!   notices (the local response generator).
 //! - [`escalation`]: priority, queue and hand-off summary of an escalation.
+//! - [`projector`]: the projector (durable consumer folding `conv.>` into
+//!   the projection store), rebuild, status and the projection benchmark.
 //!
 //! The binary (`main.rs` and its `cli` modules) parses the command line and
 //! the environment and calls into this library.
@@ -19,3 +21,4 @@ pub mod escalation;
 pub mod knowledge;
 pub mod response;
 pub mod runtime;
+pub mod projector;

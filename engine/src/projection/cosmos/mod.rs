@@ -1,0 +1,456 @@
+//! The Azure Cosmos DB projection store (NoSQL API, `azure_data_cosmos`).
+//!
+//! Containers: `conversations` partitioned by `/tenant` + `/conversationId`
+//! (hierarchical), `escalations`, `analytics`, `customers` and `checkpoints`
+//! by `/tenant` (DESIGN §5). Every write reads the stored item first and
+//! replaces it only if the new `lastSeq` is greater, with the etag read as an
+//! if-match precondition, so a concurrent writer makes the write fail (412 →
+//! [`StoreErrorKind::Conflict`]) instead of being overwritten. Throttling
+//! (429) is retried with the server's `x-ms-retry-after-ms` as the minimum
+//! delay. The pure parts (queries, partition keys, preconditions, retry-after)
+//! live in [`request`].
+//!
+//! Library code reads no environment: the binary fills a [`CosmosConfig`].
+
+pub mod request;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use azure_data_cosmos::options::Region;
+use azure_data_cosmos::{
+    AccountEndpoint, AccountReference, ContainerClient, CosmosClient, CosmosError, PartitionKey,
+    RoutingStrategy,
+};
+use futures::TryStreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use self::request::*;
+use super::retry::Backoff;
+use super::{
+    AnalyticsDoc, Checkpoints, ConversationDoc, DocKeys, Documents, EscalationDoc, PROJECTIONS,
+    ProjectionStore, Scope, StoreError, StoreErrorKind,
+};
+use crate::ids::{ConversationKey, Tenant};
+
+const BACKEND: &str = "cosmos";
+
+/// How to authenticate to Cosmos DB.
+#[derive(Clone)]
+pub enum CosmosAuth {
+    /// Managed identity (in Azure); a user-assigned identity's client id
+    /// when given (`AZURE_CLIENT_ID` at the binary's edge).
+    ManagedIdentity {
+        /// Client id of a user-assigned identity.
+        client_id: Option<String>,
+    },
+    /// The developer's own login (Azure CLI, then azd).
+    DeveloperTools,
+    /// An account key.
+    Key(String),
+}
+
+impl fmt::Debug for CosmosAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CosmosAuth::ManagedIdentity { client_id } => f
+                .debug_struct("ManagedIdentity")
+                .field("client_id", client_id)
+                .finish(),
+            CosmosAuth::DeveloperTools => f.write_str("DeveloperTools"),
+            CosmosAuth::Key(_) => f.write_str("Key(****)"),
+        }
+    }
+}
+
+/// Settings of a [`CosmosStore`].
+#[derive(Debug, Clone)]
+pub struct CosmosConfig {
+    /// Account endpoint, e.g. `https://<account>.documents.azure.com:443/`.
+    pub endpoint: String,
+    /// Database name. The binary's default is `switchboard`.
+    pub database: String,
+    /// Authentication.
+    pub auth: CosmosAuth,
+    /// Azure region nearest to the process, for routing. Default `eastus`.
+    pub region: String,
+    /// Create the database and containers if missing (key auth only: the
+    /// data-plane RBAC of managed identities cannot create them). Default false.
+    pub create_if_missing: bool,
+    /// Backoff for throttling and transient failures. Default: 20 ms
+    /// doubling to 5 s, 8 attempts; a longer server retry-after wins.
+    pub backoff: Backoff,
+    /// Documents written concurrently within a batch. Default 16.
+    pub write_concurrency: usize,
+}
+
+impl CosmosConfig {
+    /// Defaults for an endpoint and authentication.
+    pub fn new(endpoint: impl Into<String>, auth: CosmosAuth) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            database: "switchboard".into(),
+            auth,
+            region: "eastus".into(),
+            create_if_missing: false,
+            backoff: Backoff {
+                max_attempts: Some(8),
+                ..Backoff::default()
+            },
+            write_concurrency: 16,
+        }
+    }
+}
+
+/// The Cosmos DB projection store.
+pub struct CosmosStore {
+    config: CosmosConfig,
+    conversations: ContainerClient,
+    escalations: ContainerClient,
+    analytics: ContainerClient,
+    customers: ContainerClient,
+    checkpoints: ContainerClient,
+}
+
+impl fmt::Debug for CosmosStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CosmosStore")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Maps an SDK error: throttling and unavailability are transient, with the
+/// server's retry-after; 409/412 are conflicts.
+fn cosmos_error(e: CosmosError) -> StoreError {
+    let status: u16 = *e.status().status_code();
+    let retry_after = e.response().and_then(|r| r.headers().retry_after_ms);
+    let error = StoreError::new(
+        classify_status(status),
+        BACKEND,
+        format!("HTTP {status}: {e}"),
+    );
+    match retry_after {
+        Some(ms) => error.with_retry_after(std::time::Duration::from_millis(ms)),
+        None => error,
+    }
+}
+
+fn config_error(message: impl Into<String>) -> StoreError {
+    StoreError::new(StoreErrorKind::Rejected, BACKEND, message)
+}
+
+async fn client(config: &CosmosConfig) -> Result<CosmosClient, StoreError> {
+    let endpoint: AccountEndpoint = config
+        .endpoint
+        .parse()
+        .map_err(|e| config_error(format!("bad endpoint {}: {e}", config.endpoint)))?;
+    let account = match &config.auth {
+        CosmosAuth::Key(key) => AccountReference::with_authentication_key(endpoint, key.clone()),
+        CosmosAuth::ManagedIdentity { client_id } => {
+            let options = azure_identity::ManagedIdentityCredentialOptions {
+                user_assigned_id: client_id
+                    .clone()
+                    .map(azure_identity::UserAssignedId::ClientId),
+                ..Default::default()
+            };
+            let credential = azure_identity::ManagedIdentityCredential::new(Some(options))
+                .map_err(|e| config_error(format!("managed identity: {e}")))?;
+            AccountReference::with_credential(endpoint, credential)
+        }
+        CosmosAuth::DeveloperTools => {
+            let credential = azure_identity::DeveloperToolsCredential::new(None)
+                .map_err(|e| config_error(format!("developer credential: {e}")))?;
+            AccountReference::with_credential(endpoint, credential)
+        }
+    };
+    // Own runtime per client: clients to one endpoint otherwise share cached
+    // auth state (NOTES-apis.md).
+    let runtime = azure_data_cosmos::CosmosRuntime::builder()
+        .build()
+        .await
+        .map_err(cosmos_error)?;
+    CosmosClient::builder()
+        .with_runtime(runtime)
+        .build(
+            account,
+            RoutingStrategy::ProximityTo(Region::new(config.region.clone())),
+        )
+        .await
+        .map_err(cosmos_error)
+}
+
+impl CosmosStore {
+    /// Connects (network calls: account metadata and each container), creating
+    /// the database and containers first if `create_if_missing`.
+    pub async fn connect(config: CosmosConfig) -> Result<Self, StoreError> {
+        let client = client(&config).await?;
+        if config.create_if_missing {
+            create_all(&client, &config.database).await?;
+        }
+        let db = client.database_client(config.database.as_str());
+        let open = |name: &'static str| db.container_client(name, None);
+        Ok(Self {
+            conversations: open(CONVERSATIONS).await.map_err(cosmos_error)?,
+            escalations: open(ESCALATIONS).await.map_err(cosmos_error)?,
+            analytics: open(ANALYTICS).await.map_err(cosmos_error)?,
+            customers: open(CUSTOMERS).await.map_err(cosmos_error)?,
+            checkpoints: open(CHECKPOINTS).await.map_err(cosmos_error)?,
+            config,
+        })
+    }
+
+    async fn retrying<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        self.config
+            .backoff
+            .retry(op, |error, delay| {
+                tracing::debug!(%error, delay_ms = delay.as_millis() as u64, "cosmos throttled; retrying");
+            })
+            .await
+    }
+
+    async fn put<T: Serialize + Sync>(&self, target: &Put<'_, T>) -> Result<(), StoreError> {
+        self.retrying(|| put_once(target)).await
+    }
+
+    async fn put_all<T: Serialize + Sync>(
+        &self,
+        targets: Vec<Put<'_, T>>,
+    ) -> Result<(), StoreError> {
+        for chunk in targets.chunks(self.config.write_concurrency.max(1)) {
+            let mut writes = Vec::with_capacity(chunk.len());
+            for target in chunk {
+                writes.push(self.put(target));
+            }
+            futures::future::try_join_all(writes).await?;
+        }
+        Ok(())
+    }
+
+    async fn read<T: DeserializeOwned>(
+        &self,
+        container: &ContainerClient,
+        pk: PartitionKey,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.retrying(|| async {
+            match container.read_item(pk.clone(), id, None).await {
+                Ok(response) => response.into_model().map(Some).map_err(cosmos_error),
+                Err(e) if e.status().is_not_found() => Ok(None),
+                Err(e) => Err(cosmos_error(e)),
+            }
+        })
+        .await
+    }
+
+    async fn query<T: DeserializeOwned + Send + 'static>(
+        &self,
+        container: &ContainerClient,
+        query: azure_data_cosmos::Query,
+        tenant: &Tenant,
+    ) -> Result<Vec<T>, StoreError> {
+        let scope = if std::ptr::eq(container, &self.conversations) {
+            azure_data_cosmos::FeedScope::full_container()
+        } else {
+            azure_data_cosmos::FeedScope::partition(tenant_partition(tenant.as_str()))
+        };
+        self.retrying(|| async {
+            let items = container
+                .query_items::<T>(query.clone(), scope.clone(), None)
+                .await
+                .map_err(cosmos_error)?;
+            items.try_collect::<Vec<T>>().await.map_err(cosmos_error)
+        })
+        .await
+    }
+}
+
+mod write;
+use write::{Put, create_all, put_once};
+
+#[async_trait]
+impl ProjectionStore for CosmosStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn get(&self, keys: &DocKeys) -> Result<Documents, StoreError> {
+        let mut out = Documents::default();
+        for k in &keys.conversations {
+            out.conversations.extend(
+                self.read::<ConversationDoc>(
+                    &self.conversations,
+                    conversation_partition(k),
+                    k.id.as_str(),
+                )
+                .await?,
+            );
+        }
+        for k in &keys.escalations {
+            out.escalations.extend(
+                self.read::<EscalationDoc>(
+                    &self.escalations,
+                    tenant_partition(k.tenant.as_str()),
+                    k.id.as_str(),
+                )
+                .await?,
+            );
+        }
+        for k in &keys.analytics {
+            out.analytics.extend(
+                self.read::<AnalyticsDoc>(
+                    &self.analytics,
+                    tenant_partition(k.tenant.as_str()),
+                    &k.id(),
+                )
+                .await?,
+            );
+        }
+        for k in &keys.customers {
+            out.customers.extend(
+                self.read(
+                    &self.customers,
+                    tenant_partition(k.tenant.as_str()),
+                    &k.customer_id,
+                )
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn write(&self, batch: &Documents) -> Result<(), StoreError> {
+        let esc = &self.escalations;
+        self.put_all(
+            batch
+                .escalations
+                .iter()
+                .map(|d| tenant_put(esc, &d.tenant, &d.id, d.last_seq, d))
+                .collect(),
+        )
+        .await?;
+        let ana = &self.analytics;
+        self.put_all(
+            batch
+                .analytics
+                .iter()
+                .map(|d| tenant_put(ana, &d.tenant, &d.id, d.last_seq, d))
+                .collect(),
+        )
+        .await?;
+        let cus = &self.customers;
+        self.put_all(
+            batch
+                .customers
+                .iter()
+                .map(|d| tenant_put(cus, &d.tenant, &d.id, d.last_seq, d))
+                .collect(),
+        )
+        .await?;
+        self.put_all(
+            batch
+                .conversations
+                .iter()
+                .map(|d| Put {
+                    container: &self.conversations,
+                    pk: conversation_partition(&d.key()),
+                    id: d.id.clone(),
+                    seq: d.last_seq,
+                    doc: d,
+                })
+                .collect(),
+        )
+        .await?;
+        if let Some(seq) = batch.checkpoint {
+            let docs: Vec<_> = PROJECTIONS
+                .iter()
+                .map(|p| write::checkpoint_doc(p, seq))
+                .collect();
+            self.put_all(
+                docs.iter()
+                    .map(|d| Put {
+                        container: &self.checkpoints,
+                        pk: tenant_partition(SYSTEM_PARTITION),
+                        id: d.id.clone(),
+                        seq,
+                        doc: d,
+                    })
+                    .collect(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn conversations(&self, scope: &Scope) -> Result<Vec<ConversationDoc>, StoreError> {
+        let query = scoped_query(CONVERSATIONS, scope).map_err(cosmos_error)?;
+        self.query(&self.conversations, query, &scope.tenant).await
+    }
+
+    async fn analytics(&self, scope: &Scope) -> Result<Vec<AnalyticsDoc>, StoreError> {
+        let query = scoped_query(ANALYTICS, scope).map_err(cosmos_error)?;
+        self.query(&self.analytics, query, &scope.tenant).await
+    }
+
+    async fn escalations(&self, tenant: &Tenant) -> Result<Vec<EscalationDoc>, StoreError> {
+        let query = escalations_query(tenant).map_err(cosmos_error)?;
+        self.query(&self.escalations, query, tenant).await
+    }
+
+    async fn checkpoints(&self) -> Result<Checkpoints, StoreError> {
+        let mut out = Vec::new();
+        for p in PROJECTIONS {
+            let doc: Option<write::CheckpointDoc> = self
+                .read(&self.checkpoints, tenant_partition(SYSTEM_PARTITION), p)
+                .await?;
+            out.push((p.to_owned(), doc.map_or(0, |d| d.last_seq)));
+        }
+        Ok(Checkpoints(out))
+    }
+
+    async fn fresh_copy(&self) -> Result<Arc<dyn ProjectionStore>, StoreError> {
+        Err(config_error(
+            "rebuild into a fresh copy is not supported on Cosmos DB yet: \
+             delete the containers and let the projector replay from the start",
+        ))
+    }
+
+    async fn swap_in(&self, _fresh: Arc<dyn ProjectionStore>) -> Result<(), StoreError> {
+        Err(config_error("swap is not supported on Cosmos DB yet"))
+    }
+
+    fn generation(&self) -> u64 {
+        0
+    }
+
+    async fn close(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+fn tenant_put<'a, T>(
+    container: &'a ContainerClient,
+    tenant: &Tenant,
+    id: &str,
+    seq: u64,
+    doc: &'a T,
+) -> Put<'a, T> {
+    Put {
+        container,
+        pk: tenant_partition(tenant.as_str()),
+        id: id.to_owned(),
+        seq,
+        doc,
+    }
+}
+
+/// The key of a conversation document, for tests and tools.
+pub fn conversation_item(key: &ConversationKey) -> (PartitionKey, String) {
+    (conversation_partition(key), key.id.to_string())
+}
