@@ -186,6 +186,8 @@ fn leet(text: &str) -> Option<String> {
                 '4' | '@' => 'a',
                 '5' | '$' => 's',
                 '7' => 't',
+                '8' => 'b',
+                '9' | '6' => 'g',
                 c => c,
             })
             .collect()
@@ -228,7 +230,9 @@ fn morse(text: &str) -> Option<String> {
         ("...", 's'), ("-", 't'), ("..-", 'u'), ("...-", 'v'), (".--", 'w'), ("-..-", 'x'),
         ("-.--", 'y'), ("--..", 'z'),
     ];
-    let m = MORSE.find(text).filter(|m| m.as_str().len() >= 20)?;
+    // Two spaces are a common word separator too.
+    let text = text.replace("  ", " / ");
+    let m = MORSE.find(&text).filter(|m| m.as_str().len() >= 20)?;
     let decoded: String = m
         .as_str()
         .split(' ')

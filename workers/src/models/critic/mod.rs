@@ -163,8 +163,9 @@ mod tests {
         assert_eq!(s.verdict, ScreenVerdict::Allow);
         let spans: Vec<(&str, usize, usize)> =
             s.redactions.iter().map(|r| (r.kind.as_str(), r.start, r.end)).collect();
-        assert_eq!(spans, vec![("card", 15, 34), ("email", 53, 68)]);
+        assert_eq!(spans, vec![("card", 15, 34), ("email", 54, 69)]);
         assert_eq!(&text[15..34], "4111 1111 1111 1111");
+        assert_eq!(&text[54..69], "ana@example.com");
         assert_eq!(redact(text, &s.redactions), "Refund to card [card redacted] please, mail me at [email redacted]");
         assert!(s.findings.iter().all(|f| f.kind == InputFindingKind::Pii));
     }

@@ -77,11 +77,11 @@ pub fn validate(config: &CriticConfig, draft: &str, customer_text: &str) -> Vali
         push(OutputFindingKind::Profanity, format!("profanity:{}", m.as_str()));
         reject = true;
     }
-    for (name, rule) in HARMFUL_RULES.iter().filter(|(_, r)| r.is_match(&normalized)) {
+    for (name, _) in HARMFUL_RULES.iter().filter(|(_, r)| r.is_match(&normalized)) {
         push(OutputFindingKind::Harmful, format!("harmful-{name}"));
         reject = true;
     }
-    for (name, rule) in LEAK_RULES.iter().filter(|(_, r)| r.is_match(&normalized)) {
+    for (name, _) in LEAK_RULES.iter().filter(|(_, r)| r.is_match(&normalized)) {
         push(OutputFindingKind::PromptLeak, format!("prompt-leak-{name}"));
         reject = true;
     }

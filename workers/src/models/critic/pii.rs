@@ -95,19 +95,19 @@ static EMAIL: LazyLock<Regex> =
 /// run of 10-12 digits.
 static PHONE: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\d{2,5}){1,4}(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?|\+?\d{10,12}",
+        r"(?i)(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\d{2,8}){1,4}(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?|\+?\d{10,12}",
     )
 });
 /// Street addresses: a house number, one to three capitalised words and a
 /// street type.
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"\b\d{1,5}(?:\s+[A-Z][a-zA-Z]+){1,3}\s+(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir)\b\.?",
+        r"\b\d{1,5}(?:\s+[A-Z][a-zA-Z]+){1,3}\s+(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir)\b",
     )
 });
 /// Dates look like phone numbers (`2024-05-01`, `12/05/2024`); skip them.
 static DATE: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$"));
+    LazyLock::new(|| regex(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})(?:$|[ T])"));
 
 /// Every piece of personal data in `text`, sorted by start, not overlapping.
 /// When two candidates overlap, the one with a checksum wins (card, SSN,
@@ -124,15 +124,43 @@ pub fn find_pii(text: &str) -> Vec<PiiSpan> {
     ];
     for (kind, pattern, valid) in detectors {
         for m in pattern.find_iter(text) {
-            let span = PiiSpan { kind, start: m.start(), end: m.end() };
-            let isolated = kind == PiiKind::Address || standalone(text, m.start(), m.end());
-            if isolated && valid(m.as_str()) && !found.iter().any(|f| overlaps(f, &span)) {
+            let Some(end) = longest_valid(text, kind, m.start(), m.end(), valid) else { continue };
+            let span = PiiSpan { kind, start: m.start(), end };
+            if !found.iter().any(|f| overlaps(f, &span)) {
                 found.push(span);
             }
         }
     }
     found.sort_by_key(|s| s.start);
     found
+}
+
+/// The end of the longest valid, standalone candidate starting at `start`.
+/// Greedy patterns can swallow a following word ("GB82...32 to" for an
+/// IBAN), so checksum kinds retry shorter prefixes of the match.
+fn longest_valid(
+    text: &str,
+    kind: PiiKind,
+    start: usize,
+    end: usize,
+    valid: fn(&str) -> bool,
+) -> Option<usize> {
+    // A '+' in front means an international phone number, not a card.
+    if kind == PiiKind::Card && text[..start].ends_with('+') {
+        return None;
+    }
+    let accept = |e: usize| {
+        (kind == PiiKind::Address || standalone(text, start, e)) && valid(&text[start..e])
+    };
+    if accept(end) {
+        return Some(end);
+    }
+    if !matches!(kind, PiiKind::Card | PiiKind::Iban) {
+        return None;
+    }
+    let candidates = text[start..end].char_indices().map(|(i, c)| start + i + c.len_utf8());
+    let ends: Vec<usize> = candidates.filter(|&e| e < end && e - start >= 12).collect();
+    ends.into_iter().rev().find(|&e| accept(e))
 }
 
 fn overlaps(a: &PiiSpan, b: &PiiSpan) -> bool {

@@ -22,19 +22,44 @@ pub struct Features {
 /// FNV-1a, 64-bit, with a namespace byte so word and char n-grams of the
 /// same spelling land in different buckets.
 fn fnv1a(namespace: u8, parts: &[&str], bits: u32) -> u32 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |b: u8| {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    };
-    feed(namespace);
+    let mut hash = Fnv::new(namespace);
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
-            feed(b' ');
+            hash.feed(b' ');
         }
-        part.bytes().for_each(&mut feed);
+        part.bytes().for_each(|b| hash.feed(b));
     }
-    (hash >> (64 - bits)) as u32
+    hash.finish(bits)
+}
+
+/// FNV-1a state.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new(namespace: u8) -> Self {
+        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+        h.feed(namespace);
+        h
+    }
+
+    fn feed(&mut self, byte: u8) {
+        self.0 ^= u64::from(byte);
+        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+
+    fn finish(&self, bits: u32) -> u32 {
+        (self.0 >> (64 - bits)) as u32
+    }
+}
+
+/// Hash a character n-gram without building a `String` for it.
+fn hash_chars(gram: &[char], bits: u32) -> u32 {
+    let mut hash = Fnv::new(b'c');
+    let mut buf = [0u8; 4];
+    for c in gram {
+        c.encode_utf8(&mut buf).bytes().for_each(|b| hash.feed(b));
+    }
+    hash.finish(bits)
 }
 
 /// Lower-case words; digits become `0` so order numbers share features;
@@ -65,8 +90,7 @@ pub fn extract(text: &str, bits: u32) -> Features {
     let padded: Vec<char> = format!(" {} ", words.join(" ")).chars().collect();
     for n in 3..=5 {
         for gram in padded.windows(n) {
-            let s: String = gram.iter().collect();
-            raw.push((fnv1a(b'c', &[&s], bits), 0.5));
+            raw.push((hash_chars(gram, bits), 0.5));
         }
     }
     Features { items: normalize(raw), words: word_ids }

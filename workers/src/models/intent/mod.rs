@@ -79,8 +79,10 @@ mod tests {
     fn builtin_model_trains_fast() {
         let start = Instant::now();
         let _ = IntentModel::builtin();
-        // The brief's budget is 200 ms in debug; allow slack for a loaded CI box.
-        assert!(start.elapsed().as_millis() < 1000, "{:?}", start.elapsed());
+        let elapsed = start.elapsed();
+        eprintln!("builtin model trained in {elapsed:?}");
+        // The budget is 200 ms in a debug build; allow slack for a loaded CI box.
+        assert!(elapsed.as_millis() < 1000, "{elapsed:?}");
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn sentiment(text: &str) -> (Sentiment, bool) {
         let Some(mut weight) = weight else { continue };
         let window = &tokens[i.saturating_sub(3)..i];
         if window.iter().any(|(w, _)| NEGATORS.contains(&w.as_str()) || w.ends_with("n't")) {
-            weight = -weight * 0.7;
+            weight = -weight;
         }
         if let Some(boost) = window.iter().rev().find_map(|(w, _)| lookup(INTENSIFIERS, w)) {
             weight *= boost;
