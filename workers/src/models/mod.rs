@@ -17,5 +17,6 @@ pub mod intent;
 
 pub use critic::{CriticConfig, LocalCritic, Validation, redact};
 pub use eval::{EvalError, EvalReport, run_eval};
-pub use intent::{IntentModel, LocalClassifier, ModelError, TrainingDataError, read_training_csv, train};
-
+pub use intent::{
+    IntentModel, LocalClassifier, ModelError, TrainingDataError, read_training_csv, train,
+};

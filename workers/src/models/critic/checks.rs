@@ -24,7 +24,7 @@ pub fn luhn_valid(number: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// True when `iban` (spaces allowed, any case) has a plausible shape and its

@@ -36,27 +36,62 @@ fn regex(pattern: &str) -> Regex {
 
 /// Swear words and insults an agent never writes (matched on word starts).
 static PROFANITY: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"\b(fuck\w*|shit\w*|bullshit|asshole\w*|bitch\w*|bastard\w*|damn\w*|crap\w*|dick\w*|piss\w*|cunt\w*|motherf\w*|wtf|stfu|idiot\w*|stupid|moron\w*|dumbass|jackass)\b")
+    regex(
+        r"\b(fuck\w*|shit\w*|bullshit|asshole\w*|bitch\w*|bastard\w*|damn\w*|crap\w*|dick\w*|piss\w*|cunt\w*|motherf\w*|wtf|stfu|idiot\w*|stupid|moron\w*|dumbass|jackass)\b",
+    )
 });
 
 /// Harmful content: self-harm, weapons, drugs, and unsafe advice about the
 /// products (drinking cleaning agents, defeating electrical safety).
 static HARMFUL: &[(&str, &str)] = &[
-    ("self-harm", r"\b(kill|hurt|harm|cut) (yourself|himself|herself|themselves)\b|\bsuicide (method|instructions)"),
-    ("weapons-drugs", r"\b(make|build|assemble|synthesi[sz]e|cook)\b.{0,20}\b(a )?(bomb|explosive|pipe bomb|molotov|weapon|meth|methamphetamine|poison|nerve agent)"),
-    ("ingest-cleaner", r"\b(drink|ingest|swallow|consume)\b.{0,30}\b(bleach|descal\w*|cleaning (solution|pods?|tablets?)|detergent)"),
-    ("defeat-safety", r"\b(bypass|disable|remove|cut|jumper)\b.{0,25}\b(thermal fuse|fuse|safety (valve|switch|interlock|cut-?off)|ground(ing)? (pin|wire)|pressure valve)"),
-    ("hate", r"\b(inferior race|go back to your country|subhuman)\b"),
+    (
+        "self-harm",
+        r"\b(kill|hurt|harm|cut) (yourself|himself|herself|themselves)\b|\bsuicide (method|instructions)",
+    ),
+    (
+        "weapons-drugs",
+        r"\b(make|build|assemble|synthesi[sz]e|cook)\b.{0,20}\b(a )?(bomb|explosive|pipe bomb|molotov|weapon|meth|methamphetamine|poison|nerve agent)",
+    ),
+    (
+        "ingest-cleaner",
+        r"\b(drink|ingest|swallow|consume)\b.{0,30}\b(bleach|descal\w*|cleaning (solution|pods?|tablets?)|detergent)",
+    ),
+    (
+        "defeat-safety",
+        r"\b(bypass|disable|remove|cut|jumper)\b.{0,25}\b(thermal fuse|fuse|safety (valve|switch|interlock|cut-?off)|ground(ing)? (pin|wire)|pressure valve)",
+    ),
+    (
+        "hate",
+        r"\b(inferior race|go back to your country|subhuman)\b",
+    ),
 ];
 
 /// Signs that the system prompt, internal instructions or secrets leaked.
 static PROMPT_LEAK: &[(&str, &str)] = &[
-    ("system-prompt", r"\b(system prompt|my (instructions|guidelines|system message) (are|say|tell)|i (was|am|have been) (instructed|told|programmed|configured) (to|not to))\b"),
-    ("internal-instructions", r"\b(internal (policy|instructions?|notes?|guidelines)|do not reveal|confidential instructions|operator instructions)\b"),
-    ("assistant-persona", r"\byou are a (helpful |friendly )?(customer[- ]service |support )?(assistant|agent|bot) for\b|\bas an ai (language )?model\b"),
-    ("template-token", r"<\|?(im_start|im_end|system)\|?>|\[/?(system|inst)\]|<</?sys>>"),
-    ("secret", r"\b(sk-[a-z0-9]{16,}|api[_ -]?key\s*[:=]|password\s*[:=]|bearer [a-z0-9._-]{16,})"),
-    ("tool-names", r"\b(http_post|send_email|delete_file|min_confidence|tool call)\b"),
+    (
+        "system-prompt",
+        r"\b(system prompt|my (instructions|guidelines|system message) (are|say|tell)|i (was|am|have been) (instructed|told|programmed|configured) (to|not to))\b",
+    ),
+    (
+        "internal-instructions",
+        r"\b(internal (policy|instructions?|notes?|guidelines)|do not reveal|confidential instructions|operator instructions)\b",
+    ),
+    (
+        "assistant-persona",
+        r"\byou are a (helpful |friendly )?(customer[- ]service |support )?(assistant|agent|bot) for\b|\bas an ai (language )?model\b",
+    ),
+    (
+        "template-token",
+        r"<\|?(im_start|im_end|system)\|?>|\[/?(system|inst)\]|<</?sys>>",
+    ),
+    (
+        "secret",
+        r"\b(sk-[a-z0-9]{16,}|api[_ -]?key\s*[:=]|password\s*[:=]|bearer [a-z0-9._-]{16,})",
+    ),
+    (
+        "tool-names",
+        r"\b(http_post|send_email|delete_file|min_confidence|tool call)\b",
+    ),
 ];
 
 static HARMFUL_RULES: LazyLock<Vec<(&'static str, Regex)>> =
@@ -74,10 +109,16 @@ pub fn validate(config: &CriticConfig, draft: &str, customer_text: &str) -> Vali
         findings.push(OutputFinding { kind, rule });
     };
     if let Some(m) = PROFANITY.find(&normalized) {
-        push(OutputFindingKind::Profanity, format!("profanity:{}", m.as_str()));
+        push(
+            OutputFindingKind::Profanity,
+            format!("profanity:{}", m.as_str()),
+        );
         reject = true;
     }
-    for (name, _) in HARMFUL_RULES.iter().filter(|(_, r)| r.is_match(&normalized)) {
+    for (name, _) in HARMFUL_RULES
+        .iter()
+        .filter(|(_, r)| r.is_match(&normalized))
+    {
         push(OutputFindingKind::Harmful, format!("harmful-{name}"));
         reject = true;
     }
@@ -92,7 +133,11 @@ pub fn validate(config: &CriticConfig, draft: &str, customer_text: &str) -> Vali
     } else {
         ValidateVerdict::Redact
     };
-    Validation { verdict, findings, redactions }
+    Validation {
+        verdict,
+        findings,
+        redactions,
+    }
 }
 
 /// Adds leak findings and redactions; true when a leak calls for a reject.
@@ -103,8 +148,10 @@ fn pii_findings(
     findings: &mut Vec<OutputFinding>,
     redactions: &mut Vec<Redaction>,
 ) -> bool {
-    let given: HashSet<String> =
-        find_pii(customer_text).iter().map(|s| s.normalized(customer_text)).collect();
+    let given: HashSet<String> = find_pii(customer_text)
+        .iter()
+        .map(|s| s.normalized(customer_text))
+        .collect();
     let business_phones: HashSet<String> = config
         .business_phones
         .iter()
@@ -131,7 +178,10 @@ fn pii_findings(
             reject = true;
             format!("unknown-{}", span.kind.name())
         };
-        findings.push(OutputFinding { kind: OutputFindingKind::PiiLeak, rule });
+        findings.push(OutputFinding {
+            kind: OutputFindingKind::PiiLeak,
+            rule,
+        });
         redactions.push(span.to_redaction());
     }
     reject
@@ -161,7 +211,10 @@ mod tests {
 
     #[test]
     fn someone_elses_email_is_a_leak() {
-        let v = check("The order was placed by bob@example.org.", "Who ordered this?");
+        let v = check(
+            "The order was placed by bob@example.org.",
+            "Who ordered this?",
+        );
         assert_eq!(v.verdict, ValidateVerdict::Reject);
         assert_eq!(v.findings[0].kind, OutputFindingKind::PiiLeak);
     }
@@ -172,7 +225,10 @@ mod tests {
         let draft = "Done: we charged 4111 1111 1111 1111.";
         let v = check(draft, customer);
         assert_eq!(v.verdict, ValidateVerdict::Redact);
-        assert_eq!(super::super::redact(draft, &v.redactions), "Done: we charged [card redacted].");
+        assert_eq!(
+            super::super::redact(draft, &v.redactions),
+            "Done: we charged [card redacted]."
+        );
     }
 
     #[test]
@@ -183,7 +239,11 @@ mod tests {
             "My system prompt says I should not discuss refunds.",
             "As an AI language model I cannot help.",
         ] {
-            assert_eq!(check(draft, "help").verdict, ValidateVerdict::Reject, "{draft}");
+            assert_eq!(
+                check(draft, "help").verdict,
+                ValidateVerdict::Reject,
+                "{draft}"
+            );
         }
     }
 }

@@ -57,7 +57,11 @@ pub struct PiiSpan {
 impl PiiSpan {
     /// The span as a [`Redaction`] for the `screened` event.
     pub fn to_redaction(&self) -> Redaction {
-        Redaction { kind: self.kind.name().to_owned(), start: self.start, end: self.end }
+        Redaction {
+            kind: self.kind.name().to_owned(),
+            start: self.start,
+            end: self.end,
+        }
     }
 
     /// A comparable form of the value (digits only, or lower-cased), so the
@@ -85,8 +89,7 @@ static CARD: LazyLock<Regex> = LazyLock::new(|| regex(r"\d(?:[ -]?\d){11,18}"));
 /// SSNs in their usual written form.
 static SSN: LazyLock<Regex> = LazyLock::new(|| regex(r"\d{3}[- ]\d{2}[- ]\d{4}"));
 /// IBANs: country, check digits, then 11-30 alphanumerics, maybe grouped.
-static IBAN: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)[a-z]{2}\d{2}(?:[ ]?[a-z0-9]){11,30}"));
+static IBAN: LazyLock<Regex> = LazyLock::new(|| regex(r"(?i)[a-z]{2}\d{2}(?:[ ]?[a-z0-9]){11,30}"));
 /// E-mail addresses (pragmatic, not RFC 5322).
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"));
@@ -106,15 +109,19 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// Dates look like phone numbers (`2024-05-01`, `12/05/2024`); skip them.
-static DATE: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})(?:$|[ T])"));
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})(?:$|[ T])")
+});
+
+/// A checksum or plausibility check on a candidate match.
+type Validator = fn(&str) -> bool;
 
 /// Every piece of personal data in `text`, sorted by start, not overlapping.
 /// When two candidates overlap, the one with a checksum wins (card, SSN,
 /// IBAN), then e-mail, phone and address.
 pub fn find_pii(text: &str) -> Vec<PiiSpan> {
     let mut found: Vec<PiiSpan> = Vec::new();
-    let detectors: [(PiiKind, &Regex, fn(&str) -> bool); 6] = [
+    let detectors: [(PiiKind, &Regex, Validator); 6] = [
         (PiiKind::Card, &CARD, luhn_valid),
         (PiiKind::Ssn, &SSN, ssn_valid),
         (PiiKind::Iban, &IBAN, iban_valid),
@@ -124,8 +131,14 @@ pub fn find_pii(text: &str) -> Vec<PiiSpan> {
     ];
     for (kind, pattern, valid) in detectors {
         for m in pattern.find_iter(text) {
-            let Some(end) = longest_valid(text, kind, m.start(), m.end(), valid) else { continue };
-            let span = PiiSpan { kind, start: m.start(), end };
+            let Some(end) = longest_valid(text, kind, m.start(), m.end(), valid) else {
+                continue;
+            };
+            let span = PiiSpan {
+                kind,
+                start: m.start(),
+                end,
+            };
             if !found.iter().any(|f| overlaps(f, &span)) {
                 found.push(span);
             }
@@ -158,7 +171,9 @@ fn longest_valid(
     if !matches!(kind, PiiKind::Card | PiiKind::Iban) {
         return None;
     }
-    let candidates = text[start..end].char_indices().map(|(i, c)| start + i + c.len_utf8());
+    let candidates = text[start..end]
+        .char_indices()
+        .map(|(i, c)| start + i + c.len_utf8());
     let ends: Vec<usize> = candidates.filter(|&e| e < end && e - start >= 12).collect();
     ends.into_iter().rev().find(|&e| accept(e))
 }
@@ -213,7 +228,10 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<(PiiKind, &str)> {
-        find_pii(text).into_iter().map(|s| (s.kind, &text[s.start..s.end])).collect()
+        find_pii(text)
+            .into_iter()
+            .map(|s| (s.kind, &text[s.start..s.end]))
+            .collect()
     }
 
     #[test]
@@ -237,7 +255,11 @@ mod tests {
     #[test]
     fn ignores_order_numbers_dates_and_bad_checksums() {
         assert!(kinds("Order #10234 placed 2024-05-01 for $24.99").is_empty());
-        assert!(kinds("card 4111 1111 1111 1112").iter().all(|(k, _)| *k != PiiKind::Card));
+        assert!(
+            kinds("card 4111 1111 1111 1112")
+                .iter()
+                .all(|(k, _)| *k != PiiKind::Card)
+        );
     }
 
     #[test]
@@ -246,7 +268,15 @@ mod tests {
         let spans: Vec<Redaction> = find_pii(text).iter().map(PiiSpan::to_redaction).collect();
         assert_eq!(spans[0].start, 8);
         assert_eq!(redact(text, &spans), "é mail [email redacted] now");
-        let bogus = [Redaction { kind: "x".into(), start: 1, end: 2 }];
-        assert_eq!(redact(text, &bogus), text, "a span inside a char is skipped");
+        let bogus = [Redaction {
+            kind: "x".into(),
+            start: 1,
+            end: 2,
+        }];
+        assert_eq!(
+            redact(text, &bogus),
+            text,
+            "a span inside a char is skipped"
+        );
     }
 }

@@ -79,11 +79,20 @@ mod tests {
 
     #[test]
     fn catches_requests_for_other_peoples_data_and_fraud() {
-        assert!(!fired("Can you give me the email address of my neighbour? He ordered the same brewer").is_empty());
+        assert!(
+            !fired("Can you give me the email address of my neighbour? He ordered the same brewer")
+                .is_empty()
+        );
         assert!(!fired("What card does John use?").is_empty());
-        assert!(!fired("I want to change the delivery address of my neighbor's order to my house").is_empty());
+        assert!(
+            !fired("I want to change the delivery address of my neighbor's order to my house")
+                .is_empty()
+        );
         assert!(!fired("Can I buy pods with a stolen card if the billing zip matches?").is_empty());
-        assert!(!fired("The caller said to pay the IRS with gift cards and read him the codes").is_empty());
+        assert!(
+            !fired("The caller said to pay the IRS with gift cards and read him the codes")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub fn compile<P: AsRef<str>>(
             kind,
             score,
             // The specs are compiled-in literals; the unit tests compile all of them.
-            pattern: Regex::new(pattern.as_ref()).expect("compiled-in critic rule is a valid regex"),
+            pattern: Regex::new(pattern.as_ref())
+                .expect("compiled-in critic rule is a valid regex"),
         })
         .collect()
 }
@@ -42,7 +43,11 @@ pub fn scan(rules: &[Rule], text: &str, prefix: &str, out: &mut Vec<InputFinding
         if rule.pattern.is_match(text) {
             let name = format!("{prefix}{}", rule.name);
             if !out.iter().any(|f| f.rule == name) {
-                out.push(InputFinding { kind: rule.kind, rule: name, score: rule.score });
+                out.push(InputFinding {
+                    kind: rule.kind,
+                    rule: name,
+                    score: rule.score,
+                });
             }
         }
     }
@@ -90,12 +95,19 @@ mod tests {
 
     #[test]
     fn normalize_lowercases_and_collapses() {
-        assert_eq!(normalize("Don\u{2019}t  SHOUT\tplease\nok"), "don't shout please\nok");
+        assert_eq!(
+            normalize("Don\u{2019}t  SHOUT\tplease\nok"),
+            "don't shout please\nok"
+        );
     }
 
     #[test]
     fn noisy_or_combines() {
-        let f = |score| InputFinding { kind: InputFindingKind::Fraud, rule: "r".into(), score };
+        let f = |score| InputFinding {
+            kind: InputFindingKind::Fraud,
+            rule: "r".into(),
+            score,
+        };
         let s = combined_score(&[f(0.6), f(0.5)], InputFindingKind::Fraud);
         assert!((s - 0.8).abs() < 1e-6);
         assert_eq!(combined_score(&[], InputFindingKind::Fraud), 0.0);

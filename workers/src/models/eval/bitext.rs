@@ -24,12 +24,12 @@ pub fn map_bitext_intent(bitext: &str) -> Option<Intent> {
     use Intent::*;
     Some(match bitext {
         // ORDER
-        "track_order" => OrderStatus,     // "where is my order": status, not a carrier scan
+        "track_order" => OrderStatus, // "where is my order": status, not a carrier scan
         "cancel_order" => Cancellation,
-        "change_order" => Exchange,       // swap/modify items of an order: nearest is an exchange
-        "place_order" => ProductInquiry,  // pre-purchase help: what to buy and how
+        "change_order" => Exchange, // swap/modify items of an order: nearest is an exchange
+        "place_order" => ProductInquiry, // pre-purchase help: what to buy and how
         // REFUND
-        "get_refund" => ReturnRequest,    // "I want my money back" starts a return
+        "get_refund" => ReturnRequest, // "I want my money back" starts a return
         "check_refund_policy" => ReturnRequest, // return/refund policy questions
         "track_refund" => RefundStatus,
         // PAYMENT, INVOICE
@@ -39,8 +39,13 @@ pub fn map_bitext_intent(bitext: &str) -> Option<Intent> {
         // DELIVERY: how long / which options
         "delivery_period" | "delivery_options" => ShippingEstimate,
         // ACCOUNT and SHIPPING_ADDRESS (address book lives in the account)
-        "create_account" | "delete_account" | "edit_account" | "recover_password"
-        | "registration_problems" | "switch_account" | "change_shipping_address"
+        "create_account"
+        | "delete_account"
+        | "edit_account"
+        | "recover_password"
+        | "registration_problems"
+        | "switch_account"
+        | "change_shipping_address"
         | "set_up_shipping_address" => AccountHelp,
         // CONTACT
         "contact_customer_service" => GeneralInquiry, // how to reach us, opening hours
@@ -59,14 +64,21 @@ pub fn evaluate(data_dir: &Path) -> Result<IntentEval, EvalError> {
     let mut train_rows = Vec::new();
     let mut test_rows = Vec::new();
     for (i, row) in rows.iter().enumerate() {
-        let Some(label) = map_bitext_intent(&row[1]) else { continue };
+        let Some(label) = map_bitext_intent(&row[1]) else {
+            continue;
+        };
         let item = (row[0].clone(), label);
-        if i % 5 == 4 { test_rows.push(item) } else { train_rows.push(item) }
+        if i % 5 == 4 {
+            test_rows.push(item)
+        } else {
+            train_rows.push(item)
+        }
     }
     let model = train(&train_rows);
     let mut correct = 0;
     let mut confidence_sum = 0.0f64;
-    let mut per_label: Vec<(Intent, usize, usize)> = Intent::ALL.iter().map(|&i| (i, 0, 0)).collect();
+    let mut per_label: Vec<(Intent, usize, usize)> =
+        Intent::ALL.iter().map(|&i| (i, 0, 0)).collect();
     for (text, label) in &test_rows {
         let (got, confidence) = model.predict(text);
         confidence_sum += f64::from(confidence);
@@ -87,8 +99,14 @@ pub fn evaluate(data_dir: &Path) -> Result<IntentEval, EvalError> {
         per_label: per_label
             .into_iter()
             .filter(|(_, _, total)| *total > 0)
-            .map(|(label, hits, total)| LabelRecall { label, recall: Rate::new(hits, total) })
+            .map(|(label, hits, total)| LabelRecall {
+                label,
+                recall: Rate::new(hits, total),
+            })
             .collect(),
-        dropped: BITEXT_DROPPED.iter().map(|(name, why)| format!("{name} ({why})")).collect(),
+        dropped: BITEXT_DROPPED
+            .iter()
+            .map(|(name, why)| format!("{name} ({why})"))
+            .collect(),
     })
 }

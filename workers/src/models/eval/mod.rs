@@ -63,23 +63,38 @@ pub fn run_eval(data_dir: &Path) -> Result<EvalReport, EvalError> {
 
 /// Read a whole file, mapping the error.
 fn read(path: &Path) -> Result<String, EvalError> {
-    std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.to_owned(), source })
+    std::fs::read_to_string(path).map_err(|source| EvalError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Read a CSV file's named columns, row by row.
 fn read_csv_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>, EvalError> {
-    let bad = |reason: String| EvalError::Csv { path: path.to_owned(), reason };
+    let bad = |reason: String| EvalError::Csv {
+        path: path.to_owned(),
+        reason,
+    };
     let text = read(path)?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
     let idx: Vec<usize> = columns
         .iter()
-        .map(|c| headers.iter().position(|h| h == *c).ok_or_else(|| bad(format!("no column {c:?}"))))
+        .map(|c| {
+            headers
+                .iter()
+                .position(|h| h == *c)
+                .ok_or_else(|| bad(format!("no column {c:?}")))
+        })
         .collect::<Result<_, _>>()?;
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| bad(e.to_string()))?;
-        rows.push(idx.iter().map(|&i| record.get(i).unwrap_or("").to_owned()).collect());
+        rows.push(
+            idx.iter()
+                .map(|&i| record.get(i).unwrap_or("").to_owned())
+                .collect(),
+        );
     }
     Ok(rows)
 }
@@ -100,9 +115,21 @@ mod tests {
         let report = run_eval(&data).expect("the shared data folder is readable");
         eprintln!("{report}");
         let t = &report.targets;
-        assert!(t.intent_accuracy, "intent accuracy {:.3}", report.intent.accuracy);
-        assert!(t.injection_recall, "injection recall {:?} {:?}", report.screening.jailbreak_recall, report.screening.bastion_recall);
-        assert!(t.bitext_false_positives, "bitext FP {:?}", report.screening.bitext_false_positives);
+        assert!(
+            t.intent_accuracy,
+            "intent accuracy {:.3}",
+            report.intent.accuracy
+        );
+        assert!(
+            t.injection_recall,
+            "injection recall {:?} {:?}",
+            report.screening.jailbreak_recall, report.screening.bastion_recall
+        );
+        assert!(
+            t.bitext_false_positives,
+            "bitext FP {:?}",
+            report.screening.bitext_false_positives
+        );
         assert!(t.pii_recall, "pii {:?}", report.pii.overall);
     }
 }

@@ -37,13 +37,18 @@ const TYPES: &[(&str, PiiKind)] = &[
 /// Detect PII in every record and count found gold spans per type.
 pub fn evaluate(data_dir: &Path) -> Result<PiiEval, EvalError> {
     let path = data_dir.join("pii/presidio_synth_dataset_v2.json");
-    let records: Vec<Record> = serde_json::from_str(&read(&path)?)
-        .map_err(|e| EvalError::Json { path: path.clone(), reason: e.to_string() })?;
+    let records: Vec<Record> =
+        serde_json::from_str(&read(&path)?).map_err(|e| EvalError::Json {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
     let mut counts = vec![(0usize, 0usize); TYPES.len()];
     for record in &records {
         let found = find_pii(&record.full_text);
         for span in &record.spans {
-            let Some(t) = TYPES.iter().position(|(name, _)| *name == span.entity_type) else { continue };
+            let Some(t) = TYPES.iter().position(|(name, _)| *name == span.entity_type) else {
+                continue;
+            };
             let hit = found.iter().any(|f| {
                 f.kind == TYPES[t].1 && f.start < span.end_position && span.start_position < f.end
             });
@@ -53,7 +58,11 @@ pub fn evaluate(data_dir: &Path) -> Result<PiiEval, EvalError> {
     }
     let (hits, total) = counts.iter().fold((0, 0), |(h, n), (a, b)| (h + a, n + b));
     Ok(PiiEval {
-        per_type: TYPES.iter().zip(&counts).map(|((name, _), (h, n))| ((*name).to_owned(), Rate::new(*h, *n))).collect(),
+        per_type: TYPES
+            .iter()
+            .zip(&counts)
+            .map(|((name, _), (h, n))| ((*name).to_owned(), Rate::new(*h, *n)))
+            .collect(),
         overall: Rate::new(hits, total),
         matching: "gold span overlapped by a detection of the same kind".to_owned(),
     })

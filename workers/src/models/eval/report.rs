@@ -29,14 +29,24 @@ pub struct Rate {
 impl Rate {
     /// `hits` out of `total`.
     pub fn new(hits: usize, total: usize) -> Self {
-        let rate = if total == 0 { 0.0 } else { hits as f64 / total as f64 };
+        let rate = if total == 0 {
+            0.0
+        } else {
+            hits as f64 / total as f64
+        };
         Self { hits, total, rate }
     }
 }
 
 impl fmt::Display for Rate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:6.2} % ({}/{})", self.rate * 100.0, self.hits, self.total)
+        write!(
+            f,
+            "{:6.2} % ({}/{})",
+            self.rate * 100.0,
+            self.hits,
+            self.total
+        )
     }
 }
 
@@ -127,11 +137,20 @@ impl EvalReport {
             intent_accuracy: intent.accuracy >= TARGET_INTENT_ACCURACY,
             injection_recall: screening.jailbreak_recall.rate >= TARGET_INJECTION_RECALL
                 && screening.bastion_recall.rate >= TARGET_INJECTION_RECALL,
-            bitext_false_positives: screening.bitext_false_positives.rate <= TARGET_MAX_FALSE_POSITIVES,
+            bitext_false_positives: screening.bitext_false_positives.rate
+                <= TARGET_MAX_FALSE_POSITIVES,
             pii_recall: pii.overall.rate >= TARGET_PII_RECALL
-                && pii.per_type.iter().all(|(_, r)| r.total == 0 || r.rate >= TARGET_PII_RECALL),
+                && pii
+                    .per_type
+                    .iter()
+                    .all(|(_, r)| r.total == 0 || r.rate >= TARGET_PII_RECALL),
         };
-        Self { intent, screening, pii, targets }
+        Self {
+            intent,
+            screening,
+            pii,
+            targets,
+        }
     }
 }
 
@@ -144,22 +163,60 @@ impl fmt::Display for EvalReport {
         let (i, s, p, t) = (&self.intent, &self.screening, &self.pii, &self.targets);
         writeln!(f, "Intent (Bitext → 17 labels; {})", i.split)?;
         writeln!(f, "  train {} / test {} rows", i.train_rows, i.test_rows)?;
-        writeln!(f, "  accuracy            {:6.2} %   target ≥ 90 %  {}", i.accuracy * 100.0, mark(t.intent_accuracy))?;
+        writeln!(
+            f,
+            "  accuracy            {:6.2} %   target ≥ 90 %  {}",
+            i.accuracy * 100.0,
+            mark(t.intent_accuracy)
+        )?;
         writeln!(f, "  mean confidence     {:6.3}", i.mean_confidence)?;
         for l in &i.per_label {
-            writeln!(f, "    {:<26} recall {}", format!("{:?}", l.label), l.recall)?;
+            writeln!(
+                f,
+                "    {:<26} recall {}",
+                format!("{:?}", l.label),
+                l.recall
+            )?;
         }
         writeln!(f, "  dropped: {}", i.dropped.join("; "))?;
         writeln!(f, "Screening")?;
-        writeln!(f, "  jailbreak recall (llm-warden test)   {}  target ≥ 90 %  {}", s.jailbreak_recall, mark(s.jailbreak_recall.rate >= TARGET_INJECTION_RECALL))?;
-        writeln!(f, "  injection recall (bastioncorpus)     {}  target ≥ 90 %  {}", s.bastion_recall, mark(s.bastion_recall.rate >= TARGET_INJECTION_RECALL))?;
-        writeln!(f, "  false positives (Bitext)             {}  target ≤ 2 %   {}", s.bitext_false_positives, mark(t.bitext_false_positives))?;
-        writeln!(f, "  false positives (llm-warden benign)  {}  (information)", s.jailbreak_benign_false_positives)?;
-        writeln!(f, "  false positives (bastion benign)     {}  (information)", s.bastion_benign_false_positives)?;
+        writeln!(
+            f,
+            "  jailbreak recall (llm-warden test)   {}  target ≥ 90 %  {}",
+            s.jailbreak_recall,
+            mark(s.jailbreak_recall.rate >= TARGET_INJECTION_RECALL)
+        )?;
+        writeln!(
+            f,
+            "  injection recall (bastioncorpus)     {}  target ≥ 90 %  {}",
+            s.bastion_recall,
+            mark(s.bastion_recall.rate >= TARGET_INJECTION_RECALL)
+        )?;
+        writeln!(
+            f,
+            "  false positives (Bitext)             {}  target ≤ 2 %   {}",
+            s.bitext_false_positives,
+            mark(t.bitext_false_positives)
+        )?;
+        writeln!(
+            f,
+            "  false positives (llm-warden benign)  {}  (information)",
+            s.jailbreak_benign_false_positives
+        )?;
+        writeln!(
+            f,
+            "  false positives (bastion benign)     {}  (information)",
+            s.bastion_benign_false_positives
+        )?;
         writeln!(f, "PII recall (Presidio synthetic; {})", p.matching)?;
         for (kind, rate) in &p.per_type {
             writeln!(f, "  {kind:<15} {rate}")?;
         }
-        writeln!(f, "  overall         {}  target ≥ 95 %  {}", p.overall, mark(t.pii_recall))
+        writeln!(
+            f,
+            "  overall         {}  target ≥ 95 %  {}",
+            p.overall,
+            mark(t.pii_recall)
+        )
     }
 }

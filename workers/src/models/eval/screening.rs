@@ -19,15 +19,28 @@ use crate::models::critic::LocalCritic;
 pub fn evaluate(data_dir: &Path) -> Result<ScreeningEval, EvalError> {
     let critic = LocalCritic::default();
     let blocked = |texts: &[String]| {
-        let hits = texts.iter().filter(|t| critic.screen(t).verdict == ScreenVerdict::Block).count();
+        let hits = texts
+            .iter()
+            .filter(|t| critic.screen(t).verdict == ScreenVerdict::Block)
+            .count();
         Rate::new(hits, texts.len())
     };
-    let warden = read_csv_columns(&data_dir.join("jailbreak/jailbreak_dataset_test_balanced.csv"), &["prompt", "type"])?;
+    let warden = read_csv_columns(
+        &data_dir.join("jailbreak/jailbreak_dataset_test_balanced.csv"),
+        &["prompt", "type"],
+    )?;
     let of_type = |kind: &str| -> Vec<String> {
-        warden.iter().filter(|r| r[1] == kind).map(|r| r[0].clone()).collect()
+        warden
+            .iter()
+            .filter(|r| r[1] == kind)
+            .map(|r| r[0].clone())
+            .collect()
     };
     let (malicious, benign) = bastion(data_dir)?;
-    let bitext = read_csv_columns(&data_dir.join("bitext/bitext_customer_support_sample_6480.csv"), &["instruction"])?;
+    let bitext = read_csv_columns(
+        &data_dir.join("bitext/bitext_customer_support_sample_6480.csv"),
+        &["instruction"],
+    )?;
     let bitext: Vec<String> = bitext.into_iter().map(|mut r| r.remove(0)).collect();
     Ok(ScreeningEval {
         jailbreak_recall: blocked(&of_type("jailbreak")),
@@ -43,14 +56,26 @@ fn bastion(data_dir: &Path) -> Result<(Vec<String>, Vec<String>), EvalError> {
     let path = data_dir.join("prompt_injection/bastioncorpus_0.6.0_injections.jsonl");
     let mut malicious = Vec::new();
     let mut benign = Vec::new();
-    for (n, line) in read(&path)?.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let bad = |reason: String| EvalError::Json { path: path.clone(), reason: format!("line {}: {reason}", n + 1) };
-        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+    for (n, line) in read(&path)?
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let bad = |reason: String| EvalError::Json {
+            path: path.clone(),
+            reason: format!("line {}: {reason}", n + 1),
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
         let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_owned);
         let (Some(label), Some(text)) = (field("label"), field("text")) else {
             return Err(bad("missing `label` or `text`".to_owned()));
         };
-        if label == "malicious" { malicious.push(text) } else { benign.push(text) }
+        if label == "malicious" {
+            malicious.push(text)
+        } else {
+            benign.push(text)
+        }
     }
     Ok((malicious, benign))
 }

@@ -42,7 +42,9 @@ pub enum TrainingDataError {
         source_name: String,
     },
     /// A row's label is not one of the 17 intents.
-    #[error("{source_name}:{line}: unknown label {label:?} (expected one of the 17 SCREAMING_SNAKE_CASE intents, e.g. ORDER_STATUS)")]
+    #[error(
+        "{source_name}:{line}: unknown label {label:?} (expected one of the 17 SCREAMING_SNAKE_CASE intents, e.g. ORDER_STATUS)"
+    )]
     UnknownLabel {
         /// The file or source name.
         source_name: String,
@@ -55,8 +57,10 @@ pub enum TrainingDataError {
 
 /// Read a `text,label` CSV file (with a header row; extra columns ignored).
 pub fn read_training_csv(path: &Path) -> Result<Vec<(String, Intent)>, TrainingDataError> {
-    let file = std::fs::File::open(path)
-        .map_err(|source| TrainingDataError::Open { path: path.to_owned(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| TrainingDataError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
     parse_training_csv(file, &path.display().to_string())
 }
 
@@ -65,12 +69,21 @@ pub fn parse_training_csv(
     reader: impl Read,
     source_name: &str,
 ) -> Result<Vec<(String, Intent)>, TrainingDataError> {
-    let csv_err = |source| TrainingDataError::Csv { source_name: source_name.to_owned(), source };
+    let csv_err = |source| TrainingDataError::Csv {
+        source_name: source_name.to_owned(),
+        source,
+    };
     let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let headers = csv.headers().map_err(csv_err)?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
     let (Some(text_col), Some(label_col)) = (column("text"), column("label")) else {
-        return Err(TrainingDataError::MissingColumn { source_name: source_name.to_owned() });
+        return Err(TrainingDataError::MissingColumn {
+            source_name: source_name.to_owned(),
+        });
     };
     let mut rows = Vec::new();
     for record in csv.records() {
@@ -125,8 +138,11 @@ mod tests {
     #[test]
     fn unknown_label_names_the_line() {
         let csv = "text,label\nwhere is it,ORDER_STATUS\nhello,GREETING\n";
-        let err = parse_training_csv(csv.as_bytes(), "t.csv").expect_err("GREETING is not an intent");
-        assert!(matches!(&err, TrainingDataError::UnknownLabel { line: 3, label, .. } if label == "GREETING"));
+        let err =
+            parse_training_csv(csv.as_bytes(), "t.csv").expect_err("GREETING is not an intent");
+        assert!(
+            matches!(&err, TrainingDataError::UnknownLabel { line: 3, label, .. } if label == "GREETING")
+        );
         assert!(err.to_string().starts_with("t.csv:3: unknown label"));
     }
 
@@ -142,6 +158,9 @@ mod tests {
     fn quoted_text_with_commas_is_read() {
         let csv = "text,label\n\"hi, where is my order?\",ORDER_STATUS\n";
         let rows = parse_training_csv(csv.as_bytes(), "t.csv").expect("valid CSV");
-        assert_eq!(rows, vec![("hi, where is my order?".to_owned(), Intent::OrderStatus)]);
+        assert_eq!(
+            rows,
+            vec![("hi, where is my order?".to_owned(), Intent::OrderStatus)]
+        );
     }
 }

@@ -76,7 +76,11 @@ pub fn words(text: &str) -> Vec<String> {
             _ => ' ',
         })
         .collect();
-    cleaned.split_whitespace().map(|w| w.trim_matches('\'').to_owned()).filter(|w| !w.is_empty()).collect()
+    cleaned
+        .split_whitespace()
+        .map(|w| w.trim_matches('\'').to_owned())
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// The features of `text` with `bits` hash bits.
@@ -94,7 +98,10 @@ pub fn extract(text: &str, bits: u32) -> Features {
             raw.push((hash_chars(gram, bits), 0.5));
         }
     }
-    Features { items: normalize(raw), words: word_ids }
+    Features {
+        items: normalize(raw),
+        words: word_ids,
+    }
 }
 
 /// Sum duplicate buckets, sort, and scale to unit length.
@@ -120,7 +127,10 @@ mod tests {
 
     #[test]
     fn words_lowercase_and_mask_digits() {
-        assert_eq!(words("Where's ORDER #10234?!"), vec!["where's", "order", "00000"]);
+        assert_eq!(
+            words("Where's ORDER #10234?!"),
+            vec!["where's", "order", "00000"]
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@ mod persist;
 mod sentiment;
 mod signals;
 
-pub use data::{BREWVI_INTENTS_CSV, TrainingDataError, parse_label, parse_training_csv, read_training_csv};
+pub use data::{
+    BREWVI_INTENTS_CSV, TrainingDataError, parse_label, parse_training_csv, read_training_csv,
+};
 pub use entities::{BREWVI_PRODUCTS, Product, extract_entities};
 pub use model::{IntentModel, Prediction, train};
 pub use persist::{FORMAT, FORMAT_VERSION, ModelError};
@@ -89,14 +91,35 @@ mod tests {
     fn builtin_classifies_brewvi_messages() {
         let c = LocalClassifier::builtin();
         let cases = [
-            ("Hi, where's my order #10234? It's been a week", Intent::OrderStatus),
-            ("I'd like to return the travel mug, it's too small", Intent::ReturnRequest),
-            ("Please skip my next auto-delivery of Klatch pods", Intent::SubscriptionManagement),
-            ("How many BrewVi Rewards points do I have?", Intent::LoyaltyProgram),
-            ("My brewer shows a blinking light and won't brew", Intent::TechnicalSupport),
-            ("I got charged twice for the same order", Intent::BillingIssue),
+            (
+                "Hi, where's my order #10234? It's been a week",
+                Intent::OrderStatus,
+            ),
+            (
+                "I'd like to return the travel mug, it's too small",
+                Intent::ReturnRequest,
+            ),
+            (
+                "Please skip my next auto-delivery of Klatch pods",
+                Intent::SubscriptionManagement,
+            ),
+            (
+                "How many BrewVi Rewards points do I have?",
+                Intent::LoyaltyProgram,
+            ),
+            (
+                "My brewer shows a blinking light and won't brew",
+                Intent::TechnicalSupport,
+            ),
+            (
+                "I got charged twice for the same order",
+                Intent::BillingIssue,
+            ),
             ("Let me talk to a real person", Intent::EscalationRequest),
-            ("Cancel order ORD-10600, I don't need it anymore", Intent::Cancellation),
+            (
+                "Cancel order ORD-10600, I don't need it anymore",
+                Intent::Cancellation,
+            ),
         ];
         for (text, expected) in cases {
             let got = c.classify(text);
@@ -115,7 +138,8 @@ mod tests {
 
     #[test]
     fn abusive_message_is_very_negative_with_signals() {
-        let got = LocalClassifier::builtin().classify("This fucking brewer burned my hand, I want a manager NOW");
+        let got = LocalClassifier::builtin()
+            .classify("This fucking brewer burned my hand, I want a manager NOW");
         assert_eq!(got.sentiment, Sentiment::VeryNegative);
         assert!(got.signals.contains(&Signal::Abusive));
         assert!(got.signals.contains(&Signal::HealthOrSafety));

@@ -61,8 +61,10 @@ fn label_index(intent: Intent) -> usize {
 /// predicts every label with probability 1/17.
 pub fn train(rows: &[(String, Intent)]) -> IntentModel {
     let mut model = IntentModel::empty(DIM_BITS);
-    let examples: Vec<(Features, usize)> =
-        rows.iter().map(|(t, i)| (extract(t, DIM_BITS), label_index(*i))).collect();
+    let examples: Vec<(Features, usize)> = rows
+        .iter()
+        .map(|(t, i)| (extract(t, DIM_BITS), label_index(*i)))
+        .collect();
     for features in examples.iter().map(|(f, _)| f) {
         model.vocab.extend(features.words.iter().copied());
     }
@@ -94,17 +96,14 @@ impl IntentModel {
         }
     }
 
-    // The two loops below are the whole training cost. They are written as
-    // plain indexed loops because iterator adapters are not inlined in debug
-    // builds, where `builtin()` must still train in well under a second.
+    // The two loops below are the whole training cost (the workspace builds
+    // this crate with opt-level 1 in dev so they stay fast in debug builds).
     fn logits(&self, features: &Features) -> [f32; LABELS] {
         let mut z = self.bias;
         for &(bucket, value) in &features.items {
             let start = bucket as usize * LABELS;
             let row = &self.weights[start..start + LABELS];
-            for k in 0..LABELS {
-                z[k] += row[k] * value;
-            }
+            z.iter_mut().zip(row).for_each(|(zk, w)| *zk += w * value);
         }
         z
     }
@@ -122,13 +121,12 @@ impl IntentModel {
         for &(bucket, value) in &features.items {
             let start = bucket as usize * LABELS;
             let row = &mut self.weights[start..start + LABELS];
-            for k in 0..LABELS {
-                row[k] -= grad[k] * value;
-            }
+            row.iter_mut().zip(&grad).for_each(|(w, g)| *w -= g * value);
         }
-        for k in 0..LABELS {
-            self.bias[k] -= 0.1 * grad[k];
-        }
+        self.bias
+            .iter_mut()
+            .zip(&grad)
+            .for_each(|(b, g)| *b -= 0.1 * g);
         true
     }
 
@@ -147,7 +145,11 @@ impl IntentModel {
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(&a.0)))
             .unwrap_or((0, &0.0));
-        let known = features.words.iter().filter(|w| self.vocab.contains(w)).count();
+        let known = features
+            .words
+            .iter()
+            .filter(|w| self.vocab.contains(w))
+            .count();
         let coverage = if features.words.is_empty() {
             0.0
         } else {
@@ -176,7 +178,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
 
@@ -197,7 +202,10 @@ mod tests {
         for _ in 0..3 {
             rows.push(("where is my order".to_owned(), Intent::OrderStatus));
             rows.push(("cancel my order please".to_owned(), Intent::Cancellation));
-            rows.push(("how many points do I have".to_owned(), Intent::LoyaltyProgram));
+            rows.push((
+                "how many points do I have".to_owned(),
+                Intent::LoyaltyProgram,
+            ));
         }
         rows
     }

@@ -99,18 +99,26 @@ impl IntentModel {
             vocab: self.vocab.iter().copied().collect(),
             rows,
         };
-        let write_err = |source| ModelError::Write { path: path.to_owned(), source };
+        let write_err = |source| ModelError::Write {
+            path: path.to_owned(),
+            source,
+        };
         let mut out = BufWriter::new(File::create(path).map_err(write_err)?);
-        serde_json::to_writer(&mut out, &file)
-            .map_err(|e| write_err(std::io::Error::other(e)))?;
+        serde_json::to_writer(&mut out, &file).map_err(|e| write_err(std::io::Error::other(e)))?;
         out.flush().map_err(write_err)
     }
 
     /// Read a model written by [`save`](Self::save).
     pub fn load(path: &Path) -> Result<Self, ModelError> {
-        let file = File::open(path).map_err(|source| ModelError::Read { path: path.to_owned(), source })?;
-        let parsed: ModelFile = serde_json::from_reader(BufReader::new(file))
-            .map_err(|source| ModelError::Decode { path: path.to_owned(), source })?;
+        let file = File::open(path).map_err(|source| ModelError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let parsed: ModelFile =
+            serde_json::from_reader(BufReader::new(file)).map_err(|source| ModelError::Decode {
+                path: path.to_owned(),
+                source,
+            })?;
         from_file(parsed).map_err(|e| e.at(path))
     }
 }
@@ -125,7 +133,11 @@ impl Invalid {
     fn at(self, path: &Path) -> ModelError {
         let path = path.to_owned();
         match self {
-            Invalid::Unsupported(found, version) => ModelError::Unsupported { path, found, version },
+            Invalid::Unsupported(found, version) => ModelError::Unsupported {
+                path,
+                found,
+                version,
+            },
             Invalid::Corrupt(reason) => ModelError::Corrupt { path, reason },
         }
     }
@@ -179,7 +191,10 @@ mod tests {
         model.save(&path).expect("save to a fresh temp dir");
         let loaded = IntentModel::load(&path).expect("load what we just saved");
         assert_eq!(loaded, model);
-        assert_eq!(loaded.predict("where is my order"), model.predict("where is my order"));
+        assert_eq!(
+            loaded.predict("where is my order"),
+            model.predict("where is my order")
+        );
     }
 
     #[test]
@@ -190,12 +205,18 @@ mod tests {
 
         let garbage = dir.path().join("garbage.json");
         std::fs::write(&garbage, "not json at all").expect("write test file");
-        assert!(matches!(IntentModel::load(&garbage), Err(ModelError::Decode { .. })));
+        assert!(matches!(
+            IntentModel::load(&garbage),
+            Err(ModelError::Decode { .. })
+        ));
 
         let other = dir.path().join("other.json");
         let body = r#"{"format":"something-else","version":9,"bits":18,"labels":[],"bias":[],"vocab":[],"rows":[]}"#;
         std::fs::write(&other, body).expect("write test file");
-        assert!(matches!(IntentModel::load(&other), Err(ModelError::Unsupported { version: 9, .. })));
+        assert!(matches!(
+            IntentModel::load(&other),
+            Err(ModelError::Unsupported { version: 9, .. })
+        ));
 
         let corrupt = dir.path().join("corrupt.json");
         let body = format!(
