@@ -12,13 +12,14 @@
 //! - `checks`: Luhn, IBAN mod-97 and SSN validators.
 //! - `pii`: personal-data spans and [`redact`].
 //! - `rules`: the scored-regex rule engine and text normalisation.
-//! - `injection`, `requests`: the screening rule sets.
+//! - `injection`, `jailbreak`, `requests`: the screening rule sets.
 //! - `decode`: undoes obfuscations so the rules can read hidden text.
 //! - `output`: the draft validation rules.
 
 mod checks;
 mod decode;
 mod injection;
+mod jailbreak;
 mod output;
 mod pii;
 mod requests;
@@ -129,6 +130,7 @@ fn threat_findings(text: &str) -> Vec<InputFinding> {
     let normalized = rules::normalize(text);
     let mut findings = Vec::new();
     rules::scan(&injection::RULES, &normalized, "", &mut findings);
+    rules::scan(&jailbreak::RULES, &normalized, "", &mut findings);
     rules::scan(&requests::RULES, &normalized, "", &mut findings);
     for (decoder, decoded) in decode::variants(text) {
         let prefix = format!("decoded-{decoder}:");
