@@ -134,12 +134,9 @@ fn threat_findings(text: &str) -> Vec<InputFinding> {
     rules::scan(&requests::RULES, &normalized, "", &mut findings);
     for (decoder, decoded) in decode::variants(text) {
         let prefix = format!("decoded-{decoder}:");
-        rules::scan(
-            &injection::RULES,
-            &rules::normalize(&decoded),
-            &prefix,
-            &mut findings,
-        );
+        let decoded = rules::normalize(&decoded);
+        rules::scan(&injection::RULES, &decoded, &prefix, &mut findings);
+        rules::scan(&jailbreak::RULES, &decoded, &prefix, &mut findings);
     }
     findings
 }
