@@ -11,14 +11,19 @@
 //! - [`escalation`]: priority, queue and hand-off summary of an escalation.
 //! - [`projector`]: the projector (durable consumer folding `conv.>` into
 //!   the projection store), rebuild, status and the projection benchmark.
+//! - [`models`]: the local, offline models behind the agents: the rule-based
+//!   critic, the trainable intent classifier and their evaluation.
+//! - [`agents`]: the five agents that own workflow steps, over those models.
 //!
 //! The binary (`main.rs` and its `cli` modules) parses the command line and
 //! the environment and calls into this library.
 
 #![forbid(unsafe_code)]
 
+pub mod agents;
 pub mod escalation;
 pub mod knowledge;
+pub mod models;
+pub mod projector;
 pub mod response;
 pub mod runtime;
-pub mod projector;

@@ -1,0 +1,219 @@
+//! Lexicon sentiment with negation and intensity, and abuse detection.
+//!
+//! Each word from the lexicon adds its weight; "not"/"never"/"n't" within
+//! the three previous words flips it, "very"/"so"/"extremely" multiply it,
+//! shouting (a word in capitals) and "!!" add weight. Swearing or insults
+//! make the message very negative and abusive: DESIGN §3 hands those
+//! conversations to a human.
+
+use switchboard_engine::event::Sentiment;
+
+const POSITIVE: &[(&str, f32)] = &[
+    ("love", 2.0),
+    ("loving", 2.0),
+    ("amazing", 2.0),
+    ("excellent", 2.0),
+    ("fantastic", 2.0),
+    ("awesome", 2.0),
+    ("wonderful", 2.0),
+    ("perfect", 2.0),
+    ("delicious", 2.0),
+    ("great", 1.5),
+    ("thanks", 1.0),
+    ("thank", 1.0),
+    ("happy", 1.5),
+    ("pleased", 1.5),
+    ("good", 1.0),
+    ("nice", 1.0),
+    ("helpful", 1.5),
+    ("appreciate", 1.5),
+    ("fast", 0.5),
+    ("smooth", 1.0),
+    ("favorite", 1.5),
+    ("favourite", 1.5),
+    ("glad", 1.0),
+    ("enjoy", 1.5),
+    ("beautiful", 1.5),
+];
+
+const NEGATIVE: &[(&str, f32)] = &[
+    ("terrible", 2.0),
+    ("awful", 2.0),
+    ("horrible", 2.0),
+    ("worst", 2.5),
+    ("unacceptable", 2.5),
+    ("disappointed", 1.5),
+    ("disappointing", 1.5),
+    ("unhappy", 1.5),
+    ("angry", 2.0),
+    ("furious", 2.5),
+    ("frustrated", 1.5),
+    ("frustrating", 1.5),
+    ("annoyed", 1.5),
+    ("upset", 1.5),
+    ("ridiculous", 2.0),
+    ("useless", 2.0),
+    ("broken", 1.0),
+    ("damaged", 1.0),
+    ("wrong", 1.0),
+    ("bad", 1.0),
+    ("poor", 1.0),
+    ("late", 0.5),
+    ("missing", 0.5),
+    ("stale", 1.0),
+    ("junk", 2.0),
+    ("leaks", 0.5),
+    ("never", 0.5),
+    ("joke", 1.5),
+    ("fed", 1.0),
+    ("sick", 1.0),
+    ("hate", 2.0),
+    ("scam", 2.5),
+    ("rude", 1.5),
+    ("infuriating", 2.5),
+    ("disgusting", 2.5),
+    ("pathetic", 2.5),
+    ("problem", 0.5),
+    ("issue", 0.3),
+    ("complaint", 1.0),
+    ("refund", 0.3),
+    ("still", 0.3),
+];
+
+/// Swear words and insults: any of these makes the message abusive.
+const ABUSE: &[&str] = &[
+    "fuck",
+    "fucking",
+    "fucked",
+    "fucker",
+    "motherfucker",
+    "shit",
+    "shitty",
+    "bullshit",
+    "asshole",
+    "assholes",
+    "bitch",
+    "bastard",
+    "bastards",
+    "cunt",
+    "dickhead",
+    "wtf",
+    "stfu",
+    "idiot",
+    "idiots",
+    "moron",
+    "morons",
+    "imbecile",
+    "imbeciles",
+    "scumbag",
+    "scumbags",
+    "retard",
+    "retards",
+];
+
+const NEGATORS: &[&str] = &[
+    "not", "no", "never", "n't", "dont", "don't", "didn't", "doesn't", "isn't", "wasn't", "hardly",
+    "without", "can't", "cannot", "won't",
+];
+const INTENSIFIERS: &[(&str, f32)] = &[
+    ("very", 1.5),
+    ("really", 1.4),
+    ("so", 1.3),
+    ("extremely", 2.0),
+    ("totally", 1.5),
+    ("absolutely", 1.8),
+    ("completely", 1.6),
+    ("super", 1.4),
+    ("incredibly", 1.8),
+];
+
+/// The message's sentiment and whether it is abusive.
+pub fn sentiment(text: &str) -> (Sentiment, bool) {
+    let tokens: Vec<(String, bool)> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '?' | ';' | ':' | '(' | ')'))
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let letters: Vec<char> = w.chars().filter(|c| c.is_alphabetic()).collect();
+            let shouted = letters.len() >= 3 && letters.iter().all(|c| c.is_uppercase());
+            (
+                w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+                    .to_lowercase(),
+                shouted,
+            )
+        })
+        .collect();
+    let abusive = tokens.iter().any(|(w, _)| ABUSE.contains(&w.as_str()));
+    let mut score = 0.0f32;
+    for (i, (word, shouted)) in tokens.iter().enumerate() {
+        let weight = lookup(POSITIVE, word).or_else(|| lookup(NEGATIVE, word).map(|w| -w));
+        let Some(mut weight) = weight else { continue };
+        let window = &tokens[i.saturating_sub(3)..i];
+        if window
+            .iter()
+            .any(|(w, _)| NEGATORS.contains(&w.as_str()) || w.ends_with("n't"))
+        {
+            weight = -weight;
+        }
+        if let Some(boost) = window
+            .iter()
+            .rev()
+            .find_map(|(w, _)| lookup(INTENSIFIERS, w))
+        {
+            weight *= boost;
+        }
+        if *shouted {
+            weight *= 1.5;
+        }
+        score += weight;
+    }
+    let shouting = tokens.iter().filter(|(_, s)| *s).count();
+    if text.contains("!!") || shouting >= 3 {
+        score -= 1.0;
+    }
+    let label = if abusive || score <= -4.0 {
+        Sentiment::VeryNegative
+    } else if score <= -1.0 {
+        Sentiment::Negative
+    } else if score >= 1.0 {
+        Sentiment::Positive
+    } else {
+        Sentiment::Neutral
+    };
+    (label, abusive)
+}
+
+fn lookup(table: &[(&str, f32)], word: &str) -> Option<f32> {
+    table.iter().find(|(w, _)| *w == word).map(|(_, v)| *v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polarity_negation_and_intensity() {
+        assert_eq!(
+            sentiment("I love the Lamill blend, thanks!").0,
+            Sentiment::Positive
+        );
+        assert_eq!(sentiment("Where is order 10234?").0, Sentiment::Neutral);
+        assert_eq!(
+            sentiment("The pods arrived damaged, I'm disappointed").0,
+            Sentiment::Negative
+        );
+        assert_eq!(sentiment("The coffee was not good").0, Sentiment::Negative);
+        assert_eq!(
+            sentiment("This is absolutely unacceptable and the worst service ever").0,
+            Sentiment::VeryNegative
+        );
+    }
+
+    #[test]
+    fn swearing_is_abusive() {
+        assert_eq!(
+            sentiment("Where is my fucking order, you idiots"),
+            (Sentiment::VeryNegative, true)
+        );
+        assert!(!sentiment("not happy with the brewer").1);
+    }
+}
