@@ -109,7 +109,8 @@ impl DraftOutput {
                 "cites unknown source {bad:?}"
             )));
         }
-        self.sources.dedup();
+        let mut seen = BTreeSet::new();
+        self.sources.retain(|s| seen.insert(s.clone()));
         Ok(Drafted {
             text: self.text,
             sources: self.sources,

@@ -134,7 +134,7 @@ impl RemoteModel {
         user: &str,
         schema_name: &str,
         schema: &serde_json::Value,
-    ) -> Result<CreateChatCompletionResponse, RemoteError> {
+    ) -> Result<Box<CreateChatCompletionResponse>, RemoteError> {
         let send = |format| {
             let body = request::body(
                 &self.inner.config.endpoint,

@@ -57,7 +57,9 @@ impl RemoteErrorKind {
     }
 }
 
-/// A failed remote model call. Messages never contain customer text.
+/// A failed remote model call. Messages never contain the prompt or the
+/// service's free-text error message; a `BadResponse` from decoding may quote
+/// a short fragment of the model's output, so log it at debug only.
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
     /// See [`RemoteErrorKind::Timeout`].

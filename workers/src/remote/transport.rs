@@ -16,13 +16,13 @@ use super::retry::{self, Next};
 /// The result of an exchange: done (either way), or the server refused the
 /// `json_schema` response format and the caller should try `json_object`.
 pub(crate) enum Exchange {
-    Done(Result<CreateChatCompletionResponse, RemoteError>),
+    Done(Result<Box<CreateChatCompletionResponse>, RemoteError>),
     SchemaRejected,
 }
 
 /// How one attempt ended.
 enum Attempt {
-    Ok(CreateChatCompletionResponse),
+    Ok(Box<CreateChatCompletionResponse>),
     /// Worth retrying; carries the error to report if we give up and the
     /// server's requested wait.
     Retry(RemoteError, Option<Duration>),
