@@ -14,6 +14,8 @@
 //! - [`models`]: the local, offline models behind the agents: the rule-based
 //!   critic, the trainable intent classifier and their evaluation.
 //! - [`agents`]: the five agents that own workflow steps, over those models.
+//! - [`remote`]: the Azure OpenAI / OpenAI-compatible model path for the
+//!   agents' capabilities, with retries, a circuit breaker and local fallback.
 //!
 //! The binary (`main.rs` and its `cli` modules) parses the command line and
 //! the environment and calls into this library.
@@ -25,5 +27,6 @@ pub mod escalation;
 pub mod knowledge;
 pub mod models;
 pub mod projector;
+pub mod remote;
 pub mod response;
 pub mod runtime;

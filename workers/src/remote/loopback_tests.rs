@@ -1,0 +1,216 @@
+//! End-to-end tests of our HTTP client behaviour against the scripted
+//! loopback server: retries and `Retry-After`, the `json_object` fallback,
+//! the breaker, timeouts, and the local fallback's marking.
+
+use std::time::Duration;
+
+use switchboard_engine::event::catalog::{Classified, Entities, Intent, ModelUsage, Sentiment};
+
+use super::stub_server::{Reply, StubServer};
+use super::*;
+
+const CLASSIFIED: &str = r##"{"intent":"ORDER_STATUS","confidence":0.9,"sentiment":"neutral",
+  "entities":{"order_number":"#1001","email":null,"phone":null,"product":null,"amount":null},
+  "signals":[]}"##;
+
+fn config(server: &StubServer) -> RemoteConfig {
+    let mut config = RemoteConfig::new(Endpoint::OpenAiCompatible {
+        base_url: server.base_url.clone(),
+        model: "gpt-4o".into(),
+        api_key: Some(Secret::new("sk-test")),
+    });
+    config.backoff_base = Duration::from_millis(1);
+    config.max_backoff = Duration::from_secs(2);
+    config.timeout = Duration::from_secs(5);
+    config.pricing = Some(Pricing {
+        prompt_per_1k: 0.01,
+        completion_per_1k: 0.03,
+    });
+    config
+}
+
+fn classifier(config: RemoteConfig) -> RemoteClassifier {
+    RemoteClassifier::new(RemoteModel::new(config).expect("valid config"))
+}
+
+#[tokio::test]
+async fn throttled_then_answered_records_usage_and_cost() {
+    let server = StubServer::start(vec![
+        Reply::status(429, &[("retry-after", "0")], r#"{"error":{"code":"429"}}"#),
+        Reply::completion(CLASSIFIED),
+    ])
+    .await;
+    let event = classifier(config(&server))
+        .classify("where is #1001")
+        .await
+        .expect("retried");
+    assert_eq!(event.intent, Intent::OrderStatus);
+    let usage = event.model.expect("remote events record their model");
+    assert_eq!(usage.model, "gpt-4o (gpt-4o-2024-08-06)");
+    assert_eq!(
+        (usage.prompt_tokens, usage.completion_tokens),
+        (Some(100), Some(20))
+    );
+    let cost = usage.cost_usd.expect("pricing configured");
+    assert!((cost - (0.001 + 0.0006)).abs() < 1e-12, "{cost}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1]["response_format"]["type"], "json_schema");
+    assert_eq!(
+        requests[1]["response_format"]["json_schema"]["name"],
+        "classification"
+    );
+    assert_eq!(requests[1]["model"], "gpt-4o");
+}
+
+#[tokio::test]
+async fn retry_after_ms_and_server_errors_are_retried() {
+    let server = StubServer::start(vec![
+        Reply::status(
+            429,
+            &[("retry-after-ms", "5"), ("retry-after", "3600")],
+            "{}",
+        ),
+        Reply::status(503, &[], "upstream down"),
+        Reply::completion(CLASSIFIED),
+    ])
+    .await;
+    classifier(config(&server))
+        .classify("hi")
+        .await
+        .expect("third attempt answers");
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn retry_after_beyond_the_cap_gives_up_at_once() {
+    let server =
+        StubServer::start(vec![Reply::status(429, &[("retry-after", "3600")], "{}")]).await;
+    let err = classifier(config(&server))
+        .classify("hi")
+        .await
+        .expect_err("throttled");
+    assert!(
+        matches!(err, RemoteError::Throttled { attempts: 1, retry_after: Some(d) } if d == Duration::from_secs(3600)),
+        "{err:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn rejected_json_schema_falls_back_to_json_object_for_good() {
+    let rejected = r#"{"error":{"message":"response_format json_schema is not supported","type":"invalid_request_error"}}"#;
+    let server = StubServer::start(vec![
+        Reply::status(400, &[], rejected),
+        Reply::completion(CLASSIFIED),
+    ])
+    .await;
+    let classifier = classifier(config(&server));
+    classifier
+        .classify("one")
+        .await
+        .expect("json_object answer");
+    classifier
+        .classify("two")
+        .await
+        .expect("json_object answer");
+    let formats: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| {
+            r["response_format"]["type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(formats, ["json_schema", "json_object", "json_object"]);
+}
+
+#[tokio::test]
+async fn breaker_opens_after_consecutive_failures_and_stops_calling() {
+    let server = StubServer::start(vec![Reply::status(500, &[], "{}")]).await;
+    let mut config = config(&server);
+    config.max_retries = 0;
+    config.breaker.failure_threshold = 2;
+    let model = RemoteModel::new(config).expect("valid config");
+    let classifier = RemoteClassifier::new(model.clone());
+    for _ in 0..2 {
+        let err = classifier.classify("hi").await.expect_err("500");
+        assert_eq!(err.kind(), RemoteErrorKind::Unavailable);
+    }
+    assert_eq!(model.breaker_state(), BreakerState::Open);
+    let err = classifier.classify("hi").await.expect_err("open");
+    assert_eq!(err.kind(), RemoteErrorKind::CircuitOpen);
+    assert_eq!(server.requests().len(), 2, "no request while open");
+}
+
+#[tokio::test]
+async fn bad_output_is_bad_response_and_does_not_trip_the_breaker() {
+    let unknown = CLASSIFIED.replace("ORDER_STATUS", "WEATHER_REPORT");
+    let server = StubServer::start(vec![Reply::completion(&unknown)]).await;
+    let mut config = config(&server);
+    config.breaker.failure_threshold = 1;
+    let model = RemoteModel::new(config).expect("valid config");
+    let err = RemoteClassifier::new(model.clone())
+        .classify("hi")
+        .await
+        .expect_err("bad label");
+    assert_eq!(err.kind(), RemoteErrorKind::BadResponse);
+    assert_eq!(model.breaker_state(), BreakerState::Closed);
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out() {
+    let server = StubServer::start(vec![Reply::Hang]).await;
+    let mut config = config(&server);
+    config.max_retries = 1;
+    config.timeout = Duration::from_millis(200);
+    let err = classifier(config)
+        .classify("hi")
+        .await
+        .expect_err("no answer");
+    assert!(
+        matches!(err, RemoteError::Timeout { attempts: 2 }),
+        "{err:?}"
+    );
+}
+
+struct LocalIntent;
+
+impl Classify for LocalIntent {
+    async fn classify(&self, _text: &str) -> Classified {
+        Classified {
+            intent: Intent::GeneralInquiry,
+            confidence: 0.4,
+            sentiment: Sentiment::Neutral,
+            entities: Entities::default(),
+            signals: vec![],
+            model: Some(ModelUsage {
+                model: "local-intent-v1".into(),
+                prompt_tokens: None,
+                completion_tokens: None,
+                cost_usd: None,
+            }),
+        }
+    }
+}
+
+#[tokio::test]
+async fn fallback_answers_locally_and_says_why() {
+    let server = StubServer::start(vec![Reply::status(502, &[], "{}")]).await;
+    let mut config = config(&server);
+    config.max_retries = 0;
+    config.breaker.failure_threshold = 1;
+    let fallback = Fallback::new(classifier(config), LocalIntent);
+    let model_of = |c: Classified| c.model.map(|m| m.model).unwrap_or_default();
+    assert_eq!(
+        model_of(fallback.classify("hi").await),
+        "local-intent-v1 (fallback: unavailable)"
+    );
+    assert_eq!(
+        model_of(fallback.classify("hi").await),
+        "local-intent-v1 (fallback: circuit open)"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
