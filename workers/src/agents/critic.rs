@@ -79,7 +79,11 @@ impl Critic {
 
 /// A blocked message gets a refusal, except fraud, which goes to a human.
 fn refusal_needed(screened: &Screened) -> bool {
-    screened.verdict == ScreenVerdict::Block && !screened.findings.iter().any(|f| f.kind == InputFindingKind::Fraud)
+    screened.verdict == ScreenVerdict::Block
+        && !screened
+            .findings
+            .iter()
+            .any(|f| f.kind == InputFindingKind::Fraud)
 }
 
 impl Worker for Critic {
@@ -92,7 +96,11 @@ impl Worker for Critic {
         match step {
             Step::Screen => Ok(self.screen(turn)),
             Step::Refuse => {
-                let findings = turn.screened.as_ref().map(|s| s.findings.as_slice()).unwrap_or(&[]);
+                let findings = turn
+                    .screened
+                    .as_ref()
+                    .map(|s| s.findings.as_slice())
+                    .unwrap_or(&[]);
                 Ok(vec![EventData::Responded(Responded {
                     text: refusal_text(findings),
                 })])

@@ -69,7 +69,9 @@ impl Worker for Intent {
         // The local model runs in-process: it may read the unredacted text
         // (order numbers and e-mail addresses are entities it must find).
         let turn = turn(state)?;
-        Ok(vec![EventData::Classified(self.classifier.classify(&turn.received.text))])
+        Ok(vec![EventData::Classified(
+            self.classifier.classify(&turn.received.text),
+        )])
     }
 }
 
@@ -100,7 +102,9 @@ impl Worker for Knowledge {
             .as_ref()
             .ok_or_else(|| StepError::permanent("state", "retrieval before classification"))?;
         let text = screened_text(turn);
-        let retrieved = self.kb.retrieve(&text, classified, &turn.received.customer.id, Utc::now());
+        let retrieved = self
+            .kb
+            .retrieve(&text, classified, &turn.received.customer.id, Utc::now());
         Ok(vec![EventData::Retrieved(retrieved)])
     }
 }
@@ -130,8 +134,14 @@ impl Worker for Response {
         let (Some(classified), Some(retrieved)) = (&turn.classified, &turn.retrieved) else {
             return Err(StepError::permanent("state", "drafting before retrieval"));
         };
-        let previous = turn.validation.as_ref().map(|v| v.findings.as_slice()).unwrap_or(&[]);
-        let drafted = self.responder.draft(&turn.received, classified, retrieved, attempt, previous);
+        let previous = turn
+            .validation
+            .as_ref()
+            .map(|v| v.findings.as_slice())
+            .unwrap_or(&[]);
+        let drafted =
+            self.responder
+                .draft(&turn.received, classified, retrieved, attempt, previous);
         Ok(vec![EventData::Drafted(drafted)])
     }
 }
@@ -150,7 +160,10 @@ impl Worker for Escalation {
         };
         let escalated = crate::escalation::decide(state, reason);
         let notice = handoff_text(&escalated);
-        Ok(vec![EventData::Escalated(escalated), EventData::Responded(Responded { text: notice })])
+        Ok(vec![
+            EventData::Escalated(escalated),
+            EventData::Responded(Responded { text: notice }),
+        ])
     }
 }
 
@@ -189,11 +202,30 @@ impl Agents {
         shutdown: watch::Receiver<bool>,
     ) -> JoinHandle<Result<(), RunError>> {
         match agent {
-            Agent::Critic => tokio::spawn(runtime::run(store, self.critic.clone(), options, shutdown)),
-            Agent::Intent => tokio::spawn(runtime::run(store, self.intent.clone(), options, shutdown)),
-            Agent::Knowledge => tokio::spawn(runtime::run(store, self.knowledge.clone(), options, shutdown)),
-            Agent::Response => tokio::spawn(runtime::run(store, self.response.clone(), options, shutdown)),
-            Agent::Escalation => tokio::spawn(runtime::run(store, self.escalation.clone(), options, shutdown)),
+            Agent::Critic => {
+                tokio::spawn(runtime::run(store, self.critic.clone(), options, shutdown))
+            }
+            Agent::Intent => {
+                tokio::spawn(runtime::run(store, self.intent.clone(), options, shutdown))
+            }
+            Agent::Knowledge => tokio::spawn(runtime::run(
+                store,
+                self.knowledge.clone(),
+                options,
+                shutdown,
+            )),
+            Agent::Response => tokio::spawn(runtime::run(
+                store,
+                self.response.clone(),
+                options,
+                shutdown,
+            )),
+            Agent::Escalation => tokio::spawn(runtime::run(
+                store,
+                self.escalation.clone(),
+                options,
+                shutdown,
+            )),
         }
     }
 

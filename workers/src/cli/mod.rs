@@ -10,6 +10,7 @@ mod replay;
 mod schemas;
 mod streams;
 mod up;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -57,6 +58,8 @@ pub enum Command {
     /// Run the whole system on embedded defaults: a managed nats-server under
     /// ./data with the streams applied, until Ctrl-C.
     Up(up::UpArgs),
+    /// Run one agent (distributed mode; run as many replicas as you like).
+    Worker(worker::WorkerCommand),
     /// Manage the declared JetStream streams.
     #[command(subcommand)]
     Streams(streams::StreamsCommand),
@@ -96,6 +99,7 @@ pub fn init_logging(global: &Global) {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => up::run(&cli.global, args).await,
+        Command::Worker(cmd) => worker::run(&cli.global, cmd).await,
         Command::Streams(cmd) => streams::run(&cli.global, cmd).await,
         Command::Publish(args) => publish::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,

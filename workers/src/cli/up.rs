@@ -1,8 +1,10 @@
 //! `switchboard up`: the whole system on embedded defaults.
 //!
 //! Starts a managed nats-server (JetStream, store under `<data-dir>/nats`),
-//! applies the declared streams, and runs until Ctrl-C or SIGTERM, then
-//! shuts everything down cleanly.
+//! applies the declared streams, runs the five agents on the local models
+//! and the projector on SQLite (`<data-dir>/projections.sqlite`), until
+//! Ctrl-C or SIGTERM; then stops pulling, finishes in-flight work, and stops
+//! the server.
 
 use std::path::PathBuf;
 
@@ -11,6 +13,16 @@ use clap::Args;
 use switchboard_engine::nats_server::{ManagedServer, ServerBinary, ServerOptions};
 use switchboard_engine::streams;
 
+use std::sync::Arc;
+
+use switchboard_engine::projection::ProjectionStore;
+use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
+use switchboard_engine::store::{EventStore, StoreOptions};
+use switchboard_workers::agents::Agents;
+use switchboard_workers::projector::{ProjectorOptions, run_projector};
+use tokio::sync::watch;
+
+use super::worker::WorkerArgs;
 use super::{Global, ServerArgs};
 
 #[derive(Debug, Args)]
@@ -24,6 +36,8 @@ pub struct UpArgs {
     pub nats_port: u16,
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
 }
 
 pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
@@ -46,13 +60,34 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     for line in super::streams::describe(&applied) {
         tracing::info!("{line}");
     }
+    let projections: Arc<dyn ProjectionStore> = Arc::new(
+        SqliteStore::open(SqliteConfig::new(args.data_dir.join("projections.sqlite"))).await?,
+    );
+    let (stop, shutdown) = watch::channel(false);
+    let store = EventStore::new(client.clone(), StoreOptions::default());
+    let mut tasks = Agents::builtin()?.spawn_all(&store, &args.workers.options(), &shutdown);
+    let projector = tokio::spawn(run_projector(
+        client.clone(),
+        projections,
+        ProjectorOptions::default(),
+        shutdown.clone(),
+    ));
     println!(
-        "Switchboard is up: NATS {url} (nats-server {}), data in {}. Ctrl-C to stop.",
+        "Switchboard is up: NATS {url} (nats-server {}), 5 agents and the projector running, data in {}. Ctrl-C to stop.",
         server.version(),
         args.data_dir.display()
     );
     shutdown_signal().await;
-    println!("shutting down");
+    println!("shutting down: finishing in-flight work");
+    stop.send_replace(true);
+    for task in tasks.drain(..) {
+        if let Err(e) = task.await? {
+            tracing::warn!(error = %e, "an agent stopped with an error");
+        }
+    }
+    if let Err(e) = projector.await? {
+        tracing::warn!(error = %e, "the projector stopped with an error");
+    }
     client.drain().await.ok();
     tokio::task::spawn_blocking(move || drop(server))
         .await

@@ -1,0 +1,92 @@
+//! `switchboard worker <agent>`: one agent as its own process (distributed
+//! mode). Run as many replicas as needed: they compete, they never duplicate.
+
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use switchboard_engine::store::{EventStore, StoreOptions};
+use switchboard_engine::workflow::Agent;
+use switchboard_workers::agents::Agents;
+use switchboard_workers::runtime::WorkerOptions;
+use tokio::sync::watch;
+
+use super::Global;
+
+/// The agents that can run as workers.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AgentName {
+    /// Screens messages, validates drafts, delivers answers.
+    Critic,
+    /// Classifies intent, sentiment and entities.
+    Intent,
+    /// Retrieves passages and records.
+    Knowledge,
+    /// Drafts grounded answers.
+    Response,
+    /// Hands conversations to humans.
+    Escalation,
+}
+
+impl From<AgentName> for Agent {
+    fn from(name: AgentName) -> Agent {
+        match name {
+            AgentName::Critic => Agent::Critic,
+            AgentName::Intent => Agent::Intent,
+            AgentName::Knowledge => Agent::Knowledge,
+            AgentName::Response => Agent::Response,
+            AgentName::Escalation => Agent::Escalation,
+        }
+    }
+}
+
+/// Worker settings shared by `worker` and `up`.
+#[derive(Debug, Args, Clone)]
+pub struct WorkerArgs {
+    /// Messages processed at once per agent.
+    #[arg(long, env = "SWITCHBOARD_CONCURRENCY", default_value_t = 32)]
+    pub concurrency: usize,
+    /// Seconds before an unacked message is redelivered.
+    #[arg(long, env = "SWITCHBOARD_ACK_WAIT_SECS", default_value_t = 30)]
+    pub ack_wait_secs: u64,
+    /// Deliveries before a message is dead-lettered.
+    #[arg(long, env = "SWITCHBOARD_MAX_DELIVER", default_value_t = 5)]
+    pub max_deliver: i64,
+}
+
+impl WorkerArgs {
+    pub fn options(&self) -> WorkerOptions {
+        WorkerOptions {
+            concurrency: self.concurrency.max(1),
+            ack_wait: Duration::from_secs(self.ack_wait_secs.max(1)),
+            max_deliver: self.max_deliver.max(1),
+            ..WorkerOptions::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerCommand {
+    /// Which agent to run.
+    pub agent: AgentName,
+    #[command(flatten)]
+    pub settings: WorkerArgs,
+}
+
+pub async fn run(global: &Global, cmd: WorkerCommand) -> anyhow::Result<()> {
+    let client = super::connect(
+        global,
+        &format!("switchboard-worker-{:?}", cmd.agent).to_lowercase(),
+    )
+    .await?;
+    let store = EventStore::new(client, StoreOptions::default());
+    let agents = Agents::builtin()?;
+    let (stop, shutdown) = watch::channel(false);
+    let mut handle = agents.spawn(cmd.agent.into(), store, cmd.settings.options(), shutdown);
+    tokio::select! {
+        result = &mut handle => return Ok(result??),
+        _ = super::up::shutdown_signal() => {}
+    }
+    // Stop pulling and let in-flight messages finish.
+    stop.send_replace(true);
+    Ok(handle.await??)
+}
