@@ -1,0 +1,203 @@
+//! Shared pieces of the agent tests: short worker options, customer
+//! messages, running the agents, waiting for a turn to settle, and checks
+//! over a conversation's events.
+
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_engine::conversation::{Conversation, Status};
+use switchboard_engine::event::{
+    Actor, Customer, CustomerTier, EscalationReason, Event, EventData, Received, StoredEvent,
+};
+use switchboard_engine::ids::{ConversationKey, StreamSeq};
+use switchboard_engine::store::{EventStore, IdempotencyKey};
+use switchboard_engine::workflow::{Agent, Policy};
+use switchboard_tests::eventually;
+use switchboard_workers::agents::Agents;
+use switchboard_workers::runtime::{RunError, WorkerOptions};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How long a conversation may take to settle in these tests.
+pub const SETTLE: Duration = Duration::from_secs(20);
+
+/// Worker options for tests: short waits so redeliveries happen in
+/// hundreds of milliseconds, not seconds.
+pub fn options() -> WorkerOptions {
+    WorkerOptions {
+        concurrency: 16,
+        ack_wait: Duration::from_secs(2),
+        max_deliver: 3,
+        backoff: vec![Duration::from_millis(200), Duration::from_millis(400)],
+        conflict_retries: 10,
+        policy: Policy::default(),
+        consumer_prefix: "test".into(),
+    }
+}
+
+pub fn key(address: &str) -> ConversationKey {
+    ConversationKey::parse(address).expect("test addresses are valid")
+}
+
+/// A customer message from the demo tenant's persona.
+pub fn received(key: &ConversationKey, customer: &str, tier: CustomerTier, text: &str) -> Event {
+    Event::new_root(
+        key.clone(),
+        Actor::channel("web"),
+        EventData::Received(Received {
+            message_id: uuid::Uuid::now_v7().to_string(),
+            channel: "web".into(),
+            customer: Customer {
+                id: customer.into(),
+                tier,
+            },
+            language: "en".into(),
+            text: text.into(),
+        }),
+    )
+}
+
+/// Appends a customer message as the gateway would: a new conversation.
+pub async fn publish(store: &EventStore, event: Event) {
+    let EventData::Received(r) = &event.data else {
+        panic!("only customer messages are published by tests");
+    };
+    let idempotency = IdempotencyKey::for_message(&r.channel, &r.message_id);
+    let key = event.envelope.conversation.clone();
+    store
+        .append(&key, StreamSeq::ZERO, &[event], &idempotency)
+        .await
+        .unwrap_or_else(|e| panic!("append received to {key}: {e}"));
+}
+
+/// Publishes a standard-tier message from persona_001 to `address`.
+pub async fn say(store: &EventStore, address: &str, text: &str) -> ConversationKey {
+    let key = key(address);
+    publish(
+        store,
+        received(&key, "persona_001", CustomerTier::Standard, text),
+    )
+    .await;
+    key
+}
+
+/// The agents running until `stop` is sent.
+pub struct Running {
+    pub stop: watch::Sender<bool>,
+    pub tasks: Vec<JoinHandle<Result<(), RunError>>>,
+}
+
+impl Running {
+    /// Every builtin agent, once, on `store`.
+    pub fn all(store: &EventStore, options: &WorkerOptions) -> Self {
+        Self::only(store, options, &Agent::ALL)
+    }
+
+    /// Only the given builtin agents.
+    pub fn only(store: &EventStore, options: &WorkerOptions, agents: &[Agent]) -> Self {
+        let (stop, shutdown) = watch::channel(false);
+        let built = Agents::builtin().expect("the builtin knowledge base loads");
+        let tasks = agents
+            .iter()
+            .map(|a| built.spawn(*a, store.clone(), options.clone(), shutdown.clone()))
+            .collect();
+        Self { stop, tasks }
+    }
+
+    /// Asks every worker to stop and waits until each returned `Ok`.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .expect("a worker stops within 10 s of shutdown")
+                .expect("the worker task did not panic")
+                .expect("the worker stopped cleanly");
+        }
+    }
+}
+
+/// Waits until the conversation's turn ended (`responded`), then returns
+/// its events.
+pub async fn settled(store: &EventStore, key: &ConversationKey) -> Vec<StoredEvent> {
+    eventually(&format!("{key} to be answered"), SETTLE, || async {
+        let loaded = store.load(key).await.ok()?;
+        let state = loaded.fold();
+        state
+            .turn
+            .as_ref()
+            .and_then(|t| t.responded.as_ref())
+            .map(|_| loaded.events)
+    })
+    .await
+}
+
+pub fn types(events: &[StoredEvent]) -> Vec<&'static str> {
+    events.iter().map(|e| e.event.event_type().as_str()).collect()
+}
+
+pub fn fold(events: &[StoredEvent]) -> Conversation {
+    Conversation::fold(events)
+}
+
+/// The text delivered to the customer (the last `responded`).
+pub fn reply(events: &[StoredEvent]) -> String {
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.event.data {
+            EventData::Responded(r) => Some(r.text.clone()),
+            _ => None,
+        })
+        .expect("the conversation has a reply")
+}
+
+/// The escalation reason, if the turn was escalated.
+pub fn escalation(events: &[StoredEvent]) -> Option<EscalationReason> {
+    events.iter().find_map(|e| match &e.event.data {
+        EventData::Escalated(x) => Some(x.reason),
+        _ => None,
+    })
+}
+
+/// No step happened twice: no two events share (type, causation), and no
+/// event id repeats.
+pub fn assert_no_duplicates(key: &ConversationKey, events: &[StoredEvent]) {
+    let mut seen = HashSet::new();
+    let mut ids = HashSet::new();
+    for e in events {
+        let pair = (e.event.event_type().as_str(), e.event.envelope.causation);
+        assert!(
+            seen.insert(pair),
+            "{key}: duplicate {pair:?} in {:?}",
+            types(events)
+        );
+        assert!(ids.insert(e.event.envelope.id), "{key}: repeated event id");
+    }
+}
+
+/// The turn was handed to a human for `reason` with a notice to the customer.
+pub fn assert_handed_off(key: &ConversationKey, events: &[StoredEvent], reason: EscalationReason) {
+    assert_eq!(
+        escalation(events),
+        Some(reason),
+        "{key}: {:?}",
+        types(events)
+    );
+    let tail: Vec<_> = types(events).into_iter().rev().take(2).collect();
+    assert_eq!(tail, ["responded", "escalated"], "{key}: hand-off last");
+    assert!(
+        reply(events).contains("member of our support team"),
+        "{key}: {}",
+        reply(events)
+    );
+    assert_eq!(fold(events).status, Status::WithHuman, "{key}");
+}
+
+/// Keeps a worker type usable behind the runtime's `Arc`.
+pub fn shared<T>(value: T) -> Arc<T> {
+    Arc::new(value)
+}
