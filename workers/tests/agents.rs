@@ -490,3 +490,28 @@ async fn shutdown_stops_every_worker_cleanly() {
     running.shutdown().await;
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn consumers_keep_the_configured_ack_wait() {
+    // JetStream replaces a consumer's ack wait with its first `backoff`
+    // entry, which would redeliver any step slower than a retry delay.
+    let server = TestServer::start();
+    let store = server.store().await;
+    let running = Running::all(&store, &options());
+    let stream = store
+        .jetstream()
+        .get_stream(&store.options().stream)
+        .await
+        .expect("the stream exists");
+    for agent in Agent::ALL {
+        let name = format!("test-{}", agent.as_str());
+        let info = eventually(&format!("consumer {name}"), SETTLE, || {
+            let mut stream = stream.clone();
+            let name = name.clone();
+            async move { stream.consumer_info(&name).await.ok() }
+        })
+        .await;
+        assert_eq!(info.config.ack_wait, options().ack_wait, "{name}");
+    }
+    running.shutdown().await;
+}

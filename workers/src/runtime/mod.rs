@@ -88,7 +88,8 @@ pub struct WorkerOptions {
     pub ack_wait: Duration,
     /// Deliveries before a message is dead-lettered. Default 5.
     pub max_deliver: i64,
-    /// Redelivery delays after a failure, one per attempt. Default 1, 5, 15, 30 s.
+    /// Redelivery delays after a failure, one per attempt (sent with the
+    /// nak; the consumer's ack wait stays `ack_wait`). Default 1, 5, 15, 30 s.
     pub backoff: Vec<Duration>,
     /// Reload-and-decide rounds after conflicts, per message. Default 5.
     pub conflict_retries: usize,
@@ -149,7 +150,9 @@ pub fn consumer_config(agent: Agent, options: &WorkerOptions) -> pull::Config {
         ack_policy: consumer::AckPolicy::Explicit,
         ack_wait: options.ack_wait,
         max_deliver: options.max_deliver,
-        backoff: options.backoff.clone(),
+        // No server-side `backoff`: JetStream would make its first entry the
+        // ack wait, redelivering any step slower than that while it still
+        // runs. Failures nak with `options.backoff` delays instead.
         max_ack_pending: (options.concurrency * 4) as i64,
         ..Default::default()
     }
