@@ -98,7 +98,10 @@ async fn every_intent_family_is_answered_with_its_facts() {
             _ => None,
         });
         let drafted = drafted.expect("answered turns have a draft");
-        assert!(!drafted.sources.is_empty(), "{name}: the draft cites nothing");
+        assert!(
+            !drafted.sources.is_empty(),
+            "{name}: the draft cites nothing"
+        );
         assert_eq!(fold(&events).status, Status::Open, "{name}");
     }
     running.shutdown().await;
@@ -390,7 +393,10 @@ async fn dead_letter(
         .headers
         .iter()
         .map(|(k, v)| {
-            let value = v.first().map(|v| v.as_str().to_string()).unwrap_or_default();
+            let value = v
+                .first()
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_default();
             (k.to_string(), value)
         })
         .collect()

@@ -136,7 +136,10 @@ pub async fn settled(store: &EventStore, key: &ConversationKey) -> Vec<StoredEve
 }
 
 pub fn types(events: &[StoredEvent]) -> Vec<&'static str> {
-    events.iter().map(|e| e.event.event_type().as_str()).collect()
+    events
+        .iter()
+        .map(|e| e.event.event_type().as_str())
+        .collect()
 }
 
 pub fn fold(events: &[StoredEvent]) -> Conversation {
