@@ -49,7 +49,11 @@ const FAMILIES: &[(&str, &str, &[&str])] = &[
         "How do I return an item I bought? What is your return policy?",
         &["order number"],
     ),
-    ("product", "Do you have any decaf coffee pods?", &["decaf"]),
+    (
+        "product",
+        "How much are the Klatch Midnight Blend coffee pods?",
+        &["Klatch"],
+    ),
     (
         "shipping",
         "How long does shipping take to California?",
@@ -66,11 +70,7 @@ const FAMILIES: &[(&str, &str, &[&str])] = &[
         "I forgot my password and can't log in to my account",
         &["password"],
     ),
-    (
-        "general",
-        "What are your customer service hours?",
-        &["hours"],
-    ),
+    ("general", "Do you sell gift cards?", &["gift card"]),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -446,13 +446,11 @@ async fn poisoned_step_is_dead_lettered_and_escalated(agent: Agent, retryable: b
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "open: the poisoned turn never gets its hand-off within 20 s; under investigation"]
 async fn a_step_that_keeps_failing_is_dead_lettered_and_escalated() {
     poisoned_step_is_dead_lettered_and_escalated(Agent::Intent, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "open: the poisoned turn never gets its hand-off within 20 s; under investigation"]
 async fn a_step_that_cannot_succeed_is_dead_lettered_at_once() {
     poisoned_step_is_dead_lettered_and_escalated(Agent::Knowledge, false).await;
 }

@@ -51,7 +51,20 @@ pub(crate) async fn bury(
     let seq = message.info().map(|i| i.stream_sequence).unwrap_or(0);
     let key = conversation_of(message.subject.as_str());
     let tenant = key.as_ref().map_or("unknown", |k| k.tenant.as_str());
-    let mut headers = message.headers.clone().unwrap_or_default();
+    // Keep the event's own headers, but none of JetStream's control headers:
+    // the original expectations and batch markers would make the copy fail.
+    let mut headers = async_nats::HeaderMap::new();
+    if let Some(original) = &message.headers {
+        for (name, values) in original.iter() {
+            let name: &str = name.as_ref();
+            if name.starts_with("Nats-") {
+                continue;
+            }
+            for value in values {
+                headers.append(name, value.as_str());
+            }
+        }
+    }
     headers.insert(header::REASON, error.message.as_str());
     headers.insert(header::CLASS, error.class);
     headers.insert(header::AGENT, agent.as_str());
