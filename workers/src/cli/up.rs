@@ -1,7 +1,8 @@
 //! `switchboard up`: the whole system on embedded defaults.
 //!
 //! Starts a managed nats-server (JetStream, store under `<data-dir>/nats`),
-//! applies the declared streams, runs the five agents on the local models
+//! applies the declared streams, runs the five agents (local models unless
+//! `--intent-model` or `SWITCHBOARD_REMOTE_AGENTS` say otherwise)
 //! and the projector on SQLite (`<data-dir>/projections.sqlite`), until
 //! Ctrl-C or SIGTERM; then stops pulling, finishes in-flight work, and stops
 //! the server.
