@@ -109,7 +109,12 @@ fn eval_json_reports_intent_accuracy() {
         return;
     }
     let run = switchboard(
-        &["eval", "--json", "--data", data.to_str().expect("utf-8 path")],
+        &[
+            "eval",
+            "--json",
+            "--data",
+            data.to_str().expect("utf-8 path"),
+        ],
         &[],
     );
     assert!(run.status.success(), "{}", text(&run.stderr));
@@ -154,7 +159,10 @@ fn config_check_masks_secrets() {
     assert!(stdout.contains("gpt-4o-mini"), "{stdout}");
     assert!(stdout.contains("intent=remote"), "{stdout}");
     assert!(stdout.contains("knowledge=local"), "{stdout}");
-    assert!(stdout.contains("https://db.documents.azure.com"), "{stdout}");
+    assert!(
+        stdout.contains("https://db.documents.azure.com"),
+        "{stdout}"
+    );
 }
 
 #[test]

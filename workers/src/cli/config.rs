@@ -61,9 +61,9 @@ impl RemoteArgs {
     /// The configured remote endpoint, if any.
     pub fn endpoint(&self) -> anyhow::Result<Option<Endpoint>> {
         match (&self.azure_openai_endpoint, &self.openai_base_url) {
-            (Some(_), Some(_)) => anyhow::bail!(
-                "set AZURE_OPENAI_ENDPOINT or SWITCHBOARD_OPENAI_BASE_URL, not both"
-            ),
+            (Some(_), Some(_)) => {
+                anyhow::bail!("set AZURE_OPENAI_ENDPOINT or SWITCHBOARD_OPENAI_BASE_URL, not both")
+            }
             (Some(endpoint), None) => {
                 let deployment = self
                     .azure_openai_deployment
@@ -82,10 +82,9 @@ impl RemoteArgs {
             }
             (None, Some(base_url)) => Ok(Some(Endpoint::OpenAiCompatible {
                 base_url: base_url.clone(),
-                model: self
-                    .openai_model
-                    .clone()
-                    .context("SWITCHBOARD_OPENAI_MODEL is required with SWITCHBOARD_OPENAI_BASE_URL")?,
+                model: self.openai_model.clone().context(
+                    "SWITCHBOARD_OPENAI_MODEL is required with SWITCHBOARD_OPENAI_BASE_URL",
+                )?,
                 api_key: secret_env("SWITCHBOARD_OPENAI_API_KEY"),
             })),
             (None, None) => Ok(None),
@@ -171,13 +170,15 @@ fn describe(global: &Global, args: &CheckArgs) -> Vec<(&'static str, String)> {
     let remote = &args.workers.remote;
     let remote_agents = remote.agents();
     let set = |v: &Option<String>| v.as_deref().map_or("not set".to_owned(), mask_url);
-    let secret = |name: &str| {
-        secret_env(name).map_or("not set".to_owned(), |_| MASK.to_owned())
-    };
+    let secret = |name: &str| secret_env(name).map_or("not set".to_owned(), |_| MASK.to_owned());
     let agents = Agent::ALL
         .iter()
         .map(|a| {
-            let path = if remote_agents.contains(a) { "remote" } else { "local" };
+            let path = if remote_agents.contains(a) {
+                "remote"
+            } else {
+                "local"
+            };
             format!("{}={path}", a.as_str())
         })
         .collect::<Vec<_>>()
@@ -194,12 +195,21 @@ fn describe(global: &Global, args: &CheckArgs) -> Vec<(&'static str, String)> {
         ("agents", agents),
         ("Cosmos endpoint", set(&args.cosmos_endpoint)),
         ("Azure OpenAI endpoint", set(&remote.azure_openai_endpoint)),
-        ("Azure OpenAI deployment", set(&remote.azure_openai_deployment)),
-        ("Azure OpenAI API version", remote.azure_openai_api_version.clone()),
+        (
+            "Azure OpenAI deployment",
+            set(&remote.azure_openai_deployment),
+        ),
+        (
+            "Azure OpenAI API version",
+            remote.azure_openai_api_version.clone(),
+        ),
         ("Azure OpenAI API key", secret("AZURE_OPENAI_API_KEY")),
         ("OpenAI-compatible base URL", set(&remote.openai_base_url)),
         ("OpenAI-compatible model", set(&remote.openai_model)),
-        ("OpenAI-compatible API key", secret("SWITCHBOARD_OPENAI_API_KEY")),
+        (
+            "OpenAI-compatible API key",
+            secret("SWITCHBOARD_OPENAI_API_KEY"),
+        ),
     ]
 }
 
@@ -221,14 +231,8 @@ mod tests {
 
     #[test]
     fn credentials_in_urls_are_masked() {
-        assert_eq!(
-            mask_url("nats://user:pw@host:4222"),
-            "nats://***@host:4222"
-        );
+        assert_eq!(mask_url("nats://user:pw@host:4222"), "nats://***@host:4222");
         assert_eq!(mask_url("nats://host:4222"), "nats://host:4222");
-        assert_eq!(
-            mask_url("https://a.example/x@y"),
-            "https://a.example/x@y"
-        );
+        assert_eq!(mask_url("https://a.example/x@y"), "https://a.example/x@y");
     }
 }
