@@ -10,18 +10,32 @@ use switchboard_engine::workflow::{Agent, Step};
 
 use super::{not_mine, turn};
 use crate::models::{CriticConfig, LocalCritic, redact};
+use crate::remote::{Fallback, RemoteScreener, Screen};
 use crate::response::refusal_text;
 use crate::runtime::{StepError, Worker};
 
 /// The critic (supervisor) agent.
 pub struct Critic {
     critic: LocalCritic,
+    /// Remote input screening with `critic` as the fallback; validation
+    /// always stays local.
+    remote_screening: Option<Fallback<RemoteScreener, LocalCritic>>,
 }
 
 impl Critic {
     /// The agent over a rule-based critic.
     pub fn new(critic: LocalCritic) -> Self {
-        Self { critic }
+        Self {
+            critic,
+            remote_screening: None,
+        }
+    }
+
+    /// Screens customer messages with `remote` first, this critic's rules
+    /// when it fails.
+    pub fn with_remote_screening(mut self, remote: RemoteScreener) -> Self {
+        self.remote_screening = Some(Fallback::new(remote, self.critic.clone()));
+        self
     }
 
     /// The demo tenant's critic: its own domain and phone may appear in drafts.
@@ -32,8 +46,11 @@ impl Critic {
         }))
     }
 
-    fn screen(&self, turn: &Turn) -> Vec<EventData> {
-        let screened = self.critic.screen(&turn.received.text);
+    async fn screen(&self, turn: &Turn) -> Vec<EventData> {
+        let screened = match &self.remote_screening {
+            Some(fallback) => fallback.screen(&turn.received.text).await,
+            None => self.critic.screen(&turn.received.text),
+        };
         let refuse = refusal_needed(&screened);
         let refusal = refuse.then(|| refusal_text(&screened.findings));
         let mut out = vec![EventData::Screened(screened)];
@@ -94,7 +111,7 @@ impl Worker for Critic {
     async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
         let turn = turn(state)?;
         match step {
-            Step::Screen => Ok(self.screen(turn)),
+            Step::Screen => Ok(self.screen(turn).await),
             Step::Refuse => {
                 let findings = turn
                     .screened

@@ -4,6 +4,11 @@
 //!
 //! An agent only turns a step and the folded conversation into event
 //! payloads; the runtime does the loading, deciding, appending and acking.
+//!
+//! [`AgentsConfig`] chooses the models: a trained intent model instead of
+//! the shipped one, and which agents go to the remote model path (DESIGN §6)
+//! with their local model as the fallback. The default is all local, and
+//! nothing touches the network unless configured.
 
 mod critic;
 
@@ -20,7 +25,10 @@ use tokio::task::JoinHandle;
 pub use critic::Critic;
 
 use crate::knowledge::KnowledgeBase;
-use crate::models::{LocalClassifier, redact};
+use crate::models::{IntentModel, LocalClassifier, redact};
+use crate::remote::{
+    Classify, Fallback, RemoteClassifier, RemoteConfig, RemoteError, RemoteModel, RemoteScreener,
+};
 use crate::response::{LocalResponder, handoff_text};
 use crate::runtime::{self, RunError, StepError, Worker, WorkerOptions};
 
@@ -47,13 +55,28 @@ pub(crate) fn screened_text(turn: &Turn) -> String {
 
 /// Classifies intent, sentiment, entities and signals.
 pub struct Intent {
-    classifier: LocalClassifier,
+    classifier: IntentBackend,
+}
+
+enum IntentBackend {
+    Local(LocalClassifier),
+    Remote(Fallback<RemoteClassifier, LocalClassifier>),
 }
 
 impl Intent {
-    /// The agent over a classifier.
+    /// The agent over a local classifier.
     pub fn new(classifier: LocalClassifier) -> Self {
-        Self { classifier }
+        Self {
+            classifier: IntentBackend::Local(classifier),
+        }
+    }
+
+    /// The agent over a remote classifier, answering with `local` whenever
+    /// the remote model fails.
+    pub fn remote(remote: RemoteClassifier, local: LocalClassifier) -> Self {
+        Self {
+            classifier: IntentBackend::Remote(Fallback::new(remote, local)),
+        }
     }
 }
 
@@ -66,12 +89,16 @@ impl Worker for Intent {
         let Step::Classify = step else {
             return Err(not_mine(self.agent(), step));
         };
-        // The local model runs in-process: it may read the unredacted text
-        // (order numbers and e-mail addresses are entities it must find).
         let turn = turn(state)?;
-        Ok(vec![EventData::Classified(
-            self.classifier.classify(&turn.received.text),
-        )])
+        let classified = match &self.classifier {
+            // The local model runs in-process: it may read the unredacted text
+            // (order numbers and e-mail addresses are entities it must find).
+            IntentBackend::Local(local) => local.classify(&turn.received.text),
+            // Customer PII the critic redacted never leaves the process; the
+            // fallback classifies the same redacted text.
+            IntentBackend::Remote(fallback) => fallback.classify(&screened_text(turn)).await,
+        };
+        Ok(vec![EventData::Classified(classified)])
     }
 }
 
@@ -167,10 +194,63 @@ impl Worker for Escalation {
     }
 }
 
-/// Why the agents could not be built.
+/// Why the agents could not be built. Operator errors: report and stop.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot load the knowledge base: {0}")]
-pub struct BuildError(#[from] crate::knowledge::KbError);
+pub enum BuildError {
+    /// The built-in knowledge base does not load.
+    #[error("cannot load the knowledge base: {0}")]
+    Knowledge(#[from] crate::knowledge::KbError),
+    /// Remote agents were named but no remote model is configured.
+    #[error("agents {agents} are configured remote but no remote model is configured")]
+    NoRemoteConfig {
+        /// The agents named remote, comma-separated.
+        agents: String,
+    },
+    /// The agent has no remote path (only intent and critic have one).
+    #[error("agent {0} has no remote model path (remote agents: intent, critic)")]
+    NoRemotePath(&'static str),
+    /// The remote configuration is invalid (bad URL, TLS setup).
+    #[error("invalid remote model configuration: {0}")]
+    Remote(#[from] RemoteError),
+}
+
+/// Which models the agents use. The default is the shipped local models for
+/// every agent.
+#[derive(Debug, Clone, Default)]
+pub struct AgentsConfig {
+    /// The intent model; `None` (the default) uses [`IntentModel::builtin`].
+    pub intent_model: Option<IntentModel>,
+    /// The remote model (Azure OpenAI or OpenAI-compatible). Default: `None`.
+    pub remote: Option<RemoteConfig>,
+    /// Agents that ask the remote model first and fall back to their local
+    /// one: [`Agent::Intent`] (classification) and [`Agent::Critic`]
+    /// (input screening). Default: none.
+    pub remote_agents: Vec<Agent>,
+}
+
+impl AgentsConfig {
+    /// The remote model for the agents configured remote, checking that
+    /// each has a remote path; `None` when every agent is local.
+    fn remote_model(&self) -> Result<Option<RemoteModel>, BuildError> {
+        if self.remote_agents.is_empty() {
+            return Ok(None);
+        }
+        if let Some(agent) = self
+            .remote_agents
+            .iter()
+            .find(|a| !matches!(a, Agent::Intent | Agent::Critic))
+        {
+            return Err(BuildError::NoRemotePath(agent.as_str()));
+        }
+        let Some(config) = &self.remote else {
+            let names: Vec<&str> = self.remote_agents.iter().map(|a| a.as_str()).collect();
+            return Err(BuildError::NoRemoteConfig {
+                agents: names.join(","),
+            });
+        };
+        Ok(Some(RemoteModel::new(config.clone())?))
+    }
+}
 
 /// The five agents over the built-in local models.
 pub struct Agents {
@@ -184,9 +264,39 @@ pub struct Agents {
 impl Agents {
     /// Builds every agent with the demo tenant's local models.
     pub fn builtin() -> Result<Self, BuildError> {
+        Self::new(AgentsConfig::default())
+    }
+
+    /// Builds every agent with the shipped models but `model` for intent.
+    pub fn with_intent_model(model: IntentModel) -> Result<Self, BuildError> {
+        Self::new(AgentsConfig {
+            intent_model: Some(model),
+            ..AgentsConfig::default()
+        })
+    }
+
+    /// Builds every agent as `config` says. Does no I/O: a remote model is
+    /// only called when a message arrives.
+    pub fn new(config: AgentsConfig) -> Result<Self, BuildError> {
+        let remote = config.remote_model()?;
+        let remote_for = |agent: Agent| {
+            remote
+                .clone()
+                .filter(|_| config.remote_agents.contains(&agent))
+        };
+        let model = config.intent_model.unwrap_or_else(IntentModel::builtin);
+        let local = LocalClassifier::new(model, crate::models::intent::BREWVI_PRODUCTS);
+        let intent = match remote_for(Agent::Intent) {
+            Some(m) => Intent::remote(RemoteClassifier::new(m), local),
+            None => Intent::new(local),
+        };
+        let critic = match remote_for(Agent::Critic) {
+            Some(m) => Critic::builtin().with_remote_screening(RemoteScreener::new(m)),
+            None => Critic::builtin(),
+        };
         Ok(Self {
-            critic: Arc::new(Critic::builtin()),
-            intent: Arc::new(Intent::new(LocalClassifier::builtin())),
+            critic: Arc::new(critic),
+            intent: Arc::new(intent),
             knowledge: Arc::new(Knowledge::new(KnowledgeBase::builtin()?)),
             response: Arc::new(Response::new(LocalResponder::new())),
             escalation: Arc::new(Escalation),

@@ -5,6 +5,9 @@
 //! into typed values and handed to the libraries.
 
 mod bench;
+mod config;
+mod eval;
+mod models;
 mod publish;
 mod replay;
 mod schemas;
@@ -73,6 +76,14 @@ pub enum Command {
     /// The JSON Schemas of the event catalog.
     #[command(subcommand)]
     Schemas(schemas::SchemasCommand),
+    /// Train intent models for `--intent-model`.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
+    /// Measure the local models on the shared public data sets.
+    Eval(eval::EvalArgs),
+    /// Inspect the resolved configuration.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 /// Where the managed nats-server binary is, if not on PATH.
@@ -105,6 +116,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::Bench(cmd) => bench::run(&cli.global, cmd).await,
         Command::Schemas(cmd) => schemas::run(cmd),
+        Command::Models(cmd) => models::run(cmd),
+        Command::Eval(args) => eval::run(args),
+        Command::Config(cmd) => config::run(&cli.global, cmd),
     }
 }
 

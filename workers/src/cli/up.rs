@@ -1,7 +1,8 @@
 //! `switchboard up`: the whole system on embedded defaults.
 //!
 //! Starts a managed nats-server (JetStream, store under `<data-dir>/nats`),
-//! applies the declared streams, runs the five agents on the local models
+//! applies the declared streams, runs the five agents (local models unless
+//! `--intent-model` or `SWITCHBOARD_REMOTE_AGENTS` say otherwise)
 //! and the projector on SQLite (`<data-dir>/projections.sqlite`), until
 //! Ctrl-C or SIGTERM; then stops pulling, finishes in-flight work, and stops
 //! the server.
@@ -18,7 +19,6 @@ use std::sync::Arc;
 use switchboard_engine::projection::ProjectionStore;
 use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
 use switchboard_engine::store::{EventStore, StoreOptions};
-use switchboard_workers::agents::Agents;
 use switchboard_workers::projector::{ProjectorOptions, run_projector};
 use tokio::sync::watch;
 
@@ -41,6 +41,8 @@ pub struct UpArgs {
 }
 
 pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
+    // Models first: a bad model file or remote config fails before anything starts.
+    let agents = args.workers.agents()?;
     let binary = ServerBinary::locate(args.server.nats_server.as_deref())?;
     let mut options = ServerOptions::new(args.data_dir.join("nats"));
     options.port = Some(args.nats_port);
@@ -65,7 +67,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     );
     let (stop, shutdown) = watch::channel(false);
     let store = EventStore::new(client.clone(), StoreOptions::default());
-    let mut tasks = Agents::builtin()?.spawn_all(&store, &args.workers.options(), &shutdown);
+    let mut tasks = agents.spawn_all(&store, &args.workers.options(), &shutdown);
     let projector = tokio::spawn(run_projector(
         client.clone(),
         projections,

@@ -1,16 +1,17 @@
 //! `switchboard worker <agent>`: one agent as its own process (distributed
 //! mode). Run as many replicas as needed: they compete, they never duplicate.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use switchboard_engine::store::{EventStore, StoreOptions};
 use switchboard_engine::workflow::Agent;
-use switchboard_workers::agents::Agents;
 use switchboard_workers::runtime::WorkerOptions;
 use tokio::sync::watch;
 
 use super::Global;
+use super::config::RemoteArgs;
 
 /// The agents that can run as workers.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -51,6 +52,12 @@ pub struct WorkerArgs {
     /// Deliveries before a message is dead-lettered.
     #[arg(long, env = "SWITCHBOARD_MAX_DELIVER", default_value_t = 5)]
     pub max_deliver: i64,
+    /// Intent model written by `switchboard models train` (default: the
+    /// shipped model).
+    #[arg(long, env = "SWITCHBOARD_INTENT_MODEL")]
+    pub intent_model: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 impl WorkerArgs {
@@ -73,13 +80,14 @@ pub struct WorkerCommand {
 }
 
 pub async fn run(global: &Global, cmd: WorkerCommand) -> anyhow::Result<()> {
+    // Models first: a bad model file or remote config fails before connecting.
+    let agents = cmd.settings.agents()?;
     let client = super::connect(
         global,
         &format!("switchboard-worker-{:?}", cmd.agent).to_lowercase(),
     )
     .await?;
     let store = EventStore::new(client, StoreOptions::default());
-    let agents = Agents::builtin()?;
     let (stop, shutdown) = watch::channel(false);
     let mut handle = agents.spawn(cmd.agent.into(), store, cmd.settings.options(), shutdown);
     tokio::select! {

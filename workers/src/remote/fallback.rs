@@ -14,6 +14,7 @@ use switchboard_engine::event::catalog::{Classified, Drafted, ModelUsage, Screen
 use super::answer::{DraftRequest, RemoteResponder, RemoteValidator, Validation};
 use super::error::RemoteError;
 use super::input::{RemoteClassifier, RemoteScreener};
+use crate::models::{LocalClassifier, LocalCritic};
 
 /// Intent classification.
 pub trait Classify {
@@ -41,6 +42,18 @@ pub trait Validate {
         draft: &Drafted,
         customer_text: &str,
     ) -> impl Future<Output = Validation> + Send;
+}
+
+impl Classify for LocalClassifier {
+    async fn classify(&self, text: &str) -> Classified {
+        LocalClassifier::classify(self, text)
+    }
+}
+
+impl Screen for LocalCritic {
+    async fn screen(&self, text: &str) -> Screened {
+        LocalCritic::screen(self, text)
+    }
 }
 
 /// A remote implementation backed by a local one.

@@ -1,0 +1,180 @@
+//! The model commands of the `switchboard` binary end to end: `models
+//! train`, `eval` and `config check`, as an operator runs them (no NATS).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use switchboard_engine::event::Intent;
+use switchboard_workers::models::IntentModel;
+
+/// Runs the binary with a clean model environment plus `env`.
+fn switchboard(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    cmd.args(args).env("RUST_LOG", "warn");
+    for name in [
+        "AZURE_OPENAI_ENDPOINT",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_OPENAI_DEPLOYMENT",
+        "SWITCHBOARD_OPENAI_BASE_URL",
+        "SWITCHBOARD_OPENAI_MODEL",
+        "SWITCHBOARD_OPENAI_API_KEY",
+        "SWITCHBOARD_REMOTE_AGENTS",
+        "SWITCHBOARD_INTENT_MODEL",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd.envs(env.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const TRAINING_CSV: &str = "text,label
+where is my order,ORDER_STATUS
+has my package shipped yet,ORDER_STATUS
+track my parcel please,ORDER_STATUS
+I want to return this grinder,RETURN_REQUEST
+how do I send back my machine,RETURN_REQUEST
+return the kettle I bought,RETURN_REQUEST
+I forgot my password,ACCOUNT_HELP
+cannot log in to my account,ACCOUNT_HELP
+reset my login details,ACCOUNT_HELP
+";
+
+fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("the temp dir is writable");
+    path
+}
+
+#[test]
+fn models_train_writes_a_model_that_loads_and_classifies() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = write(dir.path(), "train.csv", TRAINING_CSV);
+    let out = dir.path().join("model.json");
+    let run = switchboard(
+        &[
+            "models",
+            "train",
+            "--data",
+            data.to_str().expect("utf-8 temp path"),
+            "--out",
+            out.to_str().expect("utf-8 temp path"),
+        ],
+        &[],
+    );
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{}{}", stdout, text(&run.stderr));
+    assert!(stdout.contains("ORDER_STATUS"), "{stdout}");
+    assert!(stdout.contains("training accuracy"), "{stdout}");
+    let model = IntentModel::load(&out).expect("the trained model loads");
+    assert_eq!(model.predict("where is my order").0, Intent::OrderStatus);
+}
+
+#[test]
+fn models_train_rejects_an_unknown_label_with_its_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = write(
+        dir.path(),
+        "bad.csv",
+        "text,label\nwhere is my order,ORDER_STATUS\nhello there,GREETINGS\n",
+    );
+    let out = dir.path().join("model.json");
+    let run = switchboard(
+        &[
+            "models",
+            "train",
+            "--data",
+            data.to_str().expect("utf-8 temp path"),
+            "--out",
+            out.to_str().expect("utf-8 temp path"),
+        ],
+        &[],
+    );
+    let stderr = text(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("bad.csv:3"), "{stderr}");
+    assert!(stderr.contains("GREETINGS"), "{stderr}");
+    assert!(!out.exists(), "nothing is written on a bad label");
+}
+
+#[test]
+fn eval_json_reports_intent_accuracy() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    if !data.is_dir() {
+        println!("skipped: {} not present", data.display());
+        return;
+    }
+    let run = switchboard(
+        &[
+            "eval",
+            "--json",
+            "--data",
+            data.to_str().expect("utf-8 path"),
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&run.stdout).expect("eval --json prints JSON");
+    let accuracy = report["intent"]["accuracy"]
+        .as_f64()
+        .expect("the report has the intent accuracy");
+    assert!((0.0..=1.0).contains(&accuracy), "{accuracy}");
+}
+
+#[test]
+fn eval_names_a_missing_data_folder() {
+    let run = switchboard(&["eval", "--data", "/nonexistent/switchboard-data"], &[]);
+    assert!(!run.status.success());
+    assert!(
+        text(&run.stderr).contains("/nonexistent/switchboard-data"),
+        "{}",
+        text(&run.stderr)
+    );
+}
+
+#[test]
+fn config_check_masks_secrets() {
+    let run = switchboard(
+        &["config", "check"],
+        &[
+            ("NATS_URL", "nats://alice:natspw@127.0.0.1:4222"),
+            ("AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"),
+            ("AZURE_OPENAI_DEPLOYMENT", "gpt-4o-mini"),
+            ("AZURE_OPENAI_API_KEY", "sk-super-secret-value"),
+            ("SWITCHBOARD_REMOTE_AGENTS", "intent,critic"),
+            ("COSMOS_ENDPOINT", "https://db.documents.azure.com:443/"),
+        ],
+    );
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{stdout}{}", text(&run.stderr));
+    assert!(!stdout.contains("sk-super-secret-value"), "{stdout}");
+    assert!(!stdout.contains("natspw"), "{stdout}");
+    assert!(stdout.contains("***"), "{stdout}");
+    assert!(stdout.contains("https://res.openai.azure.com"), "{stdout}");
+    assert!(stdout.contains("gpt-4o-mini"), "{stdout}");
+    assert!(stdout.contains("intent=remote"), "{stdout}");
+    assert!(stdout.contains("knowledge=local"), "{stdout}");
+    assert!(
+        stdout.contains("https://db.documents.azure.com"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn config_check_fails_on_remote_agents_without_an_endpoint() {
+    let run = switchboard(
+        &["config", "check"],
+        &[("SWITCHBOARD_REMOTE_AGENTS", "intent")],
+    );
+    assert!(!run.status.success());
+    assert!(
+        text(&run.stderr).contains("AZURE_OPENAI_ENDPOINT"),
+        "{}",
+        text(&run.stderr)
+    );
+}
