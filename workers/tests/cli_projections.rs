@@ -121,21 +121,43 @@ fn bad_days_names_and_missing_databases_get_clear_errors() {
     let url = "nats://127.0.0.1:1";
     let bad_day = switchboard(
         url,
-        &["query", "volume-per-day", "--tenant", "brewvi", "--from", "03/01/2026", "--db", path(&db)],
+        &[
+            "query",
+            "volume-per-day",
+            "--tenant",
+            "brewvi",
+            "--from",
+            "03/01/2026",
+            "--db",
+            path(&db),
+        ],
         None,
     );
     assert!(!bad_day.status.success());
     let err = text(&bad_day.stderr);
-    assert!(err.contains("--from") && err.contains("YYYY-MM-DD"), "{err}");
+    assert!(
+        err.contains("--from") && err.contains("YYYY-MM-DD"),
+        "{err}"
+    );
 
     let bad_name = switchboard(url, &["query", "happiness", "--tenant", "brewvi"], None);
     assert!(!bad_name.status.success());
     let err = text(&bad_name.stderr);
-    assert!(err.contains("intent-distribution") && err.contains("escalation-queue"), "{err}");
+    assert!(
+        err.contains("intent-distribution") && err.contains("escalation-queue"),
+        "{err}"
+    );
 
     let missing = switchboard(
         url,
-        &["query", "escalation-rate", "--tenant", "brewvi", "--db", path(&db)],
+        &[
+            "query",
+            "escalation-rate",
+            "--tenant",
+            "brewvi",
+            "--db",
+            path(&db),
+        ],
         None,
     );
     assert!(!missing.status.success());
@@ -154,6 +176,9 @@ fn bench_projections_prints_the_three_figures() {
     ));
     let report: serde_json::Value = serde_json::from_str(&json).expect("the output is JSON");
     for key in ["rebuild_per_s", "baseline_per_s", "ratio"] {
-        assert!(report[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {json}");
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {json}"
+        );
     }
 }

@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use switchboard_engine::ids::Tenant;
 use switchboard_engine::projection::ProjectionStore;
+use switchboard_engine::projection::Table;
 use switchboard_engine::projection::cosmos::{CosmosAuth, CosmosConfig, CosmosStore};
 use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
-use switchboard_engine::ids::Tenant;
-use switchboard_engine::projection::Table;
 use switchboard_workers::projector::{self, ProjectorOptions, Status};
 
 use super::Global;
@@ -166,7 +166,13 @@ fn status_table(status: &Status) -> Table {
         rows: status
             .projections
             .iter()
-            .map(|p| vec![p.projection.clone(), p.last_seq.to_string(), p.lag.to_string()])
+            .map(|p| {
+                vec![
+                    p.projection.clone(),
+                    p.last_seq.to_string(),
+                    p.lag.to_string(),
+                ]
+            })
             .collect(),
     }
 }

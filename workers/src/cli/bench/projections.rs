@@ -42,7 +42,11 @@ fn print_report(r: &BenchReport, json: bool) -> anyhow::Result<()> {
     println!(
         "ratio:             {:.2} (target >= {TARGET_RATIO}) {}",
         r.ratio,
-        if r.ratio >= TARGET_RATIO { "ok" } else { "below target" }
+        if r.ratio >= TARGET_RATIO {
+            "ok"
+        } else {
+            "below target"
+        }
     );
     Ok(())
 }
