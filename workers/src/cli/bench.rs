@@ -7,6 +7,7 @@
 
 mod append;
 mod load;
+mod projections;
 
 use std::path::PathBuf;
 
@@ -22,6 +23,8 @@ pub enum BenchCommand {
     /// Append throughput (single events and 3-event atomic batches) versus
     /// raw pipelined publishes, and load latency at 10 k and 1 M events.
     Append(append::AppendArgs),
+    /// Projection rebuild throughput versus a raw pull-and-ack consume.
+    Projections(projections::ProjectionsArgs),
 }
 
 /// Where a benchmark runs.
@@ -85,6 +88,7 @@ pub async fn run(global: &Global, cmd: BenchCommand) -> anyhow::Result<()> {
     }
     match cmd {
         BenchCommand::Append(args) => append::run(global, args).await,
+        BenchCommand::Projections(args) => projections::run(global, args).await,
     }
 }
 

@@ -8,7 +8,9 @@ mod bench;
 mod config;
 mod eval;
 mod models;
+mod projections;
 mod publish;
+mod query;
 mod replay;
 mod schemas;
 mod streams;
@@ -70,6 +72,11 @@ pub enum Command {
     Publish(publish::PublishArgs),
     /// Print a conversation's timeline from the log.
     Replay(replay::ReplayArgs),
+    /// Ask the projections a question (table, or JSON with --json).
+    Query(query::QueryArgs),
+    /// Rebuild the projections from the log, or show their lag.
+    #[command(subcommand)]
+    Projections(projections::ProjectionsCommand),
     /// Benchmarks that print figures (build with --release).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -114,6 +121,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Streams(cmd) => streams::run(&cli.global, cmd).await,
         Command::Publish(args) => publish::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
+        Command::Query(args) => query::run(args).await,
+        Command::Projections(cmd) => projections::run(&cli.global, cmd).await,
         Command::Bench(cmd) => bench::run(&cli.global, cmd).await,
         Command::Schemas(cmd) => schemas::run(cmd),
         Command::Models(cmd) => models::run(cmd),

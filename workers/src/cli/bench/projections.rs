@@ -1,0 +1,52 @@
+//! `switchboard bench projections`: rebuild throughput (replay, fold and
+//! write to SQLite) against a raw pull-and-ack consume of the same events.
+
+use anyhow::Context;
+use clap::Args;
+use switchboard_workers::projector::{BenchReport, bench_projections};
+
+use super::{Bench, Target};
+use crate::cli::Global;
+
+/// The ratio the rebuild should reach against the raw consume (release build).
+const TARGET_RATIO: f64 = 0.5;
+
+#[derive(Debug, Args)]
+pub struct ProjectionsArgs {
+    /// Events published, then both replayed and consumed raw.
+    #[arg(long, default_value_t = 100_000)]
+    pub events: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub target: Target,
+}
+
+pub async fn run(global: &Global, args: ProjectionsArgs) -> anyhow::Result<()> {
+    let bench = Bench::start(global, &args.target).await?;
+    let report = bench_projections(bench.store.client().clone(), args.events)
+        .await
+        .context("running the projections benchmark")?;
+    print_report(&report, args.json)
+}
+
+fn print_report(r: &BenchReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(r)?);
+        return Ok(());
+    }
+    println!("events:            {}", r.events);
+    println!("rebuild:           {:.0} events/s", r.rebuild_per_s);
+    println!("raw pull-and-ack:  {:.0} events/s", r.baseline_per_s);
+    println!(
+        "ratio:             {:.2} (target >= {TARGET_RATIO}) {}",
+        r.ratio,
+        if r.ratio >= TARGET_RATIO {
+            "ok"
+        } else {
+            "below target"
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! `switchboard projections rebuild | status`, and the one place the CLI
+//! chooses a projection store.
+//!
+//! The store is SQLite at `--db` (default `$SWITCHBOARD_DATA_DIR/projections.sqlite`,
+//! the file `switchboard up` writes), or Azure Cosmos DB when
+//! `COSMOS_ENDPOINT` is set.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use switchboard_engine::ids::Tenant;
+use switchboard_engine::projection::ProjectionStore;
+use switchboard_engine::projection::Table;
+use switchboard_engine::projection::cosmos::{CosmosAuth, CosmosConfig, CosmosStore};
+use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
+use switchboard_workers::projector::{self, ProjectorOptions, Status};
+
+use super::Global;
+
+/// Which projection store to use.
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// The SQLite projections file (default: `<data-dir>/projections.sqlite`,
+    /// as written by `switchboard up`). Ignored when COSMOS_ENDPOINT is set.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Directory of local state, for the default `--db`.
+    #[arg(long, env = "SWITCHBOARD_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+impl StoreArgs {
+    /// The SQLite file these arguments name.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.db
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("projections.sqlite"))
+    }
+}
+
+/// Whether opening a SQLite store may create the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Create an empty store (rebuild fills it).
+    Create,
+    /// Fail, saying to run `switchboard up` first (queries of nothing are
+    /// more likely a wrong path than an empty system).
+    Refuse,
+}
+
+/// Opens the projection store: Cosmos DB when `COSMOS_ENDPOINT` is set
+/// (auth: `COSMOS_KEY`, else managed identity when `AZURE_CLIENT_ID` is set,
+/// else the developer's Azure CLI / azd login; database `COSMOS_DATABASE`,
+/// default `switchboard`), otherwise SQLite.
+pub async fn open_store(
+    args: &StoreArgs,
+    missing: Missing,
+) -> anyhow::Result<Arc<dyn ProjectionStore>> {
+    if let Some(endpoint) = env_var("COSMOS_ENDPOINT") {
+        let auth = if let Some(key) = env_var("COSMOS_KEY") {
+            CosmosAuth::Key(key)
+        } else if let Some(client_id) = env_var("AZURE_CLIENT_ID") {
+            CosmosAuth::ManagedIdentity {
+                client_id: Some(client_id),
+            }
+        } else {
+            CosmosAuth::DeveloperTools
+        };
+        let mut config = CosmosConfig::new(endpoint.clone(), auth);
+        if let Some(database) = env_var("COSMOS_DATABASE") {
+            config.database = database;
+        }
+        let store = CosmosStore::connect(config)
+            .await
+            .with_context(|| format!("connecting to Cosmos DB at {endpoint}"))?;
+        return Ok(Arc::new(store));
+    }
+    let path = args.sqlite_path();
+    if missing == Missing::Refuse && !path.exists() {
+        anyhow::bail!(
+            "no projections database at {}\nhint: run `switchboard up` first (or \
+             `switchboard projections rebuild`), or point --db at the file",
+            path.display()
+        );
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let store = SqliteStore::open(SqliteConfig::new(&path))
+        .await
+        .with_context(|| format!("opening {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// A set, non-empty environment variable.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Replay the whole conversation log into a fresh copy of the store and
+    /// swap it in (stop the projector first, e.g. stop `switchboard up`).
+    Rebuild {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Lag of each projection behind the conversation log.
+    Status {
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub async fn run(global: &Global, cmd: ProjectionsCommand) -> anyhow::Result<()> {
+    let client = super::connect(global, "switchboard-projections").await?;
+    let options = ProjectorOptions::default();
+    match cmd {
+        ProjectionsCommand::Rebuild { store } => {
+            let store = open_store(&store, Missing::Create).await?;
+            let bar = super::bench::progress(0, "rebuild");
+            let report = projector::rebuild(client, store, &options, |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await
+            .context("rebuilding the projections")?;
+            bar.finish_and_clear();
+            println!(
+                "rebuilt: {} events ({} undecodable) up to seq {} in {:.2} s, {:.0} events/s",
+                report.events, report.undecodable, report.last_seq, report.seconds, report.per_s
+            );
+        }
+        ProjectionsCommand::Status { json, store } => {
+            let store = open_store(&store, Missing::Refuse).await?;
+            let status = projector::status(client, store.as_ref(), &options)
+                .await
+                .context("reading the projections' status")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", status_table(&status));
+                println!(
+                    "stream last seq {}; projector consumer: {}",
+                    status.stream_last_seq,
+                    match (status.consumer_pending, status.consumer_ack_floor) {
+                        (Some(p), Some(f)) => format!("{p} pending, ack floor {f}"),
+                        _ => "not created yet".to_owned(),
+                    }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn status_table(status: &Status) -> Table {
+    Table {
+        headers: vec!["projection".into(), "last_seq".into(), "lag".into()],
+        rows: status
+            .projections
+            .iter()
+            .map(|p| {
+                vec![
+                    p.projection.clone(),
+                    p.last_seq.to_string(),
+                    p.lag.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// Parses a tenant for `--tenant` (validated as a subject token).
+pub fn parse_tenant(value: &str) -> Result<Tenant, String> {
+    Tenant::new(value).map_err(|e| e.to_string())
+}
