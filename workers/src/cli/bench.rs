@@ -7,6 +7,7 @@
 
 mod append;
 mod load;
+mod pipeline;
 mod projections;
 
 use std::path::PathBuf;
@@ -23,6 +24,9 @@ pub enum BenchCommand {
     /// Append throughput (single events and 3-event atomic batches) versus
     /// raw pipelined publishes, and load latency at 10 k and 1 M events.
     Append(append::AppendArgs),
+    /// Customer messages through all five agents versus the raw publish
+    /// baseline, and latency at 25 % of the maximum rate.
+    Pipeline(pipeline::PipelineArgs),
     /// Projection rebuild throughput versus a raw pull-and-ack consume.
     Projections(projections::ProjectionsArgs),
 }
@@ -88,6 +92,7 @@ pub async fn run(global: &Global, cmd: BenchCommand) -> anyhow::Result<()> {
     }
     match cmd {
         BenchCommand::Append(args) => append::run(global, args).await,
+        BenchCommand::Pipeline(args) => pipeline::run(global, args).await,
         BenchCommand::Projections(args) => projections::run(global, args).await,
     }
 }

@@ -101,7 +101,7 @@ pub async fn run(global: &Global, args: AppendArgs) -> anyhow::Result<()> {
         super::load::measure_at(store, "l1m", 100, 100, args.load_samples, Some(())).await?;
     let (mut base, mut single, mut batch) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..args.rounds {
-        base.push(baseline(store, &args, round).await?);
+        base.push(baseline(store, args.conversations, args.events, round).await?);
         single.push(store_append(store, &args, round, 1).await?);
         batch.push(store_append(store, &args, round, 3).await?);
     }
@@ -160,18 +160,22 @@ fn print_report(r: &Report, json: bool) -> anyhow::Result<()> {
 
 /// Raw async-nats: the same encoded message, the same expectation headers,
 /// one publish in flight per conversation, all conversations at once.
-async fn baseline(store: &EventStore, args: &AppendArgs, round: usize) -> anyhow::Result<f64> {
+pub(crate) async fn baseline(
+    store: &EventStore,
+    conversations: usize,
+    events: usize,
+    round: usize,
+) -> anyhow::Result<f64> {
     let js = store.jetstream().clone();
     let template = encode(&sample_received(
         &ConversationKey::parse("bench/template")?,
         0,
     ));
     let started = Instant::now();
-    let tasks = (0..args.conversations).map(|c| {
+    let tasks = (0..conversations).map(|c| {
         let js = js.clone();
         let key = ConversationKey::parse(&format!("bench/base{round}x{c}"));
         let template = template.clone();
-        let events = args.events;
         tokio::spawn(async move {
             let key = key?;
             let subject = key.subject("received");
@@ -197,7 +201,7 @@ async fn baseline(store: &EventStore, args: &AppendArgs, round: usize) -> anyhow
     for r in try_join_all(tasks).await? {
         r?;
     }
-    Ok((args.conversations * args.events) as f64 / started.elapsed().as_secs_f64())
+    Ok((conversations * events) as f64 / started.elapsed().as_secs_f64())
 }
 
 /// The event store: build, encode and append each event with its expected

@@ -1,0 +1,216 @@
+//! `switchboard bench pipeline`: customer messages through all five agents
+//! in one process on the local models, against the raw expected-sequence
+//! publish baseline measured on the same server in the same run; then
+//! message-to-response latency at a quarter of the maximum rate.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use futures::StreamExt;
+use serde::Serialize;
+use switchboard_engine::ids::{ConversationKey, StreamSeq};
+use switchboard_engine::store::{EventStore, IdempotencyKey};
+use switchboard_workers::agents::Agents;
+use switchboard_workers::runtime::WorkerOptions;
+use tokio::sync::watch;
+
+use super::append::{baseline, sample_received};
+use super::{Bench, Target};
+use crate::cli::Global;
+
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// Conversations (one customer message each) at full rate.
+    #[arg(long, default_value_t = 2000)]
+    pub messages: usize,
+    /// Messages sent at a quarter of the full rate for the latency figures.
+    #[arg(long, default_value_t = 500)]
+    pub latency_messages: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub target: Target,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    messages: usize,
+    messages_per_s: f64,
+    events_per_s: f64,
+    baseline_per_s: f64,
+    ratio: f64,
+    latency_rate_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// When each conversation's message was sent, and the latencies observed.
+type Sent = Arc<Mutex<HashMap<String, Instant>>>;
+
+pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
+    let bench = Bench::start(global, &args.target).await?;
+    let store = bench.store.clone();
+    let (stop, shutdown) = watch::channel(false);
+    let options = WorkerOptions {
+        concurrency: 64,
+        ..WorkerOptions::default()
+    };
+    let tasks = Agents::builtin()?.spawn_all(&store, &options, &shutdown);
+    let events_before = stream_messages(&store).await?;
+    let started = Instant::now();
+    let done = run_batch(&store, "full", args.messages, None).await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let events = stream_messages(&store).await?.saturating_sub(events_before);
+    let messages_per_s = done.len() as f64 / elapsed;
+    let rate = (messages_per_s / 4.0).max(1.0);
+    let latencies = run_batch(&store, "paced", args.latency_messages, Some(rate)).await?;
+    stop.send_replace(true);
+    for task in tasks {
+        task.await??;
+    }
+    // Measured after the agents stop, so they never see the baseline's messages.
+    let baseline_per_s = baseline(&store, 1000, 10, 0).await?;
+    let report = Report {
+        messages: args.messages,
+        messages_per_s,
+        events_per_s: events as f64 / elapsed,
+        baseline_per_s,
+        ratio: (events as f64 / elapsed) / baseline_per_s,
+        latency_rate_per_s: rate,
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms: percentile(&latencies, 0.99),
+    };
+    print(&report, args.json)
+}
+
+fn print(r: &Report, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(r)?);
+        return Ok(());
+    }
+    println!(
+        "pipeline benchmark: {} messages through all five agents (local models)",
+        r.messages
+    );
+    println!(
+        "  messages answered or handed over         {:>10.0} /s",
+        r.messages_per_s
+    );
+    println!(
+        "  events appended                          {:>10.0} /s",
+        r.events_per_s
+    );
+    println!(
+        "  raw JetStream expected-seq publish       {:>10.0} /s  (baseline)",
+        r.baseline_per_s
+    );
+    println!(
+        "  ratio events / baseline                  {:>10.2}     (target >= 0.5)",
+        r.ratio
+    );
+    println!(
+        "  latency at {:.0} msg/s (25% of max)       p50 {:.2} ms  p99 {:.2} ms  (targets 5 / 20 ms)",
+        r.latency_rate_per_s, r.p50_ms, r.p99_ms
+    );
+    Ok(())
+}
+
+async fn stream_messages(store: &EventStore) -> anyhow::Result<u64> {
+    let mut stream = store
+        .jetstream()
+        .get_stream(&store.options().stream)
+        .await?;
+    Ok(stream.info().await?.state.messages)
+}
+
+/// Sends `count` messages (paced at `rate` per second when given) and
+/// returns each conversation's message-to-response latency in ms, waiting on
+/// the `responded` events themselves (a core subscription), never polling.
+async fn run_batch(
+    store: &EventStore,
+    prefix: &str,
+    count: usize,
+    rate: Option<f64>,
+) -> anyhow::Result<Vec<f64>> {
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    let tenant = format!("pipe{prefix}{}", &run[..12]);
+    let mut responses = store
+        .client()
+        .subscribe(format!("conv.{tenant}.*.responded"))
+        .await?;
+    store.client().flush().await?;
+    let sent: Sent = Arc::new(Mutex::new(HashMap::new()));
+    let sender = {
+        let (store, sent, tenant) = (store.clone(), sent.clone(), tenant.clone());
+        tokio::spawn(async move { send_all(&store, &tenant, count, rate, &sent).await })
+    };
+    let mut latencies = Vec::with_capacity(count);
+    let deadline = Duration::from_secs(120);
+    while latencies.len() < count {
+        let message = tokio::time::timeout(deadline, responses.next())
+            .await
+            .context("no response within 120 s")?
+            .context("subscription closed")?;
+        let conversation = message
+            .subject
+            .split('.')
+            .nth(2)
+            .unwrap_or_default()
+            .to_owned();
+        let start = sent
+            .lock()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?
+            .get(&conversation)
+            .copied();
+        if let Some(start) = start {
+            latencies.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    sender.await??;
+    Ok(latencies)
+}
+
+async fn send_all(
+    store: &EventStore,
+    tenant: &str,
+    count: usize,
+    rate: Option<f64>,
+    sent: &Sent,
+) -> anyhow::Result<()> {
+    let mut pace = rate.map(|r| tokio::time::interval(Duration::from_secs_f64(1.0 / r)));
+    let mut in_flight = futures::stream::FuturesUnordered::new();
+    for n in 0..count {
+        if let Some(p) = pace.as_mut() {
+            p.tick().await;
+        }
+        let id = format!("c{n}");
+        let key = ConversationKey::parse(&format!("{tenant}/{id}"))?;
+        let event = sample_received(&key, n);
+        let idem = IdempotencyKey::for_message("bench", &format!("{tenant}-{n}"));
+        sent.lock()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?
+            .insert(id, Instant::now());
+        let store = store.clone();
+        in_flight.push(async move { store.append(&key, StreamSeq::ZERO, &[event], &idem).await });
+        while in_flight.len() >= 256 {
+            if let Some(r) = in_flight.next().await {
+                r?;
+            }
+        }
+    }
+    while let Some(r) = in_flight.next().await {
+        r?;
+    }
+    Ok(())
+}
+
+fn percentile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted.get(index).copied().unwrap_or(0.0)
+}
