@@ -94,11 +94,11 @@ fn sample_reply(cause: &Event) -> Event {
 pub async fn run(global: &Global, args: AppendArgs) -> anyhow::Result<()> {
     let bench = Bench::start(global, &args.target).await?;
     let store = &bench.store;
-    let (p50_small, p99_small) =
-        super::load::measure_at(store, "l10k", 100, 100, args.load_samples, None).await?;
+    // The same conversations are timed at 10 k and, after the fill, at 1 M events.
+    let keys = super::load::write_conversations(store, 100, 100).await?;
+    let (p50_small, p99_small) = super::load::measure(store, &keys, 100, args.load_samples).await?;
     let total = super::load::fill_to(store, args.fill).await?;
-    let (p50_large, p99_large) =
-        super::load::measure_at(store, "l1m", 100, 100, args.load_samples, Some(())).await?;
+    let (p50_large, p99_large) = super::load::measure(store, &keys, 100, args.load_samples).await?;
     let (mut base, mut single, mut batch) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..args.rounds {
         base.push(baseline(store, args.conversations, args.events, round).await?);

@@ -13,32 +13,32 @@ use switchboard_engine::store::{EventStore, IdempotencyKey};
 use super::append::sample_received;
 use super::progress;
 
-/// Writes `count` conversations of `length` events (prefix `prefix`) unless
-/// `reuse` says they exist, then times `samples` loads; returns p50 and p99 in ms.
-pub async fn measure_at(
+/// Writes `count` conversations of `length` events each, one atomic batch
+/// per conversation, and returns their keys.
+pub async fn write_conversations(
     store: &EventStore,
-    prefix: &str,
     count: usize,
     length: usize,
+) -> anyhow::Result<Vec<ConversationKey>> {
+    let mut keys = Vec::with_capacity(count);
+    for i in 0..count {
+        let key = ConversationKey::parse(&format!("bench/l10kc{i}"))?;
+        let events: Vec<_> = (0..length).map(|n| sample_received(&key, n)).collect();
+        let idem = IdempotencyKey::for_step(events[0].envelope.id, "fill");
+        store.append(&key, StreamSeq::ZERO, &events, &idem).await?;
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// Times `samples` loads of `keys` (each `length` events long) one at a
+/// time; returns p50 and p99 in ms.
+pub async fn measure(
+    store: &EventStore,
+    keys: &[ConversationKey],
+    length: usize,
     samples: usize,
-    reuse: Option<()>,
 ) -> anyhow::Result<(f64, f64)> {
-    let keys: Vec<ConversationKey> = (0..count)
-        .map(|i| ConversationKey::parse(&format!("bench/{prefix}c{i}")))
-        .collect::<Result<_, _>>()?;
-    let keys = if reuse.is_some() {
-        // The large measurement reads the same conversations as the small one.
-        (0..count)
-            .map(|i| ConversationKey::parse(&format!("bench/l10kc{i}")))
-            .collect::<Result<_, _>>()?
-    } else {
-        for key in &keys {
-            let events: Vec<_> = (0..length).map(|n| sample_received(key, n)).collect();
-            let idem = IdempotencyKey::for_step(events[0].envelope.id, "fill");
-            store.append(key, StreamSeq::ZERO, &events, &idem).await?;
-        }
-        keys
-    };
     let mut histogram = hdrhistogram::Histogram::<u64>::new(3).context("histogram")?;
     for i in 0..samples {
         let key = &keys[i % keys.len()];
