@@ -1,30 +1,17 @@
 //! The `switchboard` binary end to end against a real nats-server: what an
 //! operator types, and what it prints.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use switchboard_tests::TestServer;
+use switchboard_tests::{TestServer, run_command, text};
 
 fn switchboard(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command
         .args(args)
         .env("NATS_URL", url)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    if let (Some(mut pipe), Some(text)) = (child.stdin.take(), stdin) {
-        pipe.write_all(text.as_bytes())
-            .expect("stdin accepts input");
-    }
-    child.wait_with_output().expect("the binary finishes")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+        .env("RUST_LOG", "warn");
+    run_command(command, stdin)
 }
 
 #[test]

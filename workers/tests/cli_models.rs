@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use switchboard_engine::event::Intent;
+use switchboard_tests::text;
 use switchboard_workers::models::IntentModel;
 
 /// Runs the binary with a clean model environment plus `env`.
@@ -26,10 +27,6 @@ fn switchboard(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.envs(env.iter().copied())
         .output()
         .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 const TRAINING_CSV: &str = "text,label

@@ -1,33 +1,20 @@
 //! `switchboard query`, `projections` and `bench projections` end to end
 //! against a real nats-server and a temporary SQLite file.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use switchboard_tests::TestServer;
+use switchboard_tests::{TestServer, run_command, text};
 
 fn switchboard(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command
         .args(args)
         .env("NATS_URL", url)
         .env("RUST_LOG", "warn")
         // A developer's Cosmos DB settings must not redirect the tests.
-        .env_remove("COSMOS_ENDPOINT")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    if let (Some(mut pipe), Some(text)) = (child.stdin.take(), stdin) {
-        pipe.write_all(text.as_bytes())
-            .expect("stdin accepts input");
-    }
-    child.wait_with_output().expect("the binary finishes")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+        .env_remove("COSMOS_ENDPOINT");
+    run_command(command, stdin)
 }
 
 fn ok(out: Output) -> String {
