@@ -438,3 +438,95 @@ async fn concurrent_batches_are_group_committed_and_each_keeps_its_own_answer() 
         }
     }
 }
+
+#[tokio::test]
+async fn cached_loads_read_only_the_tail_and_agree_with_full_loads() {
+    let server = TestServer::start();
+    let reader = server.store().await;
+    // Another process: its own connection and cache.
+    let writer = server.store().await;
+    let conv = key("acme/cached");
+    let other = key("acme/cached2");
+    let first = received(&conv, "hi");
+    let mut version = writer
+        .append(
+            &conv,
+            StreamSeq::ZERO,
+            std::slice::from_ref(&first),
+            &fresh_key(),
+        )
+        .await
+        .expect("append")
+        .last;
+    let cached = reader.load_cached(&conv).await.expect("cold cached load");
+    assert_eq!(cached.events.len(), 1);
+    for n in 0..5 {
+        // Interleave another conversation, as concurrent traffic does.
+        writer
+            .append(
+                &other,
+                StreamSeq::ZERO,
+                &[received(&other, &format!("noise {n}"))],
+                &fresh_key(),
+            )
+            .await
+            .ok();
+        version = writer
+            .append(
+                &conv,
+                version,
+                &[responded(&first, &format!("reply {n}"))],
+                &fresh_key(),
+            )
+            .await
+            .expect("append")
+            .last;
+        let cached = reader.load_cached(&conv).await.expect("cached load");
+        let full = reader.load(&conv).await.expect("full load");
+        assert_eq!(
+            cached.version, version,
+            "the tail read reaches the last append"
+        );
+        assert_eq!(cached.version, full.version);
+        let ids = |events: &[switchboard_engine::event::StoredEvent]| {
+            events
+                .iter()
+                .map(|e| (e.seq, e.event.envelope.id))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&cached.events), ids(&full.events));
+        assert_eq!(cached.events.len(), n + 2);
+    }
+    // Garbage appended after the cached version is reported, not skipped.
+    let js = async_nats::jetstream::new(server.client().await);
+    let ack = js
+        .publish("conv.acme.cached.received", Bytes::from_static(b"junk"))
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
+    let cached = reader.load_cached(&conv).await.expect("cached load");
+    assert_eq!(cached.version.get(), ack.sequence);
+    assert_eq!(cached.rejected.len(), 1);
+    assert_eq!(cached.rejected[0].seq.get(), ack.sequence);
+}
+
+#[tokio::test]
+async fn without_a_cache_cached_loads_are_full_loads() {
+    let server = TestServer::start();
+    let store = server
+        .store_with(StoreOptions {
+            cache: None,
+            ..StoreOptions::default()
+        })
+        .await;
+    let conv = key("acme/uncached");
+    let first = received(&conv, "hi");
+    let v = store
+        .append(&conv, StreamSeq::ZERO, &[first], &fresh_key())
+        .await
+        .expect("append");
+    let loaded = store.load_cached(&conv).await.expect("load");
+    assert_eq!(loaded.version, v.last);
+    assert_eq!(loaded.events.len(), 1);
+}

@@ -6,6 +6,7 @@
 //! are read, whatever the size of the stream. Messages that do not decode are
 //! reported beside the events, never dropped silently and never fatal.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::StatusCode;
@@ -80,19 +81,52 @@ impl EventStore {
             rejected: Vec::new(),
             version: StreamSeq::ZERO,
         };
-        let mut from = 1;
+        self.read_into(&mut loaded, until).await?;
+        Ok(loaded)
+    }
+
+    /// Reads all of a conversation like [`load`](Self::load), but starts
+    /// from the version this store last read it at (see [`CacheOptions`]):
+    /// only the messages appended since are fetched. Without a cache
+    /// (`StoreOptions::cache` is `None`) this is `load`.
+    ///
+    /// [`CacheOptions`]: super::CacheOptions
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %key.tenant, conversation = %key.id))]
+    pub async fn load_cached(&self, key: &ConversationKey) -> Result<Arc<Loaded>, LoadError> {
+        let Some(cache) = &self.cache else {
+            return Ok(Arc::new(self.load(key).await?));
+        };
+        let mut loaded = match cache.get(key) {
+            Some(held) => Arc::unwrap_or_clone(held),
+            None => Loaded {
+                key: key.clone(),
+                events: Vec::new(),
+                rejected: Vec::new(),
+                version: StreamSeq::ZERO,
+            },
+        };
+        self.read_into(&mut loaded, Until::End).await?;
+        let loaded = Arc::new(loaded);
+        cache.put(loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Reads the conversation's messages after `loaded.version` into it.
+    async fn read_into(&self, loaded: &mut Loaded, until: Until) -> Result<(), LoadError> {
+        let wildcard = loaded.key.wildcard();
+        let mut from = loaded.version.get() + 1;
         loop {
-            let (messages, more) = self.direct_get_batch(&key.wildcard(), from).await?;
+            let (messages, more) = self.direct_get_batch(&wildcard, from).await?;
             for message in messages {
                 if past(&message, until) {
-                    return Ok(loaded);
+                    return Ok(());
                 }
                 from = message.sequence + 1;
                 loaded.version = StreamSeq::new(message.sequence);
-                push_decoded(&mut loaded, message);
+                push_decoded(loaded, message);
             }
             if !more {
-                return Ok(loaded);
+                return Ok(());
             }
         }
     }

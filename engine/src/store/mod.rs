@@ -10,6 +10,7 @@
 
 mod append;
 mod batch;
+mod cache;
 mod error;
 mod load;
 
@@ -22,6 +23,7 @@ use async_nats::jetstream;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+pub use cache::CacheOptions;
 pub use error::{AppendError, AppendErrorKind, LoadError, LoadErrorKind};
 pub use load::{Loaded, RejectedMessage};
 
@@ -48,6 +50,9 @@ pub struct StoreOptions {
     /// one atomic batch when they arrive while another is in flight.
     /// Default true: nats-server pays a fixed cost per atomic batch.
     pub group_commit: bool,
+    /// Keep recently loaded conversations so [`EventStore::load_cached`]
+    /// reads only what was appended since. Default on; `None` turns it off.
+    pub cache: Option<CacheOptions>,
 }
 
 impl Default for StoreOptions {
@@ -58,6 +63,7 @@ impl Default for StoreOptions {
             timeout: Duration::from_secs(5),
             load_batch: 256,
             group_commit: true,
+            cache: Some(CacheOptions::default()),
         }
     }
 }
@@ -128,6 +134,8 @@ pub struct EventStore {
     options: StoreOptions,
     /// The group committer's queue, started on the first multi-event append.
     group: Arc<OnceLock<mpsc::UnboundedSender<batch::Request>>>,
+    /// Recently loaded conversations, shared by all clones.
+    cache: Option<Arc<cache::ConversationCache>>,
 }
 
 impl EventStore {
@@ -138,11 +146,15 @@ impl EventStore {
             .max_ack_inflight(4096)
             .backpressure_on_inflight(true)
             .build(client.clone());
+        let cache = options
+            .cache
+            .map(|c| Arc::new(cache::ConversationCache::new(c)));
         Self {
             client,
             js,
             options,
             group: Arc::new(OnceLock::new()),
+            cache,
         }
     }
 

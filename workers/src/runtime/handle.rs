@@ -125,7 +125,7 @@ impl<W: Worker> Handler<W> {
     async fn decide_and_append(&self, key: &ConversationKey) -> Result<Option<Outcome>, StepError> {
         let loaded = self
             .store
-            .load(key)
+            .load_cached(key)
             .await
             .map_err(|e| StepError::transient("load", e.to_string()))?;
         let state = loaded.fold();

@@ -1,0 +1,151 @@
+//! A bounded, short-lived cache of loaded conversations (DESIGN §4).
+//!
+//! Workers load a conversation for every trigger, and a conversation moves a
+//! few events at a time. With the cache a load reads only the messages after
+//! the version it already holds, which on JetStream is also far cheaper for
+//! the server: a wildcard `next_by_subj` read from sequence 1 walks the
+//! stream's message block from its start, one from the cached version walks
+//! only what was appended since. The cache is an optimisation only: every
+//! cached load still reads the log from the cached version on, and every
+//! append is checked against the version decided on, so a stale entry can
+//! cost a conflict and a reload, never a wrong decision.
+//!
+//! Entries expire after a time to live, so a conversation rewritten out of
+//! band (a purge) is read in full again within that time.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::load::Loaded;
+use crate::ids::ConversationKey;
+
+/// Settings of the conversation cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheOptions {
+    /// Conversations kept. Default 10,000.
+    pub capacity: usize,
+    /// Age after which an entry is read in full again. Default 60 s.
+    pub ttl: Duration,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        Self {
+            capacity: 10_000,
+            ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Entry {
+    loaded: Arc<Loaded>,
+    read_at: Instant,
+}
+
+/// Conversations by key, each as last read.
+pub(crate) struct ConversationCache {
+    entries: quick_cache::sync::Cache<ConversationKey, Entry>,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for ConversationCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversationCache")
+            .field("entries", &self.entries.len())
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+impl ConversationCache {
+    pub(crate) fn new(options: CacheOptions) -> Self {
+        Self {
+            entries: quick_cache::sync::Cache::new(options.capacity.max(1)),
+            ttl: options.ttl,
+        }
+    }
+
+    /// The conversation as last read, unless it is older than the TTL.
+    pub(crate) fn get(&self, key: &ConversationKey) -> Option<Arc<Loaded>> {
+        let entry = self.entries.get(key)?;
+        if entry.read_at.elapsed() >= self.ttl {
+            self.entries.remove(key);
+            return None;
+        }
+        Some(entry.loaded)
+    }
+
+    /// Keeps `loaded` unless a newer version is already cached (two tasks
+    /// reading the same conversation at once).
+    pub(crate) fn put(&self, loaded: Arc<Loaded>) {
+        if let Some(held) = self.entries.get(&loaded.key)
+            && held.loaded.version > loaded.version
+        {
+            return;
+        }
+        self.entries.insert(
+            loaded.key.clone(),
+            Entry {
+                loaded,
+                read_at: Instant::now(),
+            },
+        );
+    }
+
+    /// Conversations held.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::StreamSeq;
+
+    fn loaded(key: &str, version: u64) -> Arc<Loaded> {
+        Arc::new(Loaded {
+            key: ConversationKey::parse(key).expect("valid key"),
+            events: Vec::new(),
+            rejected: Vec::new(),
+            version: StreamSeq::new(version),
+        })
+    }
+
+    #[test]
+    fn keeps_the_newest_version_of_a_conversation() {
+        let cache = ConversationCache::new(CacheOptions::default());
+        cache.put(loaded("t/a", 7));
+        cache.put(loaded("t/a", 5));
+        let key = ConversationKey::parse("t/a").expect("valid key");
+        assert_eq!(cache.get(&key).map(|l| l.version.get()), Some(7));
+        cache.put(loaded("t/a", 9));
+        assert_eq!(cache.get(&key).map(|l| l.version.get()), Some(9));
+    }
+
+    #[test]
+    fn expired_entries_are_misses() {
+        let cache = ConversationCache::new(CacheOptions {
+            capacity: 10,
+            ttl: Duration::ZERO,
+        });
+        cache.put(loaded("t/a", 7));
+        let key = ConversationKey::parse("t/a").expect("valid key");
+        assert!(cache.get(&key).is_none());
+        assert_eq!(cache.len(), 0);
+    }
+
+    #[test]
+    fn stays_within_capacity() {
+        let cache = ConversationCache::new(CacheOptions {
+            capacity: 100,
+            ttl: Duration::from_secs(60),
+        });
+        for i in 0..1000 {
+            cache.put(loaded(&format!("t/c{i}"), i));
+        }
+        assert!(cache.len() <= 100, "{} entries", cache.len());
+    }
+}
