@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod batch_staging;
 pub mod conversation;
 pub mod event;
 pub mod ids;

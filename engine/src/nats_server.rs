@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::batch_staging::BatchStaging;
+
 /// The oldest server with atomic batch publish (ADR-50).
 pub const MIN_VERSION: (u32, u32) = (2, 12);
 
@@ -157,6 +159,9 @@ pub struct ServerOptions {
     pub max_payload: usize,
     /// How long to wait for readiness. Default 15 s.
     pub ready_timeout: Duration,
+    /// Stage atomic batches on tmpfs (see [`crate::batch_staging`]) for the
+    /// streams named to [`ManagedServer::stage_batches_on_tmpfs`]. Default true.
+    pub batch_staging_on_tmpfs: bool,
 }
 
 impl ServerOptions {
@@ -167,6 +172,7 @@ impl ServerOptions {
             port: None,
             max_payload: 1024 * 1024,
             ready_timeout: Duration::from_secs(15),
+            batch_staging_on_tmpfs: true,
         }
     }
 }
@@ -178,6 +184,10 @@ pub struct ManagedServer {
     options: ServerOptions,
     port: u16,
     child: Option<Child>,
+    /// Where atomic batches are staged, when on tmpfs.
+    staging: Option<BatchStaging>,
+    /// Streams whose staging was moved, to move again after a restart.
+    staged_streams: std::sync::Mutex<Vec<String>>,
 }
 
 impl ManagedServer {
@@ -199,6 +209,11 @@ impl ManagedServer {
                 options: options.clone(),
                 port,
                 child: None,
+                staging: options
+                    .batch_staging_on_tmpfs
+                    .then(|| BatchStaging::on_tmpfs(port))
+                    .flatten(),
+                staged_streams: Default::default(),
             };
             match server.spawn_and_wait() {
                 Ok(()) => return Ok(server),
@@ -242,7 +257,46 @@ impl ManagedServer {
     /// Starts the server again on the same port and store.
     pub fn restart(&mut self) -> Result<(), ServerError> {
         self.stop()?;
-        self.spawn_and_wait()
+        self.spawn_and_wait()?;
+        // Stream recovery recreated `batches/` on disk.
+        self.place_staging();
+        Ok(())
+    }
+
+    /// Stages `streams`' atomic batches on tmpfs from now on and after every
+    /// restart (see [`crate::batch_staging`]). Call it once the streams
+    /// exist and before batches are sent; a no-op without tmpfs or when
+    /// [`ServerOptions::batch_staging_on_tmpfs`] is off.
+    pub fn stage_batches_on_tmpfs(&self, streams: &[&str]) {
+        if let Ok(mut staged) = self.staged_streams.lock() {
+            for stream in streams {
+                if !staged.iter().any(|s| s == stream) {
+                    staged.push((*stream).to_owned());
+                }
+            }
+        }
+        self.place_staging();
+    }
+
+    fn place_staging(&self) {
+        let Some(staging) = &self.staging else {
+            return;
+        };
+        let store_dir = self.options.data_dir.join("jetstream");
+        let streams = match self.staged_streams.lock() {
+            Ok(s) => s.clone(),
+            Err(_) => return,
+        };
+        for stream in &streams {
+            match staging.place(&store_dir, stream) {
+                Ok(placement) => {
+                    tracing::debug!(stream = %stream, ?placement, root = %staging.root().display(), "atomic batch staging")
+                }
+                Err(e) => {
+                    tracing::warn!(stream = %stream, error = %e, "cannot stage atomic batches on tmpfs; they stay on disk")
+                }
+            }
+        }
     }
 
     /// Stops the server gracefully (SIGTERM), killing it after 10 s.

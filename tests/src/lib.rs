@@ -61,6 +61,8 @@ impl TestServer {
         switchboard_engine::streams::apply(store.jetstream(), &specs, false)
             .await
             .unwrap_or_else(|e| panic!("streams apply: {e}"));
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        self.server.stage_batches_on_tmpfs(&names);
         store
     }
 

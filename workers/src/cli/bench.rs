@@ -41,6 +41,10 @@ pub struct Target {
     /// Keep the managed server's store here instead of a temporary directory.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Leave the managed server's atomic-batch staging on disk instead of
+    /// tmpfs (nats-server's own behaviour), to measure what tmpfs buys.
+    #[arg(long)]
+    pub disk_batch_staging: bool,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -65,17 +69,21 @@ impl Bench {
                     (dir.path().to_path_buf(), Some(dir))
                 }
             };
-            let server = tokio::task::spawn_blocking(move || {
-                ManagedServer::start(binary, ServerOptions::new(path))
-            })
-            .await
-            .context("starting nats-server")??;
+            let mut options = ServerOptions::new(path);
+            options.batch_staging_on_tmpfs = !target.disk_batch_staging;
+            let server = tokio::task::spawn_blocking(move || ManagedServer::start(binary, options))
+                .await
+                .context("starting nats-server")??;
             (server.url(), Some(server), dir)
         };
         let client = switchboard_engine::connect(&url, "switchboard-bench").await?;
         let store = EventStore::new(client, StoreOptions::default());
         let specs = switchboard_engine::streams::builtin(None);
         switchboard_engine::streams::apply(store.jetstream(), &specs, false).await?;
+        if let Some(server) = &server {
+            let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+            server.stage_batches_on_tmpfs(&names);
+        }
         Ok(Self {
             store,
             _server: server,

@@ -58,7 +58,10 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let url = server.url();
     let client = switchboard_engine::connect(&url, "switchboard-up").await?;
     let js = async_nats::jetstream::new(client.clone());
-    let applied = streams::apply(&js, &streams::builtin(None), false).await?;
+    let specs = streams::builtin(None);
+    let applied = streams::apply(&js, &specs, false).await?;
+    let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    server.stage_batches_on_tmpfs(&names);
     for line in super::streams::describe(&applied) {
         tracing::info!("{line}");
     }

@@ -219,11 +219,15 @@ async fn send_all(
     sent: &Sent,
 ) -> anyhow::Result<()> {
     let mut pace = rate.map(|r| tokio::time::interval(Duration::from_secs_f64(1.0 / r)));
-    let mut in_flight = futures::stream::FuturesUnordered::new();
+    // Each append is its own task, so it goes out when it is due, not when
+    // the sender next polls; at most 256 are in flight.
+    let slots = Arc::new(tokio::sync::Semaphore::new(256));
+    let mut in_flight = tokio::task::JoinSet::new();
     for n in 0..count {
         if let Some(p) = pace.as_mut() {
             p.tick().await;
         }
+        let slot = slots.clone().acquire_owned().await?;
         let id = format!("c{n}");
         let key = ConversationKey::parse(&format!("{tenant}/{id}"))?;
         let event = sample_received(&key, n);
@@ -232,15 +236,17 @@ async fn send_all(
             .map_err(|_| anyhow::anyhow!("lock poisoned"))?
             .insert(id, Instant::now());
         let store = store.clone();
-        in_flight.push(async move { store.append(&key, StreamSeq::ZERO, &[event], &idem).await });
-        while in_flight.len() >= 256 {
-            if let Some(r) = in_flight.next().await {
-                r?;
-            }
+        in_flight.spawn(async move {
+            let appended = store.append(&key, StreamSeq::ZERO, &[event], &idem).await;
+            drop(slot);
+            appended
+        });
+        while let Some(done) = in_flight.try_join_next() {
+            done??;
         }
     }
-    while let Some(r) = in_flight.next().await {
-        r?;
+    while let Some(done) = in_flight.join_next().await {
+        done??;
     }
     Ok(())
 }
