@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use async_nats::StatusCode;
 use async_nats::jetstream::message::StreamMessage;
+use async_nats::jetstream::stream::DirectGetErrorKind;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
@@ -106,6 +107,57 @@ impl EventStore {
             },
         };
         self.read_into(&mut loaded, Until::End).await?;
+        let loaded = Arc::new(loaded);
+        cache.put(loaded.clone());
+        Ok(loaded)
+    }
+
+    /// The conversation as of at least `seq` (the stream sequence of an
+    /// event of it that the caller has seen, e.g. a trigger): a cached copy
+    /// that already reaches `seq` is returned without I/O, a shorter one is
+    /// extended message by message up to `seq`, and without one the whole
+    /// conversation is read. Events after `seq` may be missing; a decision on
+    /// this state is checked by the append's expected version, and a
+    /// conflict names the version to ask for next.
+    ///
+    /// This is what workers use: with many conversations in flight, asking
+    /// JetStream for "everything after" a version makes it walk the stream
+    /// to its end, while asking for the next message stops at the trigger.
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %key.tenant, conversation = %key.id, seq = seq.get()))]
+    pub async fn load_at_least(
+        &self,
+        key: &ConversationKey,
+        seq: StreamSeq,
+    ) -> Result<Arc<Loaded>, LoadError> {
+        let Some(cache) = &self.cache else {
+            return Ok(Arc::new(self.load(key).await?));
+        };
+        let Some(held) = cache.get(key) else {
+            return self.load_cached(key).await;
+        };
+        if held.version >= seq {
+            return Ok(held);
+        }
+        let mut loaded = Arc::unwrap_or_clone(held);
+        let stream = self
+            .js
+            .get_stream_no_info(&self.options.stream)
+            .await
+            .map_err(|e| LoadError::new(LoadErrorKind::Unavailable, error_chain(&e)))?;
+        let wildcard = key.wildcard();
+        while loaded.version < seq {
+            let next = loaded.version.get() + 1;
+            let message = match stream
+                .direct_get_next_for_subject(wildcard.as_str(), Some(next))
+                .await
+            {
+                Ok(message) => message,
+                Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
+                Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
+            };
+            loaded.version = StreamSeq::new(message.sequence);
+            push_decoded(&mut loaded, message);
+        }
         let loaded = Arc::new(loaded);
         cache.put(loaded.clone());
         Ok(loaded)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_nats::jetstream::{self, AckKind};
 use switchboard_engine::event::codec::decode;
 use switchboard_engine::event::{Actor, Envelope, Event, EventData};
-use switchboard_engine::ids::ConversationKey;
+use switchboard_engine::ids::{ConversationKey, StreamSeq};
 use switchboard_engine::store::{AppendErrorKind, EventStore, IdempotencyKey};
 use switchboard_engine::workflow::{Step, next_step_with};
 
@@ -56,7 +56,10 @@ impl<W: Worker> Handler<W> {
         match self.process(&message).await {
             Ok(outcome) => {
                 tracing::debug!(agent, subject = %message.subject, ?outcome, "processed");
-                if let Err(e) = message.double_ack().await {
+                // A plain ack: should it be lost, the redelivery finds the
+                // step done (same idempotency key) and changes nothing, so
+                // waiting for the server's confirmation buys nothing.
+                if let Err(e) = message.ack().await {
                     tracing::warn!(agent, error = %e, "ack failed; the message will be redelivered");
                 }
             }
@@ -106,10 +109,13 @@ impl<W: Worker> Handler<W> {
             )
         })?;
         let key = trigger.envelope.conversation.clone();
+        // The conversation reaches at least the trigger; after a conflict, at
+        // least the version the conflict named.
+        let mut at_least = StreamSeq::new(message.info().map(|i| i.stream_sequence).unwrap_or(0));
         for _ in 0..=self.options.conflict_retries {
-            match self.decide_and_append(&key).await? {
-                Some(outcome) => return Ok(outcome),
-                None => continue,
+            match self.decide_and_append(&key, at_least).await? {
+                Ok(outcome) => return Ok(outcome),
+                Err(actual) => at_least = at_least.max(actual),
             }
         }
         Err(StepError::transient(
@@ -121,22 +127,27 @@ impl<W: Worker> Handler<W> {
         ))
     }
 
-    /// One round: `None` means a conflict, so reload and decide again.
-    async fn decide_and_append(&self, key: &ConversationKey) -> Result<Option<Outcome>, StepError> {
+    /// One round on the conversation as of at least `at_least`. An inner
+    /// `Err` is a conflict carrying the actual version: reload and decide again.
+    async fn decide_and_append(
+        &self,
+        key: &ConversationKey,
+        at_least: StreamSeq,
+    ) -> Result<Result<Outcome, StreamSeq>, StepError> {
         let loaded = self
             .store
-            .load_cached(key)
+            .load_at_least(key, at_least)
             .await
             .map_err(|e| StepError::transient("load", e.to_string()))?;
         let state = loaded.fold();
         let Some(step) = next_step_with(&state, &self.options.policy) else {
-            return Ok(Some(Outcome::NothingToDo));
+            return Ok(Ok(Outcome::NothingToDo));
         };
         if step.agent() != self.worker.agent() {
-            return Ok(Some(Outcome::NotMine));
+            return Ok(Ok(Outcome::NotMine));
         }
         let Some(cause) = state.turn.as_ref().map(|t| t.last.clone()) else {
-            return Ok(Some(Outcome::NothingToDo));
+            return Ok(Ok(Outcome::NothingToDo));
         };
         let data = self.worker.act(step, &state).await?;
         let events = chain(&cause, Actor::worker(self.worker.agent().as_str()), data);
@@ -148,12 +159,12 @@ impl<W: Worker> Handler<W> {
         {
             Ok(_) => {
                 tracing::info!(tenant = %key.tenant, conversation = %key.id, step = %step.name(), "step done");
-                Ok(Some(Outcome::Appended(step)))
+                Ok(Ok(Outcome::Appended(step)))
             }
-            Err(e) if e.kind() == AppendErrorKind::Duplicate => {
-                Ok(Some(Outcome::AlreadyDone(step)))
-            }
-            Err(e) if e.kind() == AppendErrorKind::Conflict => Ok(None),
+            Err(e) if e.kind() == AppendErrorKind::Duplicate => Ok(Ok(Outcome::AlreadyDone(step))),
+            Err(e) if e.kind() == AppendErrorKind::Conflict => Ok(Err(e
+                .actual_version()
+                .unwrap_or(StreamSeq::new(state.version.get() + 1)))),
             Err(e) if e.kind() == AppendErrorKind::Unavailable => {
                 Err(StepError::transient("unavailable", e.to_string()))
             }
