@@ -530,3 +530,75 @@ async fn without_a_cache_cached_loads_are_full_loads() {
     assert_eq!(loaded.version, v.last);
     assert_eq!(loaded.events.len(), 1);
 }
+
+#[tokio::test]
+async fn loads_at_least_a_sequence_reach_it_and_are_a_prefix_of_the_log() {
+    let server = TestServer::start();
+    let reader = server.store().await;
+    let writer = server.store().await;
+    let conv = key("acme/atleast");
+    let other = key("acme/atleast2");
+    let first = received(&conv, "hi");
+    let mut seqs = vec![
+        writer
+            .append(
+                &conv,
+                StreamSeq::ZERO,
+                std::slice::from_ref(&first),
+                &fresh_key(),
+            )
+            .await
+            .expect("append")
+            .last,
+    ];
+    // Not cached yet: the whole conversation.
+    let cold = reader
+        .load_at_least(&conv, seqs[0])
+        .await
+        .expect("cold load");
+    assert_eq!(cold.version, seqs[0]);
+    for n in 0..4 {
+        writer
+            .append(
+                &other,
+                StreamSeq::ZERO,
+                &[received(&other, &format!("noise {n}"))],
+                &fresh_key(),
+            )
+            .await
+            .ok();
+        let last = *seqs.last().expect("a version");
+        seqs.push(
+            writer
+                .append(
+                    &conv,
+                    last,
+                    &[responded(&first, &format!("reply {n}"))],
+                    &fresh_key(),
+                )
+                .await
+                .expect("append")
+                .last,
+        );
+    }
+    // Cached at the first event: extended up to the third, not beyond.
+    let partial = reader
+        .load_at_least(&conv, seqs[2])
+        .await
+        .expect("partial load");
+    assert_eq!(partial.version, seqs[2]);
+    let read: Vec<_> = partial.events.iter().map(|e| e.seq).collect();
+    assert_eq!(read, seqs[..3]);
+    // Asking for less than is cached answers with what is cached.
+    let again = reader
+        .load_at_least(&conv, seqs[1])
+        .await
+        .expect("cached load");
+    assert_eq!(again.version, seqs[2]);
+    // Up to the end, it agrees with a full load.
+    let last = *seqs.last().expect("a version");
+    let full = reader.load(&conv).await.expect("full load");
+    let tail = reader.load_at_least(&conv, last).await.expect("tail");
+    assert_eq!(tail.version, full.version);
+    assert_eq!(tail.events.len(), full.events.len());
+}
