@@ -4,9 +4,10 @@
 //! A [`Folder`] keeps the documents it has seen in a cache, so a steady
 //! projector reads each document once. It is the only writer of the store it
 //! folds into; when the store's generation changes (a rebuild was swapped
-//! in) or the cache grows past its capacity, the cache is dropped and
-//! documents are read again. A folder over a store known to be empty (a
-//! rebuild) never reads until its first eviction.
+//! in, noticed by [`ProjectionStore::refresh`] before each batch) or the
+//! cache grows past its capacity, the cache is dropped and documents are
+//! read again. A folder over a store known to be empty (a rebuild) never
+//! reads until its first eviction.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -74,6 +75,9 @@ impl Folder {
         store: &dyn ProjectionStore,
         events: &[StoredEvent],
     ) -> Result<Documents, StoreError> {
+        // A rebuild may have swapped in new contents, here or (Cosmos DB)
+        // in another process: look before folding, drop the cache if so.
+        store.refresh().await?;
         if store.generation() != self.generation {
             self.reset(store);
         }

@@ -145,11 +145,13 @@ pub trait ProjectionStore: Send + Sync + std::fmt::Debug {
     async fn checkpoints(&self) -> Result<Checkpoints, StoreError>;
 
     /// A fresh, empty copy of this store to rebuild into (SQLite: a new file
-    /// beside the current one). [`StoreErrorKind::Rejected`] if unsupported.
+    /// beside the current one; Cosmos DB: containers of the next
+    /// generation). [`StoreErrorKind::Rejected`] if unsupported.
     async fn fresh_copy(&self) -> Result<Arc<dyn ProjectionStore>, StoreError>;
 
     /// Replaces this store's contents with a copy made by [`fresh_copy`]
-    /// (SQLite: renames the new file over the old one and reopens it).
+    /// (SQLite: renames the new file over the old one and reopens it;
+    /// Cosmos DB: makes the copy's generation the active one).
     ///
     /// [`fresh_copy`]: ProjectionStore::fresh_copy
     async fn swap_in(&self, fresh: Arc<dyn ProjectionStore>) -> Result<(), StoreError>;
@@ -159,6 +161,16 @@ pub trait ProjectionStore: Send + Sync + std::fmt::Debug {
     ///
     /// [`swap_in`]: ProjectionStore::swap_in
     fn generation(&self) -> u64;
+
+    /// Notices a swap made by another process, for stores where one can
+    /// happen (Cosmos DB reads its generation document; SQLite has nothing
+    /// to do: the default). The [`Folder`] calls it before every batch, so
+    /// [`generation`] changes between batches, never inside one.
+    ///
+    /// [`generation`]: ProjectionStore::generation
+    async fn refresh(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// The file holding the store, for stores that are one file (SQLite).
     fn location(&self) -> Option<std::path::PathBuf> {

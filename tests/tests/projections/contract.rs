@@ -1,10 +1,18 @@
 //! The store contract: one suite every `ProjectionStore` passes. Runs on
 //! SQLite always and on Cosmos DB when `COSMOS_ENDPOINT` and `COSMOS_KEY`
-//! are set (skipped with a printed reason otherwise).
+//! are set (skipped with a printed reason otherwise), where rebuild into a
+//! new generation is checked too.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use switchboard_engine::ids::{ConversationKey, Tenant};
 use switchboard_engine::projection::*;
+use switchboard_tests::TestServer;
+use switchboard_workers::projector::{self, ProjectorOptions};
+
+use super::support::key;
 
 fn conv(tenant: &str, id: &str, day: u32, channel: &str, seq: u64) -> ConversationDoc {
     let key = ConversationKey::parse(&format!("{tenant}/{id}")).expect("valid");
@@ -202,25 +210,172 @@ async fn contract_on_sqlite() {
     contract(&store, "acme").await;
 }
 
-#[tokio::test]
-async fn contract_and_queries_on_cosmos_when_configured() {
+/// Cosmos DB settings from the environment, on database
+/// `<COSMOS_DATABASE, default switchboard-tests><suffix>`, creating what is
+/// missing; `None` (the test is skipped) without `COSMOS_ENDPOINT` and
+/// `COSMOS_KEY`.
+fn cosmos_config(suffix: &str) -> Option<cosmos::CosmosConfig> {
     let (Ok(endpoint), Ok(key)) = (
         std::env::var("COSMOS_ENDPOINT"),
         std::env::var("COSMOS_KEY"),
     ) else {
-        println!(
-            "skipped: set COSMOS_ENDPOINT and COSMOS_KEY to run the contract suite on Cosmos DB"
-        );
-        return;
+        println!("skipped: set COSMOS_ENDPOINT and COSMOS_KEY to run this test on Cosmos DB");
+        return None;
     };
     let mut config = cosmos::CosmosConfig::new(endpoint, cosmos::CosmosAuth::Key(key));
-    config.database =
-        std::env::var("COSMOS_DATABASE").unwrap_or_else(|_| "switchboard-tests".into());
+    let database = std::env::var("COSMOS_DATABASE").unwrap_or_else(|_| "switchboard-tests".into());
+    config.database = format!("{database}{suffix}");
     config.create_if_missing = true;
+    Some(config)
+}
+
+#[tokio::test]
+async fn contract_and_queries_on_cosmos_when_configured() {
+    let Some(config) = cosmos_config("") else {
+        return;
+    };
     let store = cosmos::CosmosStore::connect(config)
         .await
         .expect("connect to Cosmos DB");
     let run = uuid::Uuid::now_v7().simple().to_string();
     contract(&store, &format!("contract-{run}")).await;
     super::queries::check_queries(&store, &format!("queries-{run}")).await;
+}
+
+/// Rebuild on Cosmos DB, on its own database (`…-rebuild`: a swap replaces
+/// every data container in it, so it must not share one with the contract
+/// suite running beside it): the guarded swap between two rebuilds, readers
+/// following the swap, and a full `projector::rebuild` equal to a SQLite
+/// replay of the same log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_on_cosmos_when_configured() {
+    let Some(mut config) = cosmos_config("-rebuild") else {
+        return;
+    };
+    config.generation_ttl = Duration::from_millis(500);
+    let connect = || async {
+        Arc::new(
+            cosmos::CosmosStore::connect(config.clone())
+                .await
+                .expect("connect to Cosmos DB"),
+        )
+    };
+    // Three processes' views of one database.
+    let (first, second, reader) = (connect().await, connect().await, connect().await);
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    swaps_are_guarded_and_followed(&first, &second, &reader, &format!("swap-{run}")).await;
+    rebuild_equals_a_sqlite_replay(second, &format!("replay-{run}")).await;
+}
+
+async fn ids(store: &dyn ProjectionStore, tenant: &str) -> Vec<String> {
+    let scope = Scope::tenant(Tenant::new(tenant).expect("valid"));
+    let mut ids: Vec<_> = store
+        .conversations(&scope)
+        .await
+        .expect("conversations")
+        .into_iter()
+        .map(|d| d.conversation_id.to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn one(doc: ConversationDoc, checkpoint: Option<u64>) -> Documents {
+    Documents {
+        conversations: vec![doc],
+        checkpoint,
+        ..Default::default()
+    }
+}
+
+/// `first` starts a rebuild and is interrupted; `second` starts another,
+/// which reuses and empties the half-built generation, and whose claim makes
+/// the etag guard refuse `first`'s swap. `second` swaps; `first` follows on
+/// its next refresh (a projector's batch), `reader` once its view is stale.
+async fn swaps_are_guarded_and_followed(
+    first: &cosmos::CosmosStore,
+    second: &cosmos::CosmosStore,
+    reader: &cosmos::CosmosStore,
+    tenant: &str,
+) {
+    let before = first.generation();
+    write(first, one(conv(tenant, "old", 1, "web", 5), Some(5))).await;
+
+    let abandoned = first.fresh_copy().await.expect("fresh copy");
+    assert_eq!(abandoned.generation(), before + 1);
+    write(
+        abandoned.as_ref(),
+        one(conv(tenant, "half", 1, "web", 3), None),
+    )
+    .await;
+    let fresh = second
+        .fresh_copy()
+        .await
+        .expect("a second rebuild takes over");
+    assert_eq!(
+        fresh.generation(),
+        before + 1,
+        "the half-built generation is reused"
+    );
+    assert!(
+        ids(fresh.as_ref(), tenant).await.is_empty(),
+        "and emptied first"
+    );
+    let refused = first
+        .swap_in(abandoned)
+        .await
+        .expect_err("the etag guard refuses the overtaken rebuild");
+    assert_eq!(refused.kind(), StoreErrorKind::Rejected);
+    assert_eq!(first.generation(), before);
+
+    write(
+        fresh.as_ref(),
+        one(conv(tenant, "new", 2, "web", 9), Some(9)),
+    )
+    .await;
+    assert_eq!(
+        ids(reader, tenant).await,
+        ["old"],
+        "the active generation until the swap"
+    );
+    second.swap_in(fresh).await.expect("swap");
+    assert_eq!(second.generation(), before + 1);
+    assert_eq!(ids(second, tenant).await, ["new"]);
+    let checkpoints = second.checkpoints().await.expect("checkpoints");
+    assert_eq!(checkpoints.get("conversations"), 9);
+
+    first.refresh().await.expect("refresh");
+    assert_eq!(first.generation(), before + 1);
+    // The swap waited 2 × generation_ttl: the reader's view is stale.
+    assert_eq!(ids(reader, tenant).await, ["new"]);
+    assert_eq!(reader.generation(), before + 1);
+}
+
+/// `projector::rebuild` into Cosmos DB gives the documents a SQLite replay
+/// of the same log gives.
+async fn rebuild_equals_a_sqlite_replay(store: Arc<cosmos::CosmosStore>, tenant: &str) {
+    let server = TestServer::start();
+    let events = server.store().await;
+    for i in 0..6 {
+        let key = key(&format!("{tenant}/c{i}"));
+        super::append_all(&events, &key, &super::conversation(&key, i % 3 == 0)).await;
+    }
+    let options = ProjectorOptions {
+        batch: 5,
+        ..ProjectorOptions::default()
+    };
+    let before = store.generation();
+    let report = projector::rebuild(server.client().await, store.clone(), &options, |_, _| {})
+        .await
+        .expect("rebuild into Cosmos DB");
+    assert_eq!(report.last_seq, super::stream_last(&events).await);
+    assert_eq!(store.generation(), before + 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let expected = super::sqlite(&dir, "expected.sqlite").await;
+    projector::replay_into(server.client().await, expected.clone(), &options, |_, _| {})
+        .await
+        .expect("replay into SQLite");
+    let got = super::snapshot(store.as_ref(), tenant).await;
+    assert_eq!(got.0.len(), 6);
+    assert_eq!(got, super::snapshot(expected.as_ref(), tenant).await);
 }

@@ -104,6 +104,8 @@ fn env_var(name: &str) -> Option<String> {
 pub enum ProjectionsCommand {
     /// Replay the whole conversation log into a fresh copy of the store and
     /// swap it in (stop the projector first, e.g. stop `switchboard up`).
+    /// SQLite: a new file renamed over the old one. Cosmos DB: containers of
+    /// the next generation, switched to atomically; needs COSMOS_KEY.
     Rebuild {
         #[command(flatten)]
         store: StoreArgs,

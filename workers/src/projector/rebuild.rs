@@ -1,11 +1,16 @@
 //! Rebuild and status.
 //!
 //! [`rebuild`] replays the stream with an ordered consumer into a fresh copy
-//! of the store (SQLite: a new file beside the old one) and swaps it in. It
-//! reads until it has caught up with the stream's last sequence, so the copy
-//! is complete up to the moment of the swap. Run it with the projector
-//! stopped: events a running projector acks between the catch-up and the
-//! swap would be missing from the new copy.
+//! of the store and swaps it in: on SQLite a new file beside the old one,
+//! renamed over it; on Cosmos DB the containers of the next generation, made
+//! active by an etag-guarded replace of the generation document (see
+//! `switchboard_engine::projection::cosmos`). It reads until it has caught
+//! up with the stream's last sequence, so the copy is complete up to the
+//! moment of the swap. Run it with the projector stopped: events a running
+//! projector acks between the catch-up and the swap would be missing from
+//! the new copy. (A Cosmos DB projector left running does move to the new
+//! generation before its next batch, so it keeps working; it is the events
+//! of that window that are lost.)
 //!
 //! [`status`] compares each projection's checkpoint with the stream's last
 //! sequence and reports the durable consumer's pending count.

@@ -7,21 +7,47 @@
 //! if-match precondition, so a concurrent writer makes the write fail (412 →
 //! [`StoreErrorKind::Conflict`]) instead of being overwritten. Throttling
 //! (429) is retried with the server's `x-ms-retry-after-ms` as the minimum
-//! delay. The pure parts (queries, partition keys, preconditions, retry-after)
-//! live in [`request`].
+//! delay. The pure parts (container names, queries, partition keys,
+//! preconditions, retry-after) live in [`request`].
+//!
+//! # Generations
+//! The four data containers exist once per *generation*: generation 0 uses
+//! the plain names (so deployments from before rebuild existed are
+//! generation 0 as they stand), generation N uses `<name>-g<N>`. The
+//! `checkpoints` container is shared: it holds each generation's checkpoint
+//! items (same naming) and the *generation document* (`id: "generation"`,
+//! partition `_system`) that says which generation is active; a deployment
+//! without one is on generation 0. A rebuild ([`ProjectionStore::fresh_copy`]
+//! then [`ProjectionStore::swap_in`]) claims generation N+1 in that document,
+//! fills fresh containers and switches the document over with an etag
+//! guard; see the `generation` module for the steps and what an interrupted
+//! rebuild leaves behind.
+//!
+//! A store reads the generation document when it connects. After that, the
+//! projector's [`ProjectionStore::refresh`] (called by the [`Folder`] before
+//! every batch) reads it again, so a running projector moves to a swapped-in
+//! generation between two batches and drops its document cache; queries
+//! read it again once their view is older than
+//! [`CosmosConfig::generation_ttl`]. A swap waits twice that long before
+//! deleting the old generation's containers, so readers have moved first.
 //!
 //! Library code reads no environment: the binary fills a [`CosmosConfig`].
+//!
+//! [`Folder`]: crate::projection::Folder
 
+mod generation;
 pub mod request;
+mod write;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use azure_data_cosmos::options::Region;
 use azure_data_cosmos::{
-    AccountEndpoint, AccountReference, ContainerClient, CosmosClient, CosmosError, PartitionKey,
-    RoutingStrategy,
+    AccountEndpoint, AccountReference, ContainerClient, CosmosClient, CosmosError, FeedScope,
+    PartitionKey, RoutingStrategy,
 };
 use futures::TryStreamExt;
 use serde::Serialize;
@@ -34,6 +60,8 @@ use super::{
     ProjectionStore, Scope, StoreError, StoreErrorKind,
 };
 use crate::ids::{ConversationKey, Tenant};
+use generation::{Pending, View};
+use write::{Put, put_once};
 
 const BACKEND: &str = "cosmos";
 
@@ -84,6 +112,10 @@ pub struct CosmosConfig {
     pub backoff: Backoff,
     /// Documents written concurrently within a batch. Default 16.
     pub write_concurrency: usize,
+    /// How long queries trust the active generation they last read before
+    /// reading the generation document again. A swap waits twice this long
+    /// before deleting the old generation's containers. Default 5 s.
+    pub generation_ttl: Duration,
 }
 
 impl CosmosConfig {
@@ -100,26 +132,52 @@ impl CosmosConfig {
                 ..Backoff::default()
             },
             write_concurrency: 16,
+            generation_ttl: Duration::from_secs(5),
         }
     }
 }
 
-/// The Cosmos DB projection store.
+/// The Cosmos DB projection store: the active generation's containers, or
+/// (from [`ProjectionStore::fresh_copy`]) a generation being rebuilt.
 pub struct CosmosStore {
     config: CosmosConfig,
-    conversations: ContainerClient,
-    escalations: ContainerClient,
-    analytics: ContainerClient,
-    customers: ContainerClient,
+    /// One client per endpoint: a fresh copy shares its store's (NOTES-apis.md).
+    client: CosmosClient,
     checkpoints: ContainerClient,
+    role: Role,
+    /// The containers in use. Replaced whole when the generation changes;
+    /// the lock is never held across an `.await`.
+    view: RwLock<Arc<View>>,
+    /// When the generation document was last read.
+    checked: Mutex<Instant>,
+    /// The generation this store's `fresh_copy` claimed, until `swap_in`.
+    pending: Mutex<Option<Pending>>,
+}
+
+/// Whether a store follows the generation document or writes one fixed
+/// generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Follows the active generation (readers, the projector).
+    Active,
+    /// A copy being rebuilt: always its own generation, never refreshed.
+    Copy,
 }
 
 impl fmt::Debug for CosmosStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CosmosStore")
             .field("config", &self.config)
+            .field("role", &self.role)
+            .field("generation", &self.view().generation)
             .finish_non_exhaustive()
     }
+}
+
+/// Locks whose data is replaced whole are usable after a panic elsewhere:
+/// nothing can be left half-written.
+fn unpoison<G>(result: Result<G, PoisonError<G>>) -> G {
+    result.unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Maps an SDK error: throttling and unavailability are transient, with the
@@ -182,24 +240,77 @@ async fn client(config: &CosmosConfig) -> Result<CosmosClient, StoreError> {
         .map_err(cosmos_error)
 }
 
+/// Runs `op` with `backoff`, logging each retry.
+async fn retrying<T, F, Fut>(backoff: &Backoff, op: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    backoff
+        .retry(op, |error, delay| {
+            tracing::debug!(%error, delay_ms = delay.as_millis() as u64, "cosmos throttled; retrying");
+        })
+        .await
+}
+
 impl CosmosStore {
-    /// Connects (network calls: account metadata and each container), creating
-    /// the database and containers first if `create_if_missing`.
+    /// Connects (network calls: account metadata, the generation document
+    /// and each container of the active generation), creating the database
+    /// and containers first if `create_if_missing`.
     pub async fn connect(config: CosmosConfig) -> Result<Self, StoreError> {
         let client = client(&config).await?;
         if config.create_if_missing {
-            create_all(&client, &config.database).await?;
+            write::create_database(&client, &config.database).await?;
         }
         let db = client.database_client(config.database.as_str());
-        let open = |name: &'static str| db.container_client(name, None);
-        Ok(Self {
-            conversations: open(CONVERSATIONS).await.map_err(cosmos_error)?,
-            escalations: open(ESCALATIONS).await.map_err(cosmos_error)?,
-            analytics: open(ANALYTICS).await.map_err(cosmos_error)?,
-            customers: open(CUSTOMERS).await.map_err(cosmos_error)?,
-            checkpoints: open(CHECKPOINTS).await.map_err(cosmos_error)?,
+        let checkpoints = db
+            .container_client(CHECKPOINTS, None)
+            .await
+            .map_err(cosmos_error)?;
+        let active = generation::read(&checkpoints, &config.backoff)
+            .await?
+            .doc
+            .active;
+        if config.create_if_missing {
+            for base in DATA_CONTAINERS {
+                write::create_container(&db, container_properties(base, active, None)).await?;
+            }
+        }
+        let view = View::open(&db, active).await?;
+        Ok(Self::new(config, client, checkpoints, Role::Active, view))
+    }
+
+    fn new(
+        config: CosmosConfig,
+        client: CosmosClient,
+        checkpoints: ContainerClient,
+        role: Role,
+        view: View,
+    ) -> Self {
+        Self {
             config,
-        })
+            client,
+            checkpoints,
+            role,
+            view: RwLock::new(Arc::new(view)),
+            checked: Mutex::new(Instant::now()),
+            pending: Mutex::new(None),
+        }
+    }
+
+    /// The containers in use now.
+    fn view(&self) -> Arc<View> {
+        unpoison(self.view.read()).clone()
+    }
+
+    /// The containers in use, after reading the generation document again
+    /// if the last read is older than `generation_ttl` (queries).
+    async fn current(&self) -> Result<Arc<View>, StoreError> {
+        let stale = unpoison(self.checked.lock()).elapsed() >= self.config.generation_ttl;
+        if self.role == Role::Active && stale {
+            self.follow().await?;
+        }
+        Ok(self.view())
     }
 
     async fn retrying<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
@@ -207,12 +318,7 @@ impl CosmosStore {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, StoreError>>,
     {
-        self.config
-            .backoff
-            .retry(op, |error, delay| {
-                tracing::debug!(%error, delay_ms = delay.as_millis() as u64, "cosmos throttled; retrying");
-            })
-            .await
+        retrying(&self.config.backoff, op).await
     }
 
     async fn put<T: Serialize + Sync>(&self, target: &Put<'_, T>) -> Result<(), StoreError> {
@@ -249,17 +355,14 @@ impl CosmosStore {
         .await
     }
 
+    /// Runs a query; `scope` is the whole container for `conversations`
+    /// (hierarchical keys: a tenant spans many partitions), else the tenant.
     async fn query<T: DeserializeOwned + Send + 'static>(
         &self,
         container: &ContainerClient,
         query: azure_data_cosmos::Query,
-        tenant: &Tenant,
+        scope: FeedScope,
     ) -> Result<Vec<T>, StoreError> {
-        let scope = if std::ptr::eq(container, &self.conversations) {
-            azure_data_cosmos::FeedScope::full_container()
-        } else {
-            azure_data_cosmos::FeedScope::partition(tenant_partition(tenant.as_str()))
-        };
         self.retrying(|| async {
             let items = container
                 .query_items::<T>(query.clone(), scope.clone(), None)
@@ -271,9 +374,6 @@ impl CosmosStore {
     }
 }
 
-mod write;
-use write::{Put, create_all, put_once};
-
 #[async_trait]
 impl ProjectionStore for CosmosStore {
     fn backend(&self) -> &'static str {
@@ -281,11 +381,13 @@ impl ProjectionStore for CosmosStore {
     }
 
     async fn get(&self, keys: &DocKeys) -> Result<Documents, StoreError> {
+        // The projector's path: the generation moves only at `refresh`.
+        let view = self.view();
         let mut out = Documents::default();
         for k in &keys.conversations {
             out.conversations.extend(
                 self.read::<ConversationDoc>(
-                    &self.conversations,
+                    &view.conversations,
                     conversation_partition(k),
                     k.id.as_str(),
                 )
@@ -295,7 +397,7 @@ impl ProjectionStore for CosmosStore {
         for k in &keys.escalations {
             out.escalations.extend(
                 self.read::<EscalationDoc>(
-                    &self.escalations,
+                    &view.escalations,
                     tenant_partition(k.tenant.as_str()),
                     k.id.as_str(),
                 )
@@ -305,7 +407,7 @@ impl ProjectionStore for CosmosStore {
         for k in &keys.analytics {
             out.analytics.extend(
                 self.read::<AnalyticsDoc>(
-                    &self.analytics,
+                    &view.analytics,
                     tenant_partition(k.tenant.as_str()),
                     &k.id(),
                 )
@@ -315,7 +417,7 @@ impl ProjectionStore for CosmosStore {
         for k in &keys.customers {
             out.customers.extend(
                 self.read(
-                    &self.customers,
+                    &view.customers,
                     tenant_partition(k.tenant.as_str()),
                     &k.customer_id,
                 )
@@ -326,7 +428,8 @@ impl ProjectionStore for CosmosStore {
     }
 
     async fn write(&self, batch: &Documents) -> Result<(), StoreError> {
-        let esc = &self.escalations;
+        let view = self.view();
+        let esc = &view.escalations;
         self.put_all(
             batch
                 .escalations
@@ -335,7 +438,7 @@ impl ProjectionStore for CosmosStore {
                 .collect(),
         )
         .await?;
-        let ana = &self.analytics;
+        let ana = &view.analytics;
         self.put_all(
             batch
                 .analytics
@@ -344,7 +447,7 @@ impl ProjectionStore for CosmosStore {
                 .collect(),
         )
         .await?;
-        let cus = &self.customers;
+        let cus = &view.customers;
         self.put_all(
             batch
                 .customers
@@ -358,7 +461,7 @@ impl ProjectionStore for CosmosStore {
                 .conversations
                 .iter()
                 .map(|d| Put {
-                    container: &self.conversations,
+                    container: &view.conversations,
                     pk: conversation_partition(&d.key()),
                     id: d.id.clone(),
                     seq: d.last_seq,
@@ -370,7 +473,7 @@ impl ProjectionStore for CosmosStore {
         if let Some(seq) = batch.checkpoint {
             let docs: Vec<_> = PROJECTIONS
                 .iter()
-                .map(|p| write::checkpoint_doc(p, seq))
+                .map(|p| write::checkpoint_doc(p, view.generation, seq))
                 .collect();
             self.put_all(
                 docs.iter()
@@ -390,43 +493,68 @@ impl ProjectionStore for CosmosStore {
 
     async fn conversations(&self, scope: &Scope) -> Result<Vec<ConversationDoc>, StoreError> {
         let query = scoped_query(CONVERSATIONS, scope).map_err(cosmos_error)?;
-        self.query(&self.conversations, query, &scope.tenant).await
+        let view = self.current().await?;
+        self.query(&view.conversations, query, FeedScope::full_container())
+            .await
     }
 
     async fn analytics(&self, scope: &Scope) -> Result<Vec<AnalyticsDoc>, StoreError> {
         let query = scoped_query(ANALYTICS, scope).map_err(cosmos_error)?;
-        self.query(&self.analytics, query, &scope.tenant).await
+        let view = self.current().await?;
+        let partition = FeedScope::partition(tenant_partition(scope.tenant.as_str()));
+        self.query(&view.analytics, query, partition).await
     }
 
     async fn escalations(&self, tenant: &Tenant) -> Result<Vec<EscalationDoc>, StoreError> {
         let query = escalations_query(tenant).map_err(cosmos_error)?;
-        self.query(&self.escalations, query, tenant).await
+        let view = self.current().await?;
+        let partition = FeedScope::partition(tenant_partition(tenant.as_str()));
+        self.query(&view.escalations, query, partition).await
     }
 
     async fn checkpoints(&self) -> Result<Checkpoints, StoreError> {
+        let generation = self.current().await?.generation;
         let mut out = Vec::new();
         for p in PROJECTIONS {
             let doc: Option<write::CheckpointDoc> = self
-                .read(&self.checkpoints, tenant_partition(SYSTEM_PARTITION), p)
+                .read(
+                    &self.checkpoints,
+                    tenant_partition(SYSTEM_PARTITION),
+                    &checkpoint_id(p, generation),
+                )
                 .await?;
             out.push((p.to_owned(), doc.map_or(0, |d| d.last_seq)));
         }
         Ok(Checkpoints(out))
     }
 
+    /// Claims generation N+1 in the generation document, drops every other
+    /// generation's leftovers, creates N+1's containers and returns a store
+    /// writing into them. Needs key authentication: creating and deleting
+    /// containers is a control-plane operation.
     async fn fresh_copy(&self) -> Result<Arc<dyn ProjectionStore>, StoreError> {
-        Err(config_error(
-            "rebuild into a fresh copy is not supported on Cosmos DB yet: \
-             delete the containers and let the projector replay from the start",
-        ))
+        Ok(Arc::new(self.begin_rebuild().await?))
     }
 
-    async fn swap_in(&self, _fresh: Arc<dyn ProjectionStore>) -> Result<(), StoreError> {
-        Err(config_error("swap is not supported on Cosmos DB yet"))
+    /// Makes the copy's generation active (etag-guarded replace of the
+    /// generation document), then, after `2 × generation_ttl`, deletes the
+    /// old generation's containers and checkpoints (best effort).
+    async fn swap_in(&self, fresh: Arc<dyn ProjectionStore>) -> Result<(), StoreError> {
+        self.finish_rebuild(fresh.as_ref()).await
     }
 
+    /// The active generation number (a copy's: the one it fills).
     fn generation(&self) -> u64 {
-        0
+        self.view().generation
+    }
+
+    /// Reads the generation document and moves to the active generation if
+    /// it changed (a rebuild elsewhere swapped one in). A copy does nothing.
+    async fn refresh(&self) -> Result<(), StoreError> {
+        if self.role == Role::Active {
+            self.follow().await?;
+        }
+        Ok(())
     }
 
     async fn close(&self) -> Result<(), StoreError> {

@@ -1,12 +1,16 @@
-//! Pure builders for Cosmos DB requests: query text and parameters,
+//! Pure builders for Cosmos DB requests: container names per generation and
+//! their properties, the generation document, query text and parameters,
 //! partition keys, preconditions, and the reading of throttling answers.
 //!
 //! Kept apart from the client so they are unit-tested without a service.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use azure_data_cosmos::options::Precondition;
+use azure_data_cosmos::models::{ContainerProperties, IndexingPolicy, PartitionKeyDefinition};
+use azure_data_cosmos::options::{ItemWriteOptions, Precondition};
 use azure_data_cosmos::{PartitionKey, Query};
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{ConversationKey, Tenant};
 use crate::projection::Scope;
@@ -20,11 +24,151 @@ pub const ESCALATIONS: &str = "escalations";
 pub const ANALYTICS: &str = "analytics";
 /// Customers, by `/tenant`.
 pub const CUSTOMERS: &str = "customers";
-/// Checkpoints, by `/tenant` (always `_system`).
+/// Checkpoints and the generation document, by `/tenant` (always
+/// `_system`). One container shared by every generation.
 pub const CHECKPOINTS: &str = "checkpoints";
 
 /// The tenant value under which checkpoint items live.
 pub const SYSTEM_PARTITION: &str = "_system";
+
+/// The containers that hold documents: one set per generation. A rebuild
+/// fills a new set, so these are named by [`container_name`].
+pub const DATA_CONTAINERS: [&str; 4] = [CONVERSATIONS, ESCALATIONS, ANALYTICS, CUSTOMERS];
+
+/// Id of the generation document in [`CHECKPOINTS`] (partition `_system`).
+pub const GENERATION_ID: &str = "generation";
+
+/// The name of a data container (or checkpoint item) of a generation:
+/// generation 0 keeps the plain name, so deployments from before rebuild
+/// existed are generation 0 as they stand; generation N is `<base>-g<N>`.
+pub fn container_name(base: &str, generation: u64) -> String {
+    if generation == 0 {
+        base.to_owned()
+    } else {
+        format!("{base}-g{generation}")
+    }
+}
+
+/// The id of a projection's checkpoint item in a generation (same scheme as
+/// [`container_name`]: generation 0's ids are the plain projection names).
+pub fn checkpoint_id(projection: &str, generation: u64) -> String {
+    container_name(projection, generation)
+}
+
+/// The data container and generation a container name stands for; `None`
+/// for any other container (`checkpoints`, somebody else's).
+pub fn parse_container_name(name: &str) -> Option<(&'static str, u64)> {
+    DATA_CONTAINERS.into_iter().find_map(|base| {
+        if name == base {
+            return Some((base, 0));
+        }
+        let digits = name.strip_prefix(base)?.strip_prefix("-g")?;
+        let generation: u64 = digits.parse().ok()?;
+        // Only the canonical spelling: `-g01` or `-g0` is not ours.
+        (generation > 0 && digits == generation.to_string()).then_some((base, generation))
+    })
+}
+
+/// The data containers among `names` that belong to a generation other than
+/// `active`: a rebuild interrupted before its swap, or an old generation
+/// whose deletion failed. Sorted by generation, then name.
+pub fn stale_containers<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    active: u64,
+) -> Vec<(String, u64)> {
+    let mut stale: Vec<(String, u64)> = names
+        .into_iter()
+        .filter_map(|name| parse_container_name(name).map(|(_, g)| (name.to_owned(), g)))
+        .filter(|(_, generation)| *generation != active)
+        .collect();
+    stale.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    stale
+}
+
+/// The properties of a container of `generation`: the design's partition
+/// key (hierarchical for `conversations`), and the indexing policy of the
+/// container it replaces when there is one (`None`: the service default, as
+/// `create_if_missing` creates them).
+pub fn container_properties(
+    base: &str,
+    generation: u64,
+    indexing: Option<IndexingPolicy>,
+) -> ContainerProperties {
+    let paths: Vec<Cow<'static, str>> = partition_paths(base)
+        .into_iter()
+        .map(Cow::Borrowed)
+        .collect();
+    let properties = ContainerProperties::new(
+        container_name(base, generation),
+        PartitionKeyDefinition::new(paths),
+    );
+    match indexing {
+        Some(policy) => properties.with_indexing_policy(policy),
+        None => properties,
+    }
+}
+
+/// The generation document: which set of data containers readers use, and
+/// which one a rebuild is filling. Absent on a deployment never rebuilt,
+/// which reads as [`GenerationDoc::initial`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerationDoc {
+    /// Always [`GENERATION_ID`].
+    pub id: String,
+    /// Always [`SYSTEM_PARTITION`].
+    pub tenant: String,
+    /// The generation readers and the projector use.
+    pub active: u64,
+    /// The generation a rebuild claimed and is filling, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building: Option<u64>,
+}
+
+impl GenerationDoc {
+    /// Generation 0, nothing being built.
+    pub fn initial() -> Self {
+        Self {
+            id: GENERATION_ID.to_owned(),
+            tenant: SYSTEM_PARTITION.to_owned(),
+            active: 0,
+            building: None,
+        }
+    }
+
+    /// The document a rebuild writes to claim the next generation. Always
+    /// `active + 1`: a rebuild interrupted before its swap left that
+    /// generation half-built, and the next rebuild drops and reuses it.
+    pub fn claim(&self) -> Self {
+        Self {
+            building: Some(self.active + 1),
+            ..self.clone()
+        }
+    }
+
+    /// The document that makes the claimed generation active; `None` when
+    /// nothing was claimed.
+    pub fn swapped(&self) -> Option<Self> {
+        let building = self.building?;
+        Some(Self {
+            active: building,
+            building: None,
+            ..self.clone()
+        })
+    }
+
+    /// Whether this document says `generation` was swapped in: how a swap
+    /// whose answer was lost (then retried into 412) knows it landed.
+    pub fn has_swapped_in(&self, generation: u64) -> bool {
+        self.active == generation && self.building.is_none()
+    }
+}
+
+/// Write options guarded by an etag (if-match): the write fails with 412
+/// if the item changed since it was read.
+pub fn if_match(etag: &str) -> ItemWriteOptions {
+    ItemWriteOptions::default().with_precondition(replace_precondition(etag))
+}
 
 /// Partition key paths per container: `conversations` is hierarchical.
 pub fn partition_paths(container: &str) -> Vec<&'static str> {
@@ -198,6 +342,137 @@ mod tests {
         assert!(is_newer(Some(4), 5));
         assert!(!is_newer(Some(5), 5));
         assert!(!is_newer(Some(6), 5));
+    }
+
+    #[test]
+    fn container_names_per_generation_keep_generation_zero_plain() {
+        assert_eq!(container_name(CONVERSATIONS, 0), "conversations");
+        assert_eq!(container_name(CONVERSATIONS, 3), "conversations-g3");
+        assert_eq!(container_name(CUSTOMERS, 12), "customers-g12");
+        assert_eq!(checkpoint_id("analytics", 0), "analytics");
+        assert_eq!(checkpoint_id("analytics", 2), "analytics-g2");
+        for base in DATA_CONTAINERS {
+            for generation in [0, 1, 7, u64::MAX] {
+                assert_eq!(
+                    parse_container_name(&container_name(base, generation)),
+                    Some((base, generation))
+                );
+            }
+        }
+        // Checkpoint items are named like the containers, so the scheme
+        // finds stale checkpoints too.
+        assert_eq!(crate::projection::PROJECTIONS, DATA_CONTAINERS);
+        for foreign in [
+            CHECKPOINTS,
+            "conversations-g0",
+            "conversations-g01",
+            "conversations-gx",
+            "conversations-g",
+            "conversations2",
+            "leases",
+        ] {
+            assert_eq!(parse_container_name(foreign), None, "{foreign}");
+        }
+    }
+
+    #[test]
+    fn stale_containers_are_every_other_generation_of_ours() {
+        let names = [
+            "conversations",
+            "analytics",
+            CHECKPOINTS,
+            "conversations-g1",
+            "analytics-g1",
+            "customers-g2",
+            "leases",
+        ];
+        assert_eq!(
+            stale_containers(names, 1),
+            [
+                ("analytics".to_owned(), 0),
+                ("conversations".to_owned(), 0),
+                ("customers-g2".to_owned(), 2)
+            ]
+        );
+        assert_eq!(
+            stale_containers(names, 0),
+            [
+                ("analytics-g1".to_owned(), 1),
+                ("conversations-g1".to_owned(), 1),
+                ("customers-g2".to_owned(), 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn containers_of_a_generation_keep_the_design_partition_keys_and_indexing() {
+        let conversations = serde_json::to_value(container_properties(CONVERSATIONS, 2, None))
+            .expect("serialisable");
+        assert_eq!(conversations["id"], "conversations-g2");
+        assert_eq!(
+            conversations["partitionKey"]["paths"],
+            serde_json::json!(["/tenant", "/conversationId"])
+        );
+        assert_eq!(conversations["partitionKey"]["kind"], "MultiHash");
+        assert_eq!(conversations["partitionKey"]["version"], 2);
+        assert!(conversations.get("indexingPolicy").is_none());
+        let policy = IndexingPolicy::default().with_included_path("/tenant/?");
+        let analytics = serde_json::to_value(container_properties(ANALYTICS, 1, Some(policy)))
+            .expect("serialisable");
+        assert_eq!(analytics["id"], "analytics-g1");
+        assert_eq!(
+            analytics["partitionKey"]["paths"],
+            serde_json::json!(["/tenant"])
+        );
+        assert_eq!(analytics["partitionKey"]["kind"], "Hash");
+        assert_eq!(
+            analytics["indexingPolicy"]["includedPaths"][0]["path"],
+            "/tenant/?"
+        );
+    }
+
+    #[test]
+    fn generation_document_claims_then_swaps_the_next_generation() {
+        let initial = GenerationDoc::initial();
+        assert_eq!(
+            serde_json::to_value(&initial).expect("json"),
+            serde_json::json!({"id": "generation", "tenant": "_system", "active": 0})
+        );
+        assert_eq!(initial.swapped(), None, "nothing claimed, nothing to swap");
+        let claimed = initial.claim();
+        assert_eq!(
+            serde_json::to_value(&claimed).expect("json"),
+            serde_json::json!({"id": "generation", "tenant": "_system", "active": 0, "building": 1})
+        );
+        // A rebuild interrupted before its swap is claimed again, same number.
+        assert_eq!(claimed.claim(), claimed);
+        let swapped = claimed.swapped().expect("claimed");
+        assert_eq!(
+            serde_json::to_value(&swapped).expect("json"),
+            serde_json::json!({"id": "generation", "tenant": "_system", "active": 1})
+        );
+        assert!(swapped.has_swapped_in(1));
+        assert!(!claimed.has_swapped_in(1));
+        assert_eq!(swapped.claim().building, Some(2));
+        let read: GenerationDoc = serde_json::from_value(serde_json::json!({
+            "id": "generation", "tenant": "_system", "active": 4,
+            "_etag": "\"e\"", "_ts": 1
+        }))
+        .expect("system properties are ignored");
+        assert_eq!((read.active, read.building), (4, None));
+    }
+
+    #[test]
+    fn generation_writes_are_guarded_by_the_etag_read() {
+        let options = if_match("\"e7\"");
+        let precondition = options.precondition.expect("a precondition");
+        assert_eq!(
+            precondition
+                .as_if_match()
+                .map(|etag| etag.to_string())
+                .as_deref(),
+            Some("\"e7\"")
+        );
     }
 
     #[test]

@@ -1,15 +1,11 @@
 //! Sequence-gated writes and container creation for the Cosmos DB store.
 
-use std::borrow::Cow;
-
 use azure_data_cosmos::models::ContainerProperties;
-use azure_data_cosmos::options::ItemWriteOptions;
-use azure_data_cosmos::{ContainerClient, CosmosClient, PartitionKey};
+use azure_data_cosmos::{ContainerClient, CosmosClient, DatabaseClient, PartitionKey};
 use serde::{Deserialize, Serialize};
 
 use super::request::{
-    ANALYTICS, CHECKPOINTS, CONVERSATIONS, CUSTOMERS, ESCALATIONS, SYSTEM_PARTITION, is_newer,
-    partition_paths, replace_precondition,
+    CHECKPOINTS, SYSTEM_PARTITION, checkpoint_id, if_match, is_newer, partition_paths,
 };
 use super::{BACKEND, cosmos_error};
 use crate::projection::{StoreError, StoreErrorKind};
@@ -39,9 +35,9 @@ pub(super) struct CheckpointDoc {
     pub last_seq: u64,
 }
 
-pub(super) fn checkpoint_doc(projection: &str, seq: u64) -> CheckpointDoc {
+pub(super) fn checkpoint_doc(projection: &str, generation: u64, seq: u64) -> CheckpointDoc {
     CheckpointDoc {
-        id: projection.to_owned(),
+        id: checkpoint_id(projection, generation),
         tenant: SYSTEM_PARTITION.to_owned(),
         last_seq: seq,
     }
@@ -71,10 +67,8 @@ pub(super) async fn put_once<T: Serialize>(put: &Put<'_, T>) -> Result<(), Store
             let etag = etag.ok_or_else(|| {
                 StoreError::new(StoreErrorKind::Corrupt, BACKEND, "stored item has no etag")
             })?;
-            let options =
-                ItemWriteOptions::default().with_precondition(replace_precondition(&etag));
             put.container
-                .replace_item(put.pk.clone(), &put.id, put.doc, Some(options))
+                .replace_item(put.pk.clone(), &put.id, put.doc, Some(if_match(&etag)))
                 .await
                 .map(|_| ())
                 .map_err(cosmos_error)
@@ -82,35 +76,68 @@ pub(super) async fn put_once<T: Serialize>(put: &Put<'_, T>) -> Result<(), Store
     }
 }
 
-/// Creates the database and every container, ignoring "already exists".
-pub(super) async fn create_all(client: &CosmosClient, database: &str) -> Result<(), StoreError> {
-    let exists = |e: &azure_data_cosmos::CosmosError| e.status().is_conflict();
+/// Creates the database and the `checkpoints` container (shared by every
+/// generation), ignoring "already exists".
+pub(super) async fn create_database(
+    client: &CosmosClient,
+    database: &str,
+) -> Result<(), StoreError> {
     match client.create_database(database, None).await {
         Ok(_) => {}
-        Err(e) if exists(&e) => {}
+        Err(e) if e.status().is_conflict() => {}
         Err(e) => return Err(cosmos_error(e)),
     }
-    let db = client.database_client(database);
-    for name in [
-        CONVERSATIONS,
-        ESCALATIONS,
-        ANALYTICS,
-        CUSTOMERS,
+    let paths = partition_paths(CHECKPOINTS)
+        .into_iter()
+        .map(std::borrow::Cow::Borrowed)
+        .collect();
+    let properties = ContainerProperties::new(
         CHECKPOINTS,
-    ] {
-        let paths: Vec<Cow<'static, str>> = partition_paths(name)
-            .into_iter()
-            .map(Cow::Borrowed)
-            .collect();
-        let properties = ContainerProperties::new(
-            name,
-            azure_data_cosmos::models::PartitionKeyDefinition::new(paths),
-        );
-        match db.create_container(properties, None).await {
-            Ok(_) => {}
-            Err(e) if exists(&e) => {}
-            Err(e) => return Err(cosmos_error(e)),
-        }
-    }
+        azure_data_cosmos::models::PartitionKeyDefinition::new(paths),
+    );
+    create_container(&client.database_client(database), properties).await?;
     Ok(())
+}
+
+/// Creates a container; `false` if it already exists.
+pub(super) async fn create_container(
+    db: &DatabaseClient,
+    properties: ContainerProperties,
+) -> Result<bool, StoreError> {
+    match db.create_container(properties, None).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.status().is_conflict() => Ok(false),
+        Err(e) => Err(cosmos_error(e)),
+    }
+}
+
+/// The point key of an item in the `_system` partition of `checkpoints`.
+pub(super) fn system_partition() -> PartitionKey {
+    PartitionKey::from(SYSTEM_PARTITION.to_owned())
+}
+
+/// Deletes a container; `Ok` if it does not exist.
+pub(super) async fn delete_container(db: &DatabaseClient, name: &str) -> Result<(), StoreError> {
+    let container = match db.container_client(name, None).await {
+        Ok(container) => container,
+        Err(e) if e.status().is_not_found() => return Ok(()),
+        Err(e) => return Err(cosmos_error(e)),
+    };
+    match container.delete(None).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.status().is_not_found() => Ok(()),
+        Err(e) => Err(cosmos_error(e)),
+    }
+}
+
+/// Deletes an item of the `_system` partition; `Ok` if it does not exist.
+pub(super) async fn delete_system_item(
+    checkpoints: &ContainerClient,
+    id: &str,
+) -> Result<(), StoreError> {
+    match checkpoints.delete_item(system_partition(), id, None).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.status().is_not_found() => Ok(()),
+        Err(e) => Err(cosmos_error(e)),
+    }
 }
