@@ -15,6 +15,9 @@
 //! message ids. The group is atomic as a whole, so if any member is refused
 //! (a conflict, a duplicate) nothing is stored and every member is retried
 //! alone to get its own answer. An idle store sends each append at once.
+//! Up to [`GROUPS_IN_FLIGHT`] groups are in flight together, never two
+//! holding the same conversation, so appends to one conversation keep their
+//! order.
 
 use std::collections::{HashSet, VecDeque};
 
@@ -32,6 +35,10 @@ use super::error::{AppendError, AppendErrorKind, error_chain};
 use super::{Appended, EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT, EventStore, IdempotencyKey};
 use crate::event::codec::Encoded;
 use crate::ids::{ConversationKey, StreamSeq};
+
+/// Groups committed at once. The server takes them in turn, but while one
+/// is being stored the next is already on its way.
+const GROUPS_IN_FLIGHT: usize = 4;
 
 /// Members of a failed group retried alone at once (the server allows 50
 /// in-flight batches per stream by default).
@@ -170,10 +177,13 @@ impl EventStore {
         let sender = self.group.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let committer = GroupCommitter {
-                client: self.client.clone(),
-                js: self.js.clone(),
+                sender: Sender {
+                    client: self.client.clone(),
+                    js: self.js.clone(),
+                },
                 rx,
                 deferred: VecDeque::new(),
+                busy: HashSet::new(),
             };
             tokio::spawn(committer.run());
             tx
@@ -202,28 +212,70 @@ pub(crate) struct Request {
 }
 
 /// Owns the batches of one [`EventStore`] and its clones; ends when they are
-/// all dropped (the channel closes).
+/// all dropped (the channel closes) and its groups are answered.
 struct GroupCommitter {
+    sender: Sender,
+    rx: mpsc::UnboundedReceiver<Request>,
+    /// Appends held back because their conversation was already in a group.
+    deferred: VecDeque<Request>,
+    /// Conversations in groups that are in flight.
+    busy: HashSet<String>,
+}
+
+/// What sends batches: cheap to clone into each group's task.
+#[derive(Clone)]
+struct Sender {
     client: async_nats::Client,
     js: Context,
-    rx: mpsc::UnboundedReceiver<Request>,
-    /// Appends held back because their conversation was already in the group.
-    deferred: VecDeque<Request>,
 }
 
 impl GroupCommitter {
     async fn run(mut self) {
-        while let Some(group) = self.next_group().await {
-            self.commit(group).await;
+        let mut in_flight = futures::stream::FuturesUnordered::new();
+        let mut open = true;
+        while open || !in_flight.is_empty() {
+            tokio::select! {
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    for conversation in done {
+                        self.busy.remove(&conversation);
+                    }
+                }
+                group = self.next_group(), if open && in_flight.len() < GROUPS_IN_FLIGHT => {
+                    let Some(group) = group else {
+                        open = false;
+                        continue;
+                    };
+                    let conversations: Vec<String> =
+                        group.iter().map(|r| r.prepared.conversation.clone()).collect();
+                    self.busy.extend(conversations.iter().cloned());
+                    let sender = self.sender.clone();
+                    in_flight.push(async move {
+                        sender.commit(group).await;
+                        conversations
+                    });
+                }
+            }
         }
     }
 
-    /// Waits for one append, then takes whatever else is waiting, up to the
-    /// batch limit and at most one append per conversation.
+    /// Waits for one append whose conversation is not in flight, then takes
+    /// whatever else is waiting, up to the batch limit and at most one
+    /// append per conversation. Cancel-safe: it only awaits the channel.
     async fn next_group(&mut self) -> Option<Vec<Request>> {
-        let first = match self.deferred.pop_front() {
-            Some(r) => r,
-            None => self.rx.recv().await?,
+        let first = loop {
+            let eligible = self
+                .deferred
+                .iter()
+                .position(|r| !self.busy.contains(&r.prepared.conversation));
+            if let Some(r) = eligible.and_then(|i| self.deferred.remove(i)) {
+                break r;
+            }
+            let r = self.rx.recv().await?;
+            if self.busy.contains(&r.prepared.conversation) {
+                self.deferred.push_back(r);
+            } else {
+                break r;
+            }
         };
         let mut size = first.prepared.messages.len();
         let mut seen = HashSet::from([first.prepared.conversation.clone()]);
@@ -240,7 +292,8 @@ impl GroupCommitter {
                 held.extend(candidates.drain(..));
                 break;
             }
-            if seen.insert(next.prepared.conversation.clone()) {
+            let conversation = &next.prepared.conversation;
+            if !self.busy.contains(conversation) && seen.insert(conversation.clone()) {
                 size += n;
                 group.push(next);
             } else {
@@ -250,7 +303,9 @@ impl GroupCommitter {
         self.deferred = held;
         Some(group)
     }
+}
 
+impl Sender {
     async fn commit(&self, mut group: Vec<Request>) {
         if group.len() == 1 {
             if let Some(only) = group.pop() {
