@@ -7,8 +7,9 @@ use bytes::Bytes;
 use futures::future::join_all;
 use support::*;
 use switchboard_engine::event::DecodeErrorKind;
-use switchboard_engine::ids::{ConversationId, StreamSeq, Tenant};
-use switchboard_engine::store::{AppendErrorKind, IdempotencyKey, StoreOptions, Until};
+use switchboard_engine::event::Event;
+use switchboard_engine::ids::{ConversationId, ConversationKey, StreamSeq, Tenant};
+use switchboard_engine::store::{AppendErrorKind, EventStore, IdempotencyKey, StoreOptions, Until};
 use switchboard_tests::TestServer;
 
 fn fresh_key() -> IdempotencyKey {
@@ -439,6 +440,28 @@ async fn concurrent_batches_are_group_committed_and_each_keeps_its_own_answer() 
     }
 }
 
+/// Appends one event to `conv` at `version`; returns the new version.
+async fn append_one(
+    store: &EventStore,
+    conv: &ConversationKey,
+    version: StreamSeq,
+    event: Event,
+) -> StreamSeq {
+    store
+        .append(conv, version, &[event], &fresh_key())
+        .await
+        .expect("append")
+        .last
+}
+
+/// An event of another conversation in between, as concurrent traffic has.
+async fn interleave(store: &EventStore, other: &ConversationKey, n: usize) {
+    let noise = received(other, &format!("noise {n}"));
+    let _ = store
+        .append(other, StreamSeq::ZERO, &[noise], &fresh_key())
+        .await;
+}
+
 #[tokio::test]
 async fn cached_loads_read_only_the_tail_and_agree_with_full_loads() {
     let server = TestServer::start();
@@ -448,39 +471,13 @@ async fn cached_loads_read_only_the_tail_and_agree_with_full_loads() {
     let conv = key("acme/cached");
     let other = key("acme/cached2");
     let first = received(&conv, "hi");
-    let mut version = writer
-        .append(
-            &conv,
-            StreamSeq::ZERO,
-            std::slice::from_ref(&first),
-            &fresh_key(),
-        )
-        .await
-        .expect("append")
-        .last;
+    let mut version = append_one(&writer, &conv, StreamSeq::ZERO, first.clone()).await;
     let cached = reader.load_cached(&conv).await.expect("cold cached load");
     assert_eq!(cached.events.len(), 1);
     for n in 0..5 {
-        // Interleave another conversation, as concurrent traffic does.
-        writer
-            .append(
-                &other,
-                StreamSeq::ZERO,
-                &[received(&other, &format!("noise {n}"))],
-                &fresh_key(),
-            )
-            .await
-            .ok();
-        version = writer
-            .append(
-                &conv,
-                version,
-                &[responded(&first, &format!("reply {n}"))],
-                &fresh_key(),
-            )
-            .await
-            .expect("append")
-            .last;
+        interleave(&writer, &other, n).await;
+        let reply = responded(&first, &format!("reply {n}"));
+        version = append_one(&writer, &conv, version, reply).await;
         let cached = reader.load_cached(&conv).await.expect("cached load");
         let full = reader.load(&conv).await.expect("full load");
         assert_eq!(
@@ -539,18 +536,7 @@ async fn loads_at_least_a_sequence_reach_it_and_are_a_prefix_of_the_log() {
     let conv = key("acme/atleast");
     let other = key("acme/atleast2");
     let first = received(&conv, "hi");
-    let mut seqs = vec![
-        writer
-            .append(
-                &conv,
-                StreamSeq::ZERO,
-                std::slice::from_ref(&first),
-                &fresh_key(),
-            )
-            .await
-            .expect("append")
-            .last,
-    ];
+    let mut seqs = vec![append_one(&writer, &conv, StreamSeq::ZERO, first.clone()).await];
     // Not cached yet: the whole conversation.
     let cold = reader
         .load_at_least(&conv, seqs[0])
@@ -558,28 +544,10 @@ async fn loads_at_least_a_sequence_reach_it_and_are_a_prefix_of_the_log() {
         .expect("cold load");
     assert_eq!(cold.version, seqs[0]);
     for n in 0..4 {
-        writer
-            .append(
-                &other,
-                StreamSeq::ZERO,
-                &[received(&other, &format!("noise {n}"))],
-                &fresh_key(),
-            )
-            .await
-            .ok();
+        interleave(&writer, &other, n).await;
         let last = *seqs.last().expect("a version");
-        seqs.push(
-            writer
-                .append(
-                    &conv,
-                    last,
-                    &[responded(&first, &format!("reply {n}"))],
-                    &fresh_key(),
-                )
-                .await
-                .expect("append")
-                .last,
-        );
+        let reply = responded(&first, &format!("reply {n}"));
+        seqs.push(append_one(&writer, &conv, last, reply).await);
     }
     // Cached at the first event: extended up to the third, not beyond.
     let partial = reader
