@@ -18,6 +18,7 @@ use futures::StreamExt;
 use super::error::{LoadError, LoadErrorKind, error_chain};
 use super::{EventStore, Until};
 use crate::conversation::Conversation;
+use crate::event::EventType;
 use crate::event::StoredEvent;
 use crate::event::codec::{DecodeError, decode};
 use crate::ids::{ConversationKey, StreamSeq};
@@ -57,6 +58,8 @@ impl Loaded {
 }
 
 const EOB: u16 = 204;
+
+type Stream = async_nats::jetstream::stream::Stream<()>;
 
 fn stored_at(message: &StreamMessage) -> DateTime<Utc> {
     DateTime::from_timestamp(message.time.unix_timestamp(), message.time.nanosecond())
@@ -132,19 +135,62 @@ impl EventStore {
         let Some(cache) = &self.cache else {
             return Ok(Arc::new(self.load(key).await?));
         };
-        let Some(held) = cache.get(key) else {
-            return self.load_cached(key).await;
-        };
-        if held.version >= seq {
-            return Ok(held);
-        }
-        let mut loaded = Arc::unwrap_or_clone(held);
         let stream = self
             .js
             .get_stream_no_info(&self.options.stream)
             .await
             .map_err(|e| LoadError::new(LoadErrorKind::Unavailable, error_chain(&e)))?;
-        let wildcard = key.wildcard();
+        let mut loaded = match cache.get(key) {
+            Some(held) if held.version >= seq => return Ok(held),
+            Some(held) => Arc::unwrap_or_clone(held),
+            // A new conversation's trigger is its first event: one lookup.
+            // Otherwise read it all in batches.
+            None => match self.first_received(&stream, key).await? {
+                Some(first) if first.version == seq => first,
+                _ => return self.load_cached(key).await,
+            },
+        };
+        self.extend_to(&stream, &mut loaded, seq).await?;
+        let loaded = Arc::new(loaded);
+        cache.put(loaded.clone());
+        Ok(loaded)
+    }
+
+    /// A conversation starts with a `received` event: found by its literal
+    /// subject, it is a direct lookup, where the wildcard would walk the
+    /// message block from its start. Anything a foreign publisher put on the
+    /// conversation's subjects before it is not an event and changes no
+    /// decision. `None` when there is no `received` event.
+    async fn first_received(
+        &self,
+        stream: &Stream,
+        key: &ConversationKey,
+    ) -> Result<Option<Loaded>, LoadError> {
+        let subject = key.subject(EventType::Received.as_str());
+        let message = match stream.direct_get_next_for_subject(subject, Some(1)).await {
+            Ok(message) => message,
+            Err(e) if e.kind() == DirectGetErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
+        };
+        let mut loaded = Loaded {
+            key: key.clone(),
+            events: Vec::new(),
+            rejected: Vec::new(),
+            version: StreamSeq::new(message.sequence),
+        };
+        push_decoded(&mut loaded, message);
+        Ok(Some(loaded))
+    }
+
+    /// Reads the conversation's messages after `loaded.version` one at a
+    /// time until it reaches `seq` (or the conversation ends).
+    async fn extend_to(
+        &self,
+        stream: &Stream,
+        loaded: &mut Loaded,
+        seq: StreamSeq,
+    ) -> Result<(), LoadError> {
+        let wildcard = loaded.key.wildcard();
         while loaded.version < seq {
             let next = loaded.version.get() + 1;
             let message = match stream
@@ -156,11 +202,9 @@ impl EventStore {
                 Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
             };
             loaded.version = StreamSeq::new(message.sequence);
-            push_decoded(&mut loaded, message);
+            push_decoded(loaded, message);
         }
-        let loaded = Arc::new(loaded);
-        cache.put(loaded.clone());
-        Ok(loaded)
+        Ok(())
     }
 
     /// Reads the conversation's messages after `loaded.version` into it.
