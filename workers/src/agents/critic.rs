@@ -9,6 +9,7 @@ use switchboard_engine::event::{
 use switchboard_engine::workflow::{Agent, Step};
 
 use super::{not_mine, turn};
+use crate::models::critic::critic_usage;
 use crate::models::{CriticConfig, LocalCritic, redact};
 use crate::remote::{Fallback, RemoteScreener, Screen};
 use crate::response::refusal_text;
@@ -73,6 +74,7 @@ impl Critic {
             verdict: v.verdict,
             findings: v.findings,
             attempt,
+            model: Some(critic_usage()),
         })];
         out.extend(delivered.map(|text| EventData::Responded(Responded { text })));
         Ok(out)
