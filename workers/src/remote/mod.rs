@@ -17,7 +17,8 @@
 //! - `request`: URL, auth headers and the request body; `schema`: strict JSON
 //!   Schemas from schemars.
 //! - `input`: [`RemoteScreener`], [`RemoteClassifier`]; `answer`:
-//!   [`RemoteResponder`], [`RemoteValidator`].
+//!   [`RemoteResponder`] (grounded drafts: citing no retrieved source, or an
+//!   unknown one, is a failure), [`RemoteValidator`].
 //! - `fallback`: the capability traits and [`Fallback`].
 
 mod answer;
@@ -32,7 +33,7 @@ mod retry;
 mod schema;
 mod transport;
 
-pub use answer::{DraftRequest, RemoteResponder, RemoteValidator, Validation};
+pub use answer::{DraftRequest, RemoteResponder, RemoteValidator, ValidateRequest, Validation};
 pub use breaker::BreakerState;
 pub use client::{RemoteModel, Usage};
 pub use config::{
