@@ -22,7 +22,8 @@ use super::worker::{AgentName, WorkerArgs};
 #[derive(Debug, Args, Clone)]
 pub struct RemoteArgs {
     /// Agents that ask the remote model first and fall back to their local
-    /// model (comma-separated: intent, critic). Default: none, all local.
+    /// model (comma-separated: intent, critic, response). Default: none, all
+    /// local.
     #[arg(
         long,
         env = "SWITCHBOARD_REMOTE_AGENTS",
