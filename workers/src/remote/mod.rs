@@ -10,6 +10,8 @@
 //! # Layout
 //! - `config`: [`RemoteConfig`] and its parts (endpoint, auth, breaker,
 //!   pricing); secrets masked in `Debug`.
+//! - `entra`: [`EntraTokenProvider`], cached Entra ID tokens for Azure
+//!   OpenAI from an `azure_core` credential.
 //! - `error`: [`RemoteError`] and [`RemoteErrorKind`].
 //! - `client`: [`RemoteModel::complete_json`], the one structured call.
 //! - `transport`: HTTP attempts and the retry loop; `retry`: `Retry-After`
@@ -25,6 +27,7 @@ mod answer;
 mod breaker;
 mod client;
 mod config;
+mod entra;
 mod error;
 mod fallback;
 mod input;
@@ -39,6 +42,7 @@ pub use client::{RemoteModel, Usage};
 pub use config::{
     AzureAuth, BreakerConfig, Endpoint, Pricing, RemoteConfig, Secret, TokenError, TokenProvider,
 };
+pub use entra::{COGNITIVE_SERVICES_SCOPE, EntraTokenProvider};
 pub use error::{RemoteError, RemoteErrorKind};
 pub use fallback::{Classify, Draft, Fallback, Screen, Validate};
 pub use input::{RemoteClassifier, RemoteScreener};
