@@ -134,6 +134,7 @@ impl Given {
             verdict,
             findings: vec![],
             attempt,
+            model: None,
         }))
     }
 

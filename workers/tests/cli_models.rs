@@ -16,6 +16,8 @@ fn switchboard(args: &[&str], env: &[(&str, &str)]) -> Output {
         "AZURE_OPENAI_ENDPOINT",
         "AZURE_OPENAI_API_KEY",
         "AZURE_OPENAI_DEPLOYMENT",
+        "AZURE_OPENAI_AUTH",
+        "AZURE_CLIENT_ID",
         "SWITCHBOARD_OPENAI_BASE_URL",
         "SWITCHBOARD_OPENAI_MODEL",
         "SWITCHBOARD_OPENAI_API_KEY",
@@ -156,6 +158,7 @@ fn config_check_masks_secrets() {
     assert!(stdout.contains("gpt-4o-mini"), "{stdout}");
     assert!(stdout.contains("intent=remote"), "{stdout}");
     assert!(stdout.contains("knowledge=local"), "{stdout}");
+    assert!(stdout.contains("key (***)"), "{stdout}");
     assert!(
         stdout.contains("https://db.documents.azure.com"),
         "{stdout}"
@@ -173,5 +176,100 @@ fn config_check_fails_on_remote_agents_without_an_endpoint() {
         text(&run.stderr).contains("AZURE_OPENAI_ENDPOINT"),
         "{}",
         text(&run.stderr)
+    );
+}
+
+const AZURE: [(&str, &str); 2] = [
+    ("AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"),
+    ("AZURE_OPENAI_DEPLOYMENT", "gpt-4o-mini"),
+];
+
+#[test]
+fn config_check_accepts_entra_id_for_azure_openai() {
+    let client_id = "11111111-2222-3333-4444-555555555555";
+    for auth in [Some("entra"), None] {
+        let mut env = AZURE.to_vec();
+        env.extend([
+            ("AZURE_CLIENT_ID", client_id),
+            ("SWITCHBOARD_REMOTE_AGENTS", "response,critic"),
+        ]);
+        env.extend(auth.map(|a| ("AZURE_OPENAI_AUTH", a)));
+        let run = switchboard(&["config", "check"], &env);
+        let stdout = text(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{auth:?}: {stdout}{}",
+            text(&run.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("entra: managed identity, client id {client_id}")),
+            "{auth:?}: {stdout}"
+        );
+        assert!(stdout.contains("response=remote"), "{stdout}");
+        assert!(stdout.contains("critic=remote"), "{stdout}");
+        assert!(stdout.contains("intent=local"), "{stdout}");
+    }
+}
+
+#[test]
+fn explicit_entra_wins_over_a_key_and_developer_login_is_offered() {
+    let mut env = AZURE.to_vec();
+    env.extend([
+        ("AZURE_OPENAI_API_KEY", "sk-super-secret-value"),
+        ("AZURE_OPENAI_AUTH", "entra"),
+        ("SWITCHBOARD_REMOTE_AGENTS", "response"),
+    ]);
+    let run = switchboard(&["config", "check"], &env);
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{stdout}{}", text(&run.stderr));
+    assert!(
+        stdout.contains("entra: system-assigned managed identity"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("sk-super-secret-value"), "{stdout}");
+
+    let mut env = AZURE.to_vec();
+    env.extend([
+        ("AZURE_OPENAI_AUTH", "developer"),
+        ("SWITCHBOARD_REMOTE_AGENTS", "intent"),
+    ]);
+    let run = switchboard(&["config", "check"], &env);
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{stdout}{}", text(&run.stderr));
+    assert!(
+        stdout.contains("developer: Azure CLI / azd login"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn config_check_fails_on_azure_openai_without_key_or_entra() {
+    let mut env = AZURE.to_vec();
+    env.push(("SWITCHBOARD_REMOTE_AGENTS", "response"));
+    let run = switchboard(&["config", "check"], &env);
+    assert!(!run.status.success());
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("AZURE_OPENAI_AUTH=entra"), "{stderr}");
+
+    env.push(("AZURE_OPENAI_AUTH", "key"));
+    let run = switchboard(&["config", "check"], &env);
+    assert!(!run.status.success());
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("needs AZURE_OPENAI_API_KEY"), "{stderr}");
+}
+
+#[test]
+fn agents_without_a_remote_path_are_refused() {
+    let mut env = AZURE.to_vec();
+    env.extend([
+        ("AZURE_OPENAI_API_KEY", "sk-test"),
+        ("SWITCHBOARD_REMOTE_AGENTS", "knowledge"),
+    ]);
+    let run = switchboard(&["config", "check"], &env);
+    assert!(!run.status.success());
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains("knowledge has no remote model path"),
+        "{stderr}"
     );
 }

@@ -357,6 +357,9 @@ pub struct Validated {
     pub findings: Vec<OutputFinding>,
     /// The draft attempt this verdict is about.
     pub attempt: u32,
+    /// The model that decided, and what it cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelUsage>,
 }
 
 /// Escalation priority.

@@ -107,6 +107,7 @@ fn event_set(tenant: &str) -> Vec<StoredEvent> {
             verdict: ValidateVerdict::Reject,
             findings: vec![],
             attempt: 1,
+            model: None,
         }),
     );
     log.push(

@@ -102,7 +102,7 @@ pub fn one_of_each(key: &ConversationKey) -> Vec<Event> {
             text: "Your order shipped.".into(),
             sources: vec!["order:1001".into()],
             attempt: 1,
-            model: usage,
+            model: usage.clone(),
         })),
         after(EventData::Validated(Validated {
             verdict: ValidateVerdict::Approve,
@@ -111,6 +111,7 @@ pub fn one_of_each(key: &ConversationKey) -> Vec<Event> {
                 rule: "none".into(),
             }],
             attempt: 1,
+            model: Some(usage),
         })),
         escalated(&first),
         responded(&first, "Your order shipped."),

@@ -1,25 +1,35 @@
 //! The critic agent: screens customer messages, checks drafts, and
 //! delivers approved answers and refusals in the same atomic append as its
 //! decision.
+//!
+//! With a remote model, screening and draft validation ask it first and
+//! fall back to the rules when it fails. A remote validation is never more
+//! lenient than the rules: they are deterministic and catch what a model
+//! may miss (a card number by its checksum), so the stricter verdict wins
+//! and both sets of findings and redactions are kept.
 
 use switchboard_engine::conversation::{Conversation, Turn};
 use switchboard_engine::event::{
-    EventData, InputFindingKind, Responded, ScreenVerdict, Screened, ValidateVerdict, Validated,
+    EventData, InputFindingKind, Redaction, Responded, ScreenVerdict, Screened, ValidateVerdict,
+    Validated,
 };
 use switchboard_engine::workflow::{Agent, Step};
 
-use super::{not_mine, turn};
+use super::{not_mine, screened_text, turn};
 use crate::models::{CriticConfig, LocalCritic, redact};
-use crate::remote::{Fallback, RemoteScreener, Screen};
+use crate::remote::{
+    Fallback, RemoteScreener, RemoteValidator, Screen, Validate, ValidateRequest, Validation,
+};
 use crate::response::refusal_text;
 use crate::runtime::{StepError, Worker};
 
 /// The critic (supervisor) agent.
 pub struct Critic {
     critic: LocalCritic,
-    /// Remote input screening with `critic` as the fallback; validation
-    /// always stays local.
+    /// Remote input screening with `critic` as the fallback.
     remote_screening: Option<Fallback<RemoteScreener, LocalCritic>>,
+    /// Remote draft validation with `critic` as the fallback and the floor.
+    remote_validation: Option<Fallback<RemoteValidator, LocalCritic>>,
 }
 
 impl Critic {
@@ -28,6 +38,7 @@ impl Critic {
         Self {
             critic,
             remote_screening: None,
+            remote_validation: None,
         }
     }
 
@@ -35,6 +46,13 @@ impl Critic {
     /// when it fails.
     pub fn with_remote_screening(mut self, remote: RemoteScreener) -> Self {
         self.remote_screening = Some(Fallback::new(remote, self.critic.clone()));
+        self
+    }
+
+    /// Checks drafts with `remote` first, this critic's rules when it fails;
+    /// the verdict is never more lenient than the rules'.
+    pub fn with_remote_validation(mut self, remote: RemoteValidator) -> Self {
+        self.remote_validation = Some(Fallback::new(remote, self.critic.clone()));
         self
     }
 
@@ -58,12 +76,23 @@ impl Critic {
         out
     }
 
-    fn validate(&self, turn: &Turn, attempt: u32) -> Result<Vec<EventData>, StepError> {
+    async fn validate(&self, turn: &Turn, attempt: u32) -> Result<Vec<EventData>, StepError> {
         let draft = turn
             .draft
             .as_ref()
             .ok_or_else(|| StepError::permanent("state", "validation without a draft"))?;
-        let v = self.critic.validation(&draft.text, &turn.received.text);
+        let screened = screened_text(turn);
+        let request = ValidateRequest {
+            draft,
+            received_text: &turn.received.text,
+            screened_text: &screened,
+            retrieved: turn.retrieved.as_ref(),
+        };
+        let rules = Validate::validate(&self.critic, &request).await;
+        let v = match &self.remote_validation {
+            Some(fallback) => at_least_as_strict(fallback.validate(&request).await, rules),
+            None => rules,
+        };
         let delivered = match v.verdict {
             ValidateVerdict::Approve => Some(draft.text.clone()),
             ValidateVerdict::Redact => Some(redact(&draft.text, &v.redactions)),
@@ -73,21 +102,31 @@ impl Critic {
             verdict: v.verdict,
             findings: v.findings,
             attempt,
+            model: Some(v.model),
         })];
         out.extend(delivered.map(|text| EventData::Responded(Responded { text })));
         Ok(out)
     }
 
     /// An approved draft stored without its delivery (only a foreign writer
-    /// can cause this: the critic appends both atomically).
+    /// can cause this: the critic appends both atomically). The redactions
+    /// are not stored, so the rules find them again; a `redact` verdict
+    /// whose spans they cannot find (a remote model's) is not delivered.
     fn respond(&self, turn: &Turn) -> Result<Vec<EventData>, StepError> {
         let draft = turn
             .draft
             .as_ref()
             .ok_or_else(|| StepError::permanent("state", "nothing approved to deliver"))?;
         let v = self.critic.validation(&draft.text, &turn.received.text);
-        let text = match v.verdict {
-            ValidateVerdict::Redact => redact(&draft.text, &v.redactions),
+        let stored = turn.validation.as_ref().map(|s| s.verdict);
+        let text = match (stored, v.verdict) {
+            (_, ValidateVerdict::Redact) => redact(&draft.text, &v.redactions),
+            (Some(ValidateVerdict::Redact), _) => {
+                return Err(StepError::permanent(
+                    "state",
+                    "the draft must be redacted but the rules find nothing to redact",
+                ));
+            }
             _ => draft.text.clone(),
         };
         Ok(vec![EventData::Responded(Responded { text })])
@@ -101,6 +140,58 @@ fn refusal_needed(screened: &Screened) -> bool {
             .findings
             .iter()
             .any(|f| f.kind == InputFindingKind::Fraud)
+}
+
+fn severity(verdict: ValidateVerdict) -> u8 {
+    match verdict {
+        ValidateVerdict::Approve => 0,
+        ValidateVerdict::Redact => 1,
+        ValidateVerdict::Reject => 2,
+    }
+}
+
+/// `decided` (the remote validation, or the rules' own when it fell back)
+/// made at least as strict as `rules`: the stricter verdict, every finding
+/// and every redaction of both. The model stays the one that decided. A
+/// `redact` with nothing to redact becomes a rejection.
+fn at_least_as_strict(decided: Validation, rules: Validation) -> Validation {
+    let mut verdict = if severity(rules.verdict) > severity(decided.verdict) {
+        rules.verdict
+    } else {
+        decided.verdict
+    };
+    let mut findings = decided.findings;
+    for f in rules.findings {
+        if !findings.contains(&f) {
+            findings.push(f);
+        }
+    }
+    let mut spans = decided.redactions;
+    spans.extend(rules.redactions);
+    let redactions = merge_overlapping(spans);
+    if verdict == ValidateVerdict::Redact && redactions.is_empty() {
+        verdict = ValidateVerdict::Reject;
+    }
+    Validation {
+        verdict,
+        findings,
+        redactions,
+        model: decided.model,
+    }
+}
+
+/// Sorted spans with overlapping ones joined (keeping the first one's kind),
+/// so redacting one never leaves part of another in the text.
+fn merge_overlapping(mut spans: Vec<Redaction>) -> Vec<Redaction> {
+    spans.sort_by_key(|r| (r.start, r.end));
+    let mut out: Vec<Redaction> = Vec::with_capacity(spans.len());
+    for span in spans {
+        match out.last_mut() {
+            Some(last) if span.start < last.end => last.end = last.end.max(span.end),
+            _ => out.push(span),
+        }
+    }
+    out
 }
 
 impl Worker for Critic {
@@ -122,9 +213,109 @@ impl Worker for Critic {
                     text: refusal_text(findings),
                 })])
             }
-            Step::Validate { attempt } => self.validate(turn, attempt),
+            Step::Validate { attempt } => self.validate(turn, attempt).await,
             Step::Respond => self.respond(turn),
             other => Err(not_mine(self.agent(), other)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_engine::event::{ModelUsage, OutputFinding, OutputFindingKind};
+
+    use super::*;
+
+    /// A validation by `findings[0]` (the model's name).
+    fn validation(
+        verdict: ValidateVerdict,
+        findings: &[&str],
+        spans: &[(usize, usize)],
+    ) -> Validation {
+        Validation {
+            verdict,
+            findings: findings
+                .iter()
+                .map(|rule| OutputFinding {
+                    kind: OutputFindingKind::PiiLeak,
+                    rule: (*rule).into(),
+                })
+                .collect(),
+            redactions: spans
+                .iter()
+                .map(|&(start, end)| Redaction {
+                    kind: "card".into(),
+                    start,
+                    end,
+                })
+                .collect(),
+            model: ModelUsage {
+                model: (*findings.first().unwrap_or(&"none")).into(),
+                prompt_tokens: Some(1),
+                completion_tokens: Some(1),
+                cost_usd: Some(0.5),
+            },
+        }
+    }
+
+    #[test]
+    fn the_rules_can_make_a_remote_verdict_stricter_but_never_lift_one() {
+        use ValidateVerdict::*;
+        let cases = [
+            (Approve, Approve, Approve),
+            (Approve, Redact, Redact),
+            (Approve, Reject, Reject),
+            (Redact, Approve, Redact),
+            (Reject, Approve, Reject),
+            (Reject, Redact, Reject),
+        ];
+        for (remote, rules, expected) in cases {
+            let decided = at_least_as_strict(
+                validation(remote, &["remote"], &[(0, 4)]),
+                validation(rules, &["rules"], &[(10, 14)]),
+            );
+            assert_eq!(
+                decided.verdict, expected,
+                "remote {remote:?}, rules {rules:?}"
+            );
+            assert_eq!(decided.model.model, "remote", "the remote model decided");
+        }
+    }
+
+    #[test]
+    fn findings_and_redactions_of_both_are_kept_and_overlaps_joined() {
+        let decided = at_least_as_strict(
+            validation(
+                ValidateVerdict::Redact,
+                &["remote", "same"],
+                &[(5, 10), (30, 35)],
+            ),
+            validation(
+                ValidateVerdict::Redact,
+                &["same", "rules"],
+                &[(8, 20), (0, 2)],
+            ),
+        );
+        let rules: Vec<_> = decided.findings.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(rules, ["remote", "same", "rules"]);
+        let spans: Vec<_> = decided
+            .redactions
+            .iter()
+            .map(|r| (r.start, r.end))
+            .collect();
+        assert_eq!(spans, [(0, 2), (5, 20), (30, 35)]);
+        // Unjoined, (8, 20) would be skipped after (5, 10) and leak 10..20.
+        let text = "ab---AAAAABBBBBBBBBB----------CCCCC end";
+        let sent = redact(text, &decided.redactions);
+        assert!(!sent.contains(['A', 'B', 'C']), "{sent}");
+    }
+
+    #[test]
+    fn redact_with_nothing_to_redact_is_a_rejection() {
+        let decided = at_least_as_strict(
+            validation(ValidateVerdict::Redact, &["remote"], &[]),
+            validation(ValidateVerdict::Approve, &[], &[]),
+        );
+        assert_eq!(decided.verdict, ValidateVerdict::Reject);
     }
 }

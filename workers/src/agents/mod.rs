@@ -7,8 +7,9 @@
 //!
 //! [`AgentsConfig`] chooses the models: a trained intent model instead of
 //! the shipped one, and which agents go to the remote model path (DESIGN §6)
-//! with their local model as the fallback. The default is all local, and
-//! nothing touches the network unless configured.
+//! with their local model as the fallback: intent (classification), critic
+//! (screening and draft validation) and response (drafting). The default is
+//! all local, and nothing touches the network unless configured.
 
 mod critic;
 
@@ -27,7 +28,8 @@ pub use critic::Critic;
 use crate::knowledge::KnowledgeBase;
 use crate::models::{IntentModel, LocalClassifier, redact};
 use crate::remote::{
-    Classify, Fallback, RemoteClassifier, RemoteConfig, RemoteError, RemoteModel, RemoteScreener,
+    Classify, Draft, DraftRequest, Fallback, RemoteClassifier, RemoteConfig, RemoteError,
+    RemoteModel, RemoteResponder, RemoteScreener, RemoteValidator,
 };
 use crate::response::{LocalResponder, handoff_text};
 use crate::runtime::{self, RunError, StepError, Worker, WorkerOptions};
@@ -138,13 +140,28 @@ impl Worker for Knowledge {
 
 /// Drafts grounded answers.
 pub struct Response {
-    responder: LocalResponder,
+    responder: ResponseBackend,
+}
+
+enum ResponseBackend {
+    Local(LocalResponder),
+    Remote(Fallback<RemoteResponder, LocalResponder>),
 }
 
 impl Response {
-    /// The agent over a responder.
+    /// The agent over a local responder.
     pub fn new(responder: LocalResponder) -> Self {
-        Self { responder }
+        Self {
+            responder: ResponseBackend::Local(responder),
+        }
+    }
+
+    /// The agent over a remote responder, drafting with `local` whenever the
+    /// remote model fails or its draft is not grounded in what was retrieved.
+    pub fn remote(remote: RemoteResponder, local: LocalResponder) -> Self {
+        Self {
+            responder: ResponseBackend::Remote(Fallback::new(remote, local)),
+        }
     }
 }
 
@@ -166,9 +183,20 @@ impl Worker for Response {
             .as_ref()
             .map(|v| v.findings.as_slice())
             .unwrap_or(&[]);
-        let drafted =
-            self.responder
-                .draft(&turn.received, classified, retrieved, attempt, previous);
+        // Customer PII the critic redacted never leaves the process.
+        let customer_text = screened_text(turn);
+        let request = DraftRequest {
+            customer_text: &customer_text,
+            customer_id: &turn.received.customer.id,
+            classified,
+            retrieved,
+            attempt,
+            feedback: previous,
+        };
+        let drafted = match &self.responder {
+            ResponseBackend::Local(local) => Draft::draft(local, &request).await,
+            ResponseBackend::Remote(fallback) => fallback.draft(&request).await,
+        };
         Ok(vec![EventData::Drafted(drafted)])
     }
 }
@@ -206,8 +234,9 @@ pub enum BuildError {
         /// The agents named remote, comma-separated.
         agents: String,
     },
-    /// The agent has no remote path (only intent and critic have one).
-    #[error("agent {0} has no remote model path (remote agents: intent, critic)")]
+    /// The agent has no remote path (only intent, critic and response have
+    /// one).
+    #[error("agent {0} has no remote model path (remote agents: intent, critic, response)")]
     NoRemotePath(&'static str),
     /// The remote configuration is invalid (bad URL, TLS setup).
     #[error("invalid remote model configuration: {0}")]
@@ -223,8 +252,9 @@ pub struct AgentsConfig {
     /// The remote model (Azure OpenAI or OpenAI-compatible). Default: `None`.
     pub remote: Option<RemoteConfig>,
     /// Agents that ask the remote model first and fall back to their local
-    /// one: [`Agent::Intent`] (classification) and [`Agent::Critic`]
-    /// (input screening). Default: none.
+    /// one: [`Agent::Intent`] (classification), [`Agent::Critic`] (input
+    /// screening and draft validation) and [`Agent::Response`] (drafting).
+    /// Default: none.
     pub remote_agents: Vec<Agent>,
 }
 
@@ -238,7 +268,7 @@ impl AgentsConfig {
         if let Some(agent) = self
             .remote_agents
             .iter()
-            .find(|a| !matches!(a, Agent::Intent | Agent::Critic))
+            .find(|a| !matches!(a, Agent::Intent | Agent::Critic | Agent::Response))
         {
             return Err(BuildError::NoRemotePath(agent.as_str()));
         }
@@ -291,14 +321,20 @@ impl Agents {
             None => Intent::new(local),
         };
         let critic = match remote_for(Agent::Critic) {
-            Some(m) => Critic::builtin().with_remote_screening(RemoteScreener::new(m)),
+            Some(m) => Critic::builtin()
+                .with_remote_screening(RemoteScreener::new(m.clone()))
+                .with_remote_validation(RemoteValidator::new(m)),
             None => Critic::builtin(),
+        };
+        let response = match remote_for(Agent::Response) {
+            Some(m) => Response::remote(RemoteResponder::new(m), LocalResponder::new()),
+            None => Response::new(LocalResponder::new()),
         };
         Ok(Self {
             critic: Arc::new(critic),
             intent: Arc::new(intent),
             knowledge: Arc::new(Knowledge::new(KnowledgeBase::builtin()?)),
-            response: Arc::new(Response::new(LocalResponder::new())),
+            response: Arc::new(response),
             escalation: Arc::new(Escalation),
         })
     }

@@ -1,19 +1,29 @@
 //! Model selection at the binary's edge, and `switchboard config check`.
 //!
 //! The environment the Azure deployment injects (`AZURE_OPENAI_ENDPOINT`,
-//! `AZURE_OPENAI_DEPLOYMENT`, ...) or `SWITCHBOARD_OPENAI_*` for any
-//! OpenAI-compatible server is parsed here into a [`RemoteConfig`]; only the
-//! agents named in `SWITCHBOARD_REMOTE_AGENTS` use it. Secrets are read from
-//! the environment only (never flags, which `ps` shows) and never printed.
+//! `AZURE_OPENAI_DEPLOYMENT`, `AZURE_CLIENT_ID`, ...) or `SWITCHBOARD_OPENAI_*`
+//! for any OpenAI-compatible server is parsed here into a [`RemoteConfig`];
+//! only the agents named in `SWITCHBOARD_REMOTE_AGENTS` use it. Secrets are
+//! read from the environment only (never flags, which `ps` shows) and never
+//! printed.
+//!
+//! Azure OpenAI authenticates with its key or an Entra ID token
+//! (`AZURE_OPENAI_AUTH`, see [`AzureOpenAiAuth`]); tokens come from
+//! `azure_identity` through the cached [`EntraTokenProvider`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
+use azure_identity::{
+    DeveloperToolsCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    UserAssignedId,
+};
+use clap::{Args, Subcommand, ValueEnum};
 use switchboard_engine::workflow::Agent;
 use switchboard_workers::agents::{Agents, AgentsConfig};
 use switchboard_workers::models::IntentModel;
-use switchboard_workers::remote::{AzureAuth, Endpoint, RemoteConfig, Secret};
+use switchboard_workers::remote::{AzureAuth, Endpoint, EntraTokenProvider, RemoteConfig, Secret};
 
 use super::Global;
 use super::worker::{AgentName, WorkerArgs};
@@ -22,7 +32,8 @@ use super::worker::{AgentName, WorkerArgs};
 #[derive(Debug, Args, Clone)]
 pub struct RemoteArgs {
     /// Agents that ask the remote model first and fall back to their local
-    /// model (comma-separated: intent, critic). Default: none, all local.
+    /// model (comma-separated: intent, critic, response). Default: none, all
+    /// local.
     #[arg(
         long,
         env = "SWITCHBOARD_REMOTE_AGENTS",
@@ -31,9 +42,13 @@ pub struct RemoteArgs {
     )]
     pub remote_agents: Vec<AgentName>,
     /// Azure OpenAI resource endpoint, e.g. https://my-resource.openai.azure.com
-    /// (key from AZURE_OPENAI_API_KEY).
+    /// (key from AZURE_OPENAI_API_KEY, or Entra ID: see --azure-openai-auth).
     #[arg(long, env = "AZURE_OPENAI_ENDPOINT")]
     pub azure_openai_endpoint: Option<String>,
+    /// How to authenticate to Azure OpenAI. Default: `key` when
+    /// AZURE_OPENAI_API_KEY is set, else `entra` when AZURE_CLIENT_ID is set.
+    #[arg(long, env = "AZURE_OPENAI_AUTH", value_enum)]
+    pub azure_openai_auth: Option<AzureOpenAiAuth>,
     /// Azure OpenAI deployment name.
     #[arg(long, env = "AZURE_OPENAI_DEPLOYMENT")]
     pub azure_openai_deployment: Option<String>,
@@ -49,12 +64,70 @@ pub struct RemoteArgs {
     pub openai_model: Option<String>,
 }
 
+/// How the binary authenticates to Azure OpenAI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AzureOpenAiAuth {
+    /// The resource key in AZURE_OPENAI_API_KEY (`api-key` header).
+    Key,
+    /// Entra ID tokens of the managed identity: the user-assigned one whose
+    /// client id is AZURE_CLIENT_ID, else the system-assigned one.
+    Entra,
+    /// Entra ID tokens of the developer's Azure CLI or azd login.
+    Developer,
+}
+
+/// Resolved Azure OpenAI authentication, before any credential is built.
+#[derive(Debug)]
+enum AuthChoice {
+    Key(Secret),
+    ManagedIdentity { client_id: Option<String> },
+    Developer,
+}
+
+impl AuthChoice {
+    fn describe(&self) -> String {
+        match self {
+            Self::Key(_) => format!("key ({MASK})"),
+            Self::ManagedIdentity {
+                client_id: Some(id),
+            } => format!("entra: managed identity, client id {id}"),
+            Self::ManagedIdentity { client_id: None } => {
+                "entra: system-assigned managed identity".to_owned()
+            }
+            Self::Developer => "developer: Azure CLI / azd login".to_owned(),
+        }
+    }
+
+    /// The auth for requests; an Entra ID credential is built here (no I/O:
+    /// the first token is fetched with the first request).
+    fn build(self) -> anyhow::Result<AzureAuth> {
+        let credential: Arc<dyn azure_core::credentials::TokenCredential> = match self {
+            Self::Key(key) => return Ok(AzureAuth::ApiKey(key)),
+            Self::ManagedIdentity { client_id } => {
+                let options = ManagedIdentityCredentialOptions {
+                    user_assigned_id: client_id.map(UserAssignedId::ClientId),
+                    ..Default::default()
+                };
+                ManagedIdentityCredential::new(Some(options))
+                    .context("building the managed identity credential")?
+            }
+            Self::Developer => DeveloperToolsCredential::new(None)
+                .context("building the Azure CLI / azd credential")?,
+        };
+        Ok(AzureAuth::BearerToken(Arc::new(EntraTokenProvider::new(
+            credential,
+        ))))
+    }
+}
+
+/// A set, non-empty environment variable.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 /// A secret from the environment; unset and empty are the same.
 fn secret_env(name: &str) -> Option<Secret> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(Secret::new)
+    env_var(name).map(Secret::new)
 }
 
 impl RemoteArgs {
@@ -69,15 +142,11 @@ impl RemoteArgs {
                     .azure_openai_deployment
                     .clone()
                     .context("AZURE_OPENAI_DEPLOYMENT is required with AZURE_OPENAI_ENDPOINT")?;
-                let key = secret_env("AZURE_OPENAI_API_KEY").context(
-                    "AZURE_OPENAI_API_KEY is required with AZURE_OPENAI_ENDPOINT \
-                     (Entra ID tokens are not wired into the binary yet)",
-                )?;
                 Ok(Some(Endpoint::Azure {
                     endpoint: endpoint.clone(),
                     deployment,
                     api_version: self.azure_openai_api_version.clone(),
-                    auth: AzureAuth::ApiKey(key),
+                    auth: self.azure_auth()?.build()?,
                 }))
             }
             (None, Some(base_url)) => Ok(Some(Endpoint::OpenAiCompatible {
@@ -88,6 +157,29 @@ impl RemoteArgs {
                 api_key: secret_env("SWITCHBOARD_OPENAI_API_KEY"),
             })),
             (None, None) => Ok(None),
+        }
+    }
+
+    /// The Azure OpenAI authentication: as AZURE_OPENAI_AUTH says, else the
+    /// key when AZURE_OPENAI_API_KEY is set, else the managed identity when
+    /// AZURE_CLIENT_ID is set.
+    fn azure_auth(&self) -> anyhow::Result<AuthChoice> {
+        let key = secret_env("AZURE_OPENAI_API_KEY");
+        let client_id = env_var("AZURE_CLIENT_ID");
+        match (self.azure_openai_auth, key, client_id) {
+            (Some(AzureOpenAiAuth::Key) | None, Some(key), _) => Ok(AuthChoice::Key(key)),
+            (Some(AzureOpenAiAuth::Key), None, _) => {
+                anyhow::bail!("AZURE_OPENAI_AUTH=key needs AZURE_OPENAI_API_KEY")
+            }
+            (Some(AzureOpenAiAuth::Entra), _, client_id) | (None, None, client_id @ Some(_)) => {
+                Ok(AuthChoice::ManagedIdentity { client_id })
+            }
+            (Some(AzureOpenAiAuth::Developer), _, _) => Ok(AuthChoice::Developer),
+            (None, None, None) => anyhow::bail!(
+                "AZURE_OPENAI_ENDPOINT needs AZURE_OPENAI_API_KEY, or Entra ID: \
+                 AZURE_OPENAI_AUTH=entra (managed identity; AZURE_CLIENT_ID picks a \
+                 user-assigned one) or AZURE_OPENAI_AUTH=developer (Azure CLI / azd login)"
+            ),
         }
     }
 
@@ -105,8 +197,9 @@ impl RemoteArgs {
             Some(endpoint) => Ok(Some(RemoteConfig::new(endpoint))),
             None => anyhow::bail!(
                 "SWITCHBOARD_REMOTE_AGENTS names remote agents but no remote model is configured: \
-                 set AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_API_KEY, \
-                 or SWITCHBOARD_OPENAI_BASE_URL and SWITCHBOARD_OPENAI_MODEL"
+                 set AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_API_KEY \
+                 (or AZURE_OPENAI_AUTH=entra), or SWITCHBOARD_OPENAI_BASE_URL and \
+                 SWITCHBOARD_OPENAI_MODEL"
             ),
         }
     }
@@ -183,6 +276,11 @@ fn describe(global: &Global, args: &CheckArgs) -> Vec<(&'static str, String)> {
         })
         .collect::<Vec<_>>()
         .join(" ");
+    let azure_auth = match (&remote.azure_openai_endpoint, remote.azure_auth()) {
+        (None, _) => "not used".to_owned(),
+        (Some(_), Ok(choice)) => choice.describe(),
+        (Some(_), Err(e)) => format!("invalid: {e}"),
+    };
     let intent_model = args
         .workers
         .intent_model
@@ -204,6 +302,11 @@ fn describe(global: &Global, args: &CheckArgs) -> Vec<(&'static str, String)> {
             remote.azure_openai_api_version.clone(),
         ),
         ("Azure OpenAI API key", secret("AZURE_OPENAI_API_KEY")),
+        ("Azure OpenAI auth", azure_auth),
+        (
+            "Azure client id",
+            env_var("AZURE_CLIENT_ID").unwrap_or_else(|| "not set".to_owned()),
+        ),
         ("OpenAI-compatible base URL", set(&remote.openai_base_url)),
         ("OpenAI-compatible model", set(&remote.openai_model)),
         (

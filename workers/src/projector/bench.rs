@@ -134,6 +134,7 @@ fn conversation(key: ConversationKey) -> Vec<Event> {
                 verdict: ValidateVerdict::Approve,
                 findings: vec![],
                 attempt: 1,
+                model: None,
             }),
         ),
         (

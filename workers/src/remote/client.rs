@@ -104,7 +104,8 @@ impl RemoteModel {
     /// `schema_name` names the schema in the request (`[a-zA-Z0-9_-]{1,64}`).
     /// Fails fast with `CircuitOpen` while the breaker is open; retries 429,
     /// 5xx, timeouts and connection errors per the config; falls back to the
-    /// `json_object` format if the server rejects `json_schema`.
+    /// `json_object` format if the server rejects `json_schema`. An answer
+    /// that does not decode is `BadOutput`, carrying what it cost.
     pub async fn complete_json<T: DeserializeOwned + JsonSchema>(
         &self,
         system: &str,
@@ -125,7 +126,10 @@ impl RemoteModel {
         }
         let response = outcome?;
         let usage = self.usage(&response);
-        Ok((decode(&response)?, usage))
+        match decode(&response) {
+            Ok(out) => Ok((out, usage)),
+            Err(e) => Err(e.with_spent(usage)),
+        }
     }
 
     async fn exchange_any_format(

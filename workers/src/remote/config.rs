@@ -1,6 +1,7 @@
 //! Typed configuration for the remote model path.
 //!
-//! The binary maps `AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_API_KEY`,
+//! The binary maps `AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_API_KEY` (or
+//! `AZURE_OPENAI_AUTH` and `AZURE_CLIENT_ID` for Entra ID tokens),
 //! `AZURE_OPENAI_DEPLOYMENT`, `AZURE_OPENAI_API_VERSION` (or
 //! `SWITCHBOARD_OPENAI_BASE_URL` for any OpenAI-compatible server) into these
 //! structs; this module never reads the environment. Secrets are held in
@@ -43,9 +44,9 @@ pub struct TokenError(pub String);
 /// Supplies Entra ID bearer tokens (scope
 /// `https://cognitiveservices.azure.com/.default`) for Azure OpenAI.
 ///
-/// Implementations cache and refresh tokens themselves (for example around an
-/// `azure_identity` credential in the binary); this is called once per HTTP
-/// attempt.
+/// Implementations cache and refresh tokens themselves
+/// ([`EntraTokenProvider`](super::EntraTokenProvider) does, around an
+/// `azure_core` credential); this is called once per HTTP attempt.
 pub trait TokenProvider: Send + Sync {
     /// A currently valid access token.
     fn token(&self) -> BoxFuture<'_, Result<Secret, TokenError>>;

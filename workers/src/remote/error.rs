@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use super::client::Usage;
+
 /// What went wrong, coarsely, for callers to decide on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RemoteErrorKind {
@@ -27,6 +29,11 @@ pub enum RemoteErrorKind {
     /// other than auth/throttling. Worker loop: fall back, or term to the
     /// dead letter after max-deliver; never retried as-is.
     BadResponse,
+    /// A well-formed draft that cites no retrieved source, or cites one
+    /// that was not retrieved: it may state facts retrieval did not find.
+    /// Worker loop: fall back to the local responder; never retried as-is.
+    /// Operator: the model or its prompt strays from the sources.
+    Ungrounded,
     /// 401/403, or the token provider failed. Operator: fix credentials;
     /// worker loop: fall back.
     Auth,
@@ -44,14 +51,15 @@ impl RemoteErrorKind {
             Self::Unavailable => "unavailable",
             Self::CircuitOpen => "circuit open",
             Self::BadResponse => "bad response",
+            Self::Ungrounded => "ungrounded",
             Self::Auth => "auth",
             Self::Config => "config",
         }
     }
 
     /// Whether the failure says the service is unhealthy (it counts towards
-    /// opening the circuit). Bad output, auth and config do not: hammering
-    /// is not the problem there.
+    /// opening the circuit). Bad or ungrounded output, auth and config do
+    /// not: hammering is not the problem there.
     pub fn is_service_failure(self) -> bool {
         matches!(self, Self::Timeout | Self::Throttled | Self::Unavailable)
     }
@@ -93,6 +101,23 @@ pub enum RemoteError {
     /// See [`RemoteErrorKind::BadResponse`].
     #[error("bad model response: {0}")]
     BadResponse(String),
+    /// A [`RemoteErrorKind::BadResponse`] after the model answered: the
+    /// tokens were spent (and are recorded on the fallback's event).
+    #[error("bad model output: {detail}")]
+    BadOutput {
+        /// What was wrong (may quote a fragment of the output).
+        detail: String,
+        /// What the refused answer cost.
+        spent: Usage,
+    },
+    /// See [`RemoteErrorKind::Ungrounded`].
+    #[error("draft not grounded in the retrieved sources: {detail}")]
+    Ungrounded {
+        /// What was wrong (may name a source the model invented).
+        detail: String,
+        /// What the refused draft cost.
+        spent: Usage,
+    },
     /// See [`RemoteErrorKind::Auth`].
     #[error("model authentication failed: {0}")]
     Auth(String),
@@ -109,9 +134,27 @@ impl RemoteError {
             Self::Throttled { .. } => RemoteErrorKind::Throttled,
             Self::Unavailable { .. } => RemoteErrorKind::Unavailable,
             Self::CircuitOpen { .. } => RemoteErrorKind::CircuitOpen,
-            Self::BadResponse(_) => RemoteErrorKind::BadResponse,
+            Self::BadResponse(_) | Self::BadOutput { .. } => RemoteErrorKind::BadResponse,
+            Self::Ungrounded { .. } => RemoteErrorKind::Ungrounded,
             Self::Auth(_) => RemoteErrorKind::Auth,
             Self::Config(_) => RemoteErrorKind::Config,
+        }
+    }
+
+    /// What the model charged for an answer that was then refused; `None`
+    /// when no answer came back.
+    pub fn spent(&self) -> Option<&Usage> {
+        match self {
+            Self::BadOutput { spent, .. } | Self::Ungrounded { spent, .. } => Some(spent),
+            _ => None,
+        }
+    }
+
+    /// Attaches what an answer cost to a failure to decode it.
+    pub(crate) fn with_spent(self, spent: Usage) -> Self {
+        match self {
+            Self::BadResponse(detail) => Self::BadOutput { detail, spent },
+            other => other,
         }
     }
 }

@@ -3,18 +3,24 @@
 //!
 //! The traits are what a worker holds: infallible, because the local models
 //! always answer. `Fallback<RemoteX, L>` implements the same trait by trying
-//! the remote model and, on any [`RemoteError`] (including an open breaker),
-//! answering with the local one, marking the event's model as e.g.
-//! `local-intent-v1 (fallback: circuit open)` so an audit shows what decided.
+//! the remote model and, on any [`RemoteError`] (including an open breaker,
+//! invalid output and an ungrounded draft), answering with the local one,
+//! marking the event's model as e.g. `local-intent-v1 (fallback: circuit
+//! open)` so an audit shows what decided. When the remote model did answer
+//! and its answer was refused, the tokens and cost it charged stay on the
+//! fallback's event: they were paid for this step.
 
 use std::future::Future;
 
 use switchboard_engine::event::catalog::{Classified, Drafted, ModelUsage, Screened};
 
-use super::answer::{DraftRequest, RemoteResponder, RemoteValidator, Validation};
+use super::answer::{DraftRequest, RemoteResponder, RemoteValidator, ValidateRequest, Validation};
+use super::client::Usage;
 use super::error::RemoteError;
 use super::input::{RemoteClassifier, RemoteScreener};
+use crate::models::critic::critic_usage;
 use crate::models::{LocalClassifier, LocalCritic};
+use crate::response::LocalResponder;
 
 /// Intent classification.
 pub trait Classify {
@@ -36,12 +42,8 @@ pub trait Draft {
 
 /// Checking a draft.
 pub trait Validate {
-    /// Checks a draft against the customer's message.
-    fn validate(
-        &self,
-        draft: &Drafted,
-        customer_text: &str,
-    ) -> impl Future<Output = Validation> + Send;
+    /// Checks a draft against the customer's message and the sources.
+    fn validate(&self, request: &ValidateRequest<'_>) -> impl Future<Output = Validation> + Send;
 }
 
 impl Classify for LocalClassifier {
@@ -53,6 +55,30 @@ impl Classify for LocalClassifier {
 impl Screen for LocalCritic {
     async fn screen(&self, text: &str) -> Screened {
         LocalCritic::screen(self, text)
+    }
+}
+
+impl Draft for LocalResponder {
+    async fn draft(&self, r: &DraftRequest<'_>) -> Drafted {
+        self.draft_for(
+            r.customer_id,
+            r.classified,
+            r.retrieved,
+            r.attempt,
+            r.feedback,
+        )
+    }
+}
+
+impl Validate for LocalCritic {
+    async fn validate(&self, r: &ValidateRequest<'_>) -> Validation {
+        let v = self.validation(&r.draft.text, r.received_text);
+        Validation {
+            verdict: v.verdict,
+            findings: v.findings,
+            redactions: v.redactions,
+            model: critic_usage(),
+        }
     }
 }
 
@@ -70,21 +96,27 @@ impl<R, L> Fallback<R, L> {
     }
 }
 
-/// Logs the remote failure (kind at warn, detail at debug: a bad response
-/// may quote model output) and returns the note for the `model` field.
+/// Logs the remote failure (kind and any spent tokens at warn, detail at
+/// debug: it may quote model output) and returns the note for the `model`
+/// field.
 fn note_failure(capability: &'static str, error: &RemoteError) -> String {
     let kind = error.kind().label();
+    let spent = error.spent();
     tracing::warn!(
         capability,
         error_kind = kind,
+        spent_prompt_tokens = spent.and_then(|u| u.prompt_tokens),
+        spent_completion_tokens = spent.and_then(|u| u.completion_tokens),
+        spent_cost_usd = spent.and_then(|u| u.cost_usd),
         "remote model failed; using local model"
     );
     tracing::debug!(capability, error = %error, "remote model failure detail");
     format!("(fallback: {kind})")
 }
 
-/// `local-intent-v1 (fallback: timeout)`, keeping the local model's usage.
-fn mark(model: Option<ModelUsage>, note: &str) -> ModelUsage {
+/// `local-intent-v1 (fallback: timeout)`, with the remote model's charge
+/// when a refused answer was paid for, else the local model's usage.
+fn mark(model: Option<ModelUsage>, note: &str, spent: Option<&Usage>) -> ModelUsage {
     let mut usage = model.unwrap_or(ModelUsage {
         model: "local".into(),
         prompt_tokens: None,
@@ -92,6 +124,11 @@ fn mark(model: Option<ModelUsage>, note: &str) -> ModelUsage {
         cost_usd: None,
     });
     usage.model = format!("{} {note}", usage.model);
+    if let Some(spent) = spent {
+        usage.prompt_tokens = spent.prompt_tokens;
+        usage.completion_tokens = spent.completion_tokens;
+        usage.cost_usd = spent.cost_usd;
+    }
     usage
 }
 
@@ -102,7 +139,7 @@ impl<L: Classify + Sync> Classify for Fallback<RemoteClassifier, L> {
             Err(e) => {
                 let note = note_failure("classify", &e);
                 let mut event = self.local.classify(text).await;
-                event.model = Some(mark(event.model.take(), &note));
+                event.model = Some(mark(event.model.take(), &note, e.spent()));
                 event
             }
         }
@@ -116,7 +153,7 @@ impl<L: Screen + Sync> Screen for Fallback<RemoteScreener, L> {
             Err(e) => {
                 let note = note_failure("screen", &e);
                 let mut event = self.local.screen(text).await;
-                event.model = Some(mark(event.model.take(), &note));
+                event.model = Some(mark(event.model.take(), &note, e.spent()));
                 event
             }
         }
@@ -125,12 +162,20 @@ impl<L: Screen + Sync> Screen for Fallback<RemoteScreener, L> {
 
 impl<L: Draft + Sync> Draft for Fallback<RemoteResponder, L> {
     async fn draft(&self, request: &DraftRequest<'_>) -> Drafted {
+        if request.allowed_sources().is_empty() {
+            // A remote draft must cite a retrieved source; with none, its
+            // answer would be refused, so it is not asked (nor paid).
+            tracing::debug!(capability = "draft", "nothing retrieved; drafting locally");
+            let mut event = self.local.draft(request).await;
+            event.model = mark(Some(event.model), "(fallback: no sources)", None);
+            return event;
+        }
         match self.remote.draft(request).await {
             Ok(event) => event,
             Err(e) => {
                 let note = note_failure("draft", &e);
                 let mut event = self.local.draft(request).await;
-                event.model = mark(Some(event.model), &note);
+                event.model = mark(Some(event.model), &note, e.spent());
                 event
             }
         }
@@ -138,13 +183,13 @@ impl<L: Draft + Sync> Draft for Fallback<RemoteResponder, L> {
 }
 
 impl<L: Validate + Sync> Validate for Fallback<RemoteValidator, L> {
-    async fn validate(&self, draft: &Drafted, customer_text: &str) -> Validation {
-        match self.remote.validate(draft, customer_text).await {
+    async fn validate(&self, request: &ValidateRequest<'_>) -> Validation {
+        match self.remote.validate(request).await {
             Ok(validation) => validation,
             Err(e) => {
                 let note = note_failure("validate", &e);
-                let mut validation = self.local.validate(draft, customer_text).await;
-                validation.model = mark(Some(validation.model), &note);
+                let mut validation = self.local.validate(request).await;
+                validation.model = mark(Some(validation.model), &note, e.spent());
                 validation
             }
         }

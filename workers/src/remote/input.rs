@@ -101,10 +101,10 @@ pub(crate) struct ScreenOutput {
 /// rather than trust a model's arithmetic.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct QuotedSpan {
+pub(crate) struct QuotedSpan {
     /// `email`, `phone`, `card`, `iban`, `ssn`, `address`...
     kind: String,
-    /// The exact text as it appears in the message.
+    /// The exact text, as it appears in what is being checked.
     text: String,
 }
 
@@ -129,7 +129,7 @@ impl ScreenOutput {
 
 /// Every occurrence of each quoted span in `text`, as byte ranges, sorted.
 /// Quotes that do not occur are dropped (the model misquoted).
-fn locate(text: &str, spans: &[QuotedSpan]) -> Vec<Redaction> {
+pub(crate) fn locate(text: &str, spans: &[QuotedSpan]) -> Vec<Redaction> {
     let mut out: Vec<Redaction> = spans
         .iter()
         .filter(|s| !s.text.is_empty())

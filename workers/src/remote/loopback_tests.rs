@@ -1,6 +1,9 @@
 //! End-to-end tests of our HTTP client behaviour against the scripted
 //! loopback server: retries and `Retry-After`, the `json_object` fallback,
-//! the breaker, timeouts, and the local fallback's marking.
+//! the breaker, timeouts, and the local fallback's marking. `agents`: the
+//! response agent and the critic's validation configured remote.
+
+mod agents;
 
 use std::time::Duration;
 

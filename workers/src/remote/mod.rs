@@ -10,6 +10,8 @@
 //! # Layout
 //! - `config`: [`RemoteConfig`] and its parts (endpoint, auth, breaker,
 //!   pricing); secrets masked in `Debug`.
+//! - `entra`: [`EntraTokenProvider`], cached Entra ID tokens for Azure
+//!   OpenAI from an `azure_core` credential.
 //! - `error`: [`RemoteError`] and [`RemoteErrorKind`].
 //! - `client`: [`RemoteModel::complete_json`], the one structured call.
 //! - `transport`: HTTP attempts and the retry loop; `retry`: `Retry-After`
@@ -17,13 +19,15 @@
 //! - `request`: URL, auth headers and the request body; `schema`: strict JSON
 //!   Schemas from schemars.
 //! - `input`: [`RemoteScreener`], [`RemoteClassifier`]; `answer`:
-//!   [`RemoteResponder`], [`RemoteValidator`].
+//!   [`RemoteResponder`] (grounded drafts: citing no retrieved source, or an
+//!   unknown one, is a failure), [`RemoteValidator`].
 //! - `fallback`: the capability traits and [`Fallback`].
 
 mod answer;
 mod breaker;
 mod client;
 mod config;
+mod entra;
 mod error;
 mod fallback;
 mod input;
@@ -32,12 +36,13 @@ mod retry;
 mod schema;
 mod transport;
 
-pub use answer::{DraftRequest, RemoteResponder, RemoteValidator, Validation};
+pub use answer::{DraftRequest, RemoteResponder, RemoteValidator, ValidateRequest, Validation};
 pub use breaker::BreakerState;
 pub use client::{RemoteModel, Usage};
 pub use config::{
     AzureAuth, BreakerConfig, Endpoint, Pricing, RemoteConfig, Secret, TokenError, TokenProvider,
 };
+pub use entra::{COGNITIVE_SERVICES_SCOPE, EntraTokenProvider};
 pub use error::{RemoteError, RemoteErrorKind};
 pub use fallback::{Classify, Draft, Fallback, Screen, Validate};
 pub use input::{RemoteClassifier, RemoteScreener};

@@ -51,9 +51,28 @@ impl LocalResponder {
         attempt: u32,
         previous_findings: &[OutputFinding],
     ) -> Drafted {
+        self.draft_for(
+            &received.customer.id,
+            classified,
+            retrieved,
+            attempt,
+            previous_findings,
+        )
+    }
+
+    /// [`draft`](Self::draft) knowing only who wrote: a draft never quotes
+    /// the message, and the id picks out the customer's own records.
+    pub fn draft_for(
+        &self,
+        customer_id: &str,
+        classified: &Classified,
+        retrieved: &Retrieved,
+        attempt: u32,
+        previous_findings: &[OutputFinding],
+    ) -> Drafted {
         let conservative = attempt > 1;
         let ctx = Context {
-            customer_id: &received.customer.id,
+            customer_id,
             classified,
             retrieved,
             conservative,

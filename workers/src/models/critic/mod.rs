@@ -33,8 +33,18 @@ use switchboard_engine::event::{
     InputFinding, InputFindingKind, ModelUsage, ScreenVerdict, Screened, ValidateVerdict,
 };
 
-/// The model name recorded on `screened` events.
+/// The model name recorded on `screened` and `validated` events.
 pub const CRITIC_MODEL: &str = "local-critic-v1";
+
+/// The usage recorded on this critic's events: its name, no tokens, no cost.
+pub fn critic_usage() -> ModelUsage {
+    ModelUsage {
+        model: CRITIC_MODEL.to_owned(),
+        prompt_tokens: None,
+        completion_tokens: None,
+        cost_usd: None,
+    }
+}
 
 /// Combined score of one finding kind at or above which a message is blocked.
 pub const BLOCK_THRESHOLD: f32 = 0.7;
@@ -93,12 +103,7 @@ impl LocalCritic {
             },
             findings,
             redactions: spans.iter().map(PiiSpan::to_redaction).collect(),
-            model: Some(ModelUsage {
-                model: CRITIC_MODEL.to_owned(),
-                prompt_tokens: None,
-                completion_tokens: None,
-                cost_usd: None,
-            }),
+            model: Some(critic_usage()),
         }
     }
 
