@@ -38,7 +38,7 @@ impl EventStore {
                 self.publish_batch(prepared).await
             }
         };
-        match result {
+        let result = match result {
             Err(e) if e.kind() == AppendErrorKind::Conflict => Err(self
                 .explain_conflict(key, expected, events.len(), idempotency)
                 .await),
@@ -54,7 +54,11 @@ impl EventStore {
                 })
             }
             other => other,
+        };
+        if let (Ok(appended), Some(cache)) = (&result, &self.cache) {
+            cache.write_through(key, expected, events, *appended);
         }
+        result
     }
 
     /// Validates and encodes before any I/O.

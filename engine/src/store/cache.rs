@@ -10,14 +10,23 @@
 //! append is checked against the version decided on, so a stale entry can
 //! cost a conflict and a reload, never a wrong decision.
 //!
+//! Appends made through the same store extend the cached copy when it was
+//! exactly at the version appended against (the server has just checked
+//! that nothing came between), so the next agent in the same process finds
+//! the conversation up to date without asking the server.
+//!
 //! Entries expire after a time to live, so a conversation rewritten out of
 //! band (a purge) is read in full again within that time.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
+
+use super::Appended;
 use super::load::Loaded;
-use crate::ids::ConversationKey;
+use crate::event::{Event, StoredEvent};
+use crate::ids::{ConversationKey, StreamSeq};
 
 /// Settings of the conversation cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +102,41 @@ impl ConversationCache {
         );
     }
 
+    /// Extends the cached copy with events this process just appended at
+    /// `expected`, if the copy is exactly at `expected`: the server checked
+    /// that nothing came between, so the copy stays a prefix of the log.
+    /// `stored_at` is the time the ack arrived, within a millisecond or so
+    /// of the server's own (replay and projections read the log's time).
+    pub(crate) fn write_through(
+        &self,
+        key: &ConversationKey,
+        expected: StreamSeq,
+        events: &[Event],
+        appended: Appended,
+    ) {
+        let contiguous = appended.last.get() + 1 - appended.first.get() == events.len() as u64;
+        let Some(held) = self.get(key) else {
+            return;
+        };
+        if held.version != expected || !contiguous {
+            return;
+        }
+        let mut loaded = Arc::unwrap_or_clone(held);
+        let stored_at = Utc::now();
+        loaded.events.extend(
+            events
+                .iter()
+                .zip(appended.first.get()..)
+                .map(|(event, seq)| StoredEvent {
+                    seq: StreamSeq::new(seq),
+                    stored_at,
+                    event: event.clone(),
+                }),
+        );
+        loaded.version = appended.last;
+        self.put(Arc::new(loaded));
+    }
+
     /// Conversations held.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -103,7 +147,6 @@ impl ConversationCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::StreamSeq;
 
     fn loaded(key: &str, version: u64) -> Arc<Loaded> {
         Arc::new(Loaded {
@@ -122,6 +165,40 @@ mod tests {
         let key = ConversationKey::parse("t/a").expect("valid key");
         assert_eq!(cache.get(&key).map(|l| l.version.get()), Some(7));
         cache.put(loaded("t/a", 9));
+        assert_eq!(cache.get(&key).map(|l| l.version.get()), Some(9));
+    }
+
+    fn closed(key: &str) -> Event {
+        Event::new_root(
+            ConversationKey::parse(key).expect("valid key"),
+            crate::event::Actor::channel("web"),
+            crate::event::EventData::Closed(crate::event::Closed {
+                resolution: crate::event::Resolution::Resolved,
+                satisfaction: None,
+            }),
+        )
+    }
+
+    #[test]
+    fn appends_extend_only_a_copy_at_the_expected_version() {
+        let cache = ConversationCache::new(CacheOptions::default());
+        let key = ConversationKey::parse("t/a").expect("valid key");
+        cache.put(loaded("t/a", 5));
+        let events = [closed("t/a"), closed("t/a")];
+        let at = |first, last| Appended {
+            first: StreamSeq::new(first),
+            last: StreamSeq::new(last),
+        };
+        // Appended against another version: the copy is left as it is.
+        cache.write_through(&key, StreamSeq::new(4), &events, at(6, 7));
+        assert_eq!(cache.get(&key).map(|l| l.version.get()), Some(5));
+        cache.write_through(&key, StreamSeq::new(5), &events, at(8, 9));
+        let held = cache.get(&key).expect("cached");
+        assert_eq!(held.version.get(), 9);
+        let seqs: Vec<u64> = held.events.iter().map(|e| e.seq.get()).collect();
+        assert_eq!(seqs, [8, 9]);
+        // Not contiguous (a group spread over the stream): left alone.
+        cache.write_through(&key, StreamSeq::new(9), &events, at(10, 12));
         assert_eq!(cache.get(&key).map(|l| l.version.get()), Some(9));
     }
 
