@@ -9,11 +9,28 @@ use support::*;
 use switchboard_engine::event::DecodeErrorKind;
 use switchboard_engine::event::Event;
 use switchboard_engine::ids::{ConversationId, ConversationKey, StreamSeq, Tenant};
-use switchboard_engine::store::{AppendErrorKind, EventStore, IdempotencyKey, StoreOptions, Until};
+use switchboard_engine::store::{
+    AppendErrorKind, Appended, EventStore, IdempotencyKey, StoreOptions, Until,
+};
 use switchboard_tests::TestServer;
 
 fn fresh_key() -> IdempotencyKey {
     IdempotencyKey::for_message("test", &uuid::Uuid::now_v7().to_string())
+}
+
+/// Starts `conv` with a customer message; returns it and where it landed.
+async fn open(store: &EventStore, conv: &ConversationKey) -> (Event, Appended) {
+    let first = received(conv, "hi");
+    let appended = store
+        .append(
+            conv,
+            StreamSeq::ZERO,
+            std::slice::from_ref(&first),
+            &fresh_key(),
+        )
+        .await
+        .expect("first append");
+    (first, appended)
 }
 
 #[tokio::test]
@@ -21,16 +38,7 @@ async fn concurrent_appenders_exactly_one_wins_per_version() {
     let server = TestServer::start();
     let store = server.store().await;
     let conv = key("acme/race");
-    let first = received(&conv, "hi");
-    let v1 = store
-        .append(
-            &conv,
-            StreamSeq::ZERO,
-            std::slice::from_ref(&first),
-            &fresh_key(),
-        )
-        .await
-        .expect("first append");
+    let (first, v1) = open(&store, &conv).await;
     for round in 0..5 {
         let (_, loaded) = store.load_state(&conv).await.expect("load");
         let version = loaded.version;
@@ -108,16 +116,7 @@ async fn batch_with_stale_expectation_stores_none_of_its_events() {
     let server = TestServer::start();
     let store = server.store().await;
     let conv = key("acme/batch");
-    let first = received(&conv, "hi");
-    let v = store
-        .append(
-            &conv,
-            StreamSeq::ZERO,
-            std::slice::from_ref(&first),
-            &fresh_key(),
-        )
-        .await
-        .expect("append");
+    let (first, v) = open(&store, &conv).await;
     let batch = [escalated(&first), responded(&first, "handing over")];
     let err = store
         .append(&conv, StreamSeq::ZERO, &batch, &fresh_key())
@@ -319,16 +318,7 @@ async fn garbage_from_a_foreign_publisher_is_a_typed_error_and_the_rest_loads() 
     let server = TestServer::start();
     let store = server.store().await;
     let conv = key("acme/dirty");
-    let first = received(&conv, "hi");
-    let v = store
-        .append(
-            &conv,
-            StreamSeq::ZERO,
-            std::slice::from_ref(&first),
-            &fresh_key(),
-        )
-        .await
-        .expect("append");
+    let (first, v) = open(&store, &conv).await;
     let raw = server.client().await;
     let js = async_nats::jetstream::new(raw);
     let ack = js
@@ -470,8 +460,8 @@ async fn cached_loads_read_only_the_tail_and_agree_with_full_loads() {
     let writer = server.store().await;
     let conv = key("acme/cached");
     let other = key("acme/cached2");
-    let first = received(&conv, "hi");
-    let mut version = append_one(&writer, &conv, StreamSeq::ZERO, first.clone()).await;
+    let (first, opened) = open(&writer, &conv).await;
+    let mut version = opened.last;
     let cached = reader.load_cached(&conv).await.expect("cold cached load");
     assert_eq!(cached.events.len(), 1);
     for n in 0..5 {
@@ -518,11 +508,7 @@ async fn without_a_cache_cached_loads_are_full_loads() {
         })
         .await;
     let conv = key("acme/uncached");
-    let first = received(&conv, "hi");
-    let v = store
-        .append(&conv, StreamSeq::ZERO, &[first], &fresh_key())
-        .await
-        .expect("append");
+    let (_, v) = open(&store, &conv).await;
     let loaded = store.load_cached(&conv).await.expect("load");
     assert_eq!(loaded.version, v.last);
     assert_eq!(loaded.events.len(), 1);
@@ -535,8 +521,8 @@ async fn loads_at_least_a_sequence_reach_it_and_are_a_prefix_of_the_log() {
     let writer = server.store().await;
     let conv = key("acme/atleast");
     let other = key("acme/atleast2");
-    let first = received(&conv, "hi");
-    let mut seqs = vec![append_one(&writer, &conv, StreamSeq::ZERO, first.clone()).await];
+    let (first, opened) = open(&writer, &conv).await;
+    let mut seqs = vec![opened.last];
     // Not cached yet: the whole conversation.
     let cold = reader
         .load_at_least(&conv, seqs[0])
