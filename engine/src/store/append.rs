@@ -28,6 +28,10 @@ impl EventStore {
         idempotency: &IdempotencyKey,
     ) -> Result<Appended, AppendError> {
         let encoded = self.encode_checked(key, events)?;
+        let _pending = self
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.begin_append(key, expected));
         let result = if encoded.len() == 1 {
             self.publish_one(key, expected, encoded, idempotency).await
         } else {

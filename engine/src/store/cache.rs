@@ -18,8 +18,11 @@
 //! Entries expire after a time to live, so a conversation rewritten out of
 //! band (a purge) is read in full again within that time.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 use chrono::Utc;
 
@@ -56,6 +59,32 @@ struct Entry {
 pub(crate) struct ConversationCache {
     entries: quick_cache::sync::Cache<ConversationKey, Entry>,
     ttl: Duration,
+    /// Appends in flight that will write through, by conversation, with
+    /// how many: a worker triggered by one of them (its delivery can beat
+    /// the ack) waits for it instead of reading the stream.
+    pending: Mutex<HashMap<ConversationKey, (Arc<Notify>, usize)>>,
+}
+
+/// An append in flight that will write through; dropping it wakes the
+/// readers waiting on the conversation.
+pub(crate) struct PendingAppend {
+    cache: Arc<ConversationCache>,
+    key: ConversationKey,
+}
+
+impl Drop for PendingAppend {
+    fn drop(&mut self) {
+        let Ok(mut pending) = self.cache.pending.lock() else {
+            return;
+        };
+        if let Some((notify, count)) = pending.get_mut(&self.key) {
+            notify.notify_waiters();
+            *count -= 1;
+            if *count == 0 {
+                pending.remove(&self.key);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for ConversationCache {
@@ -72,7 +101,55 @@ impl ConversationCache {
         Self {
             entries: quick_cache::sync::Cache::new(options.capacity.max(1)),
             ttl: options.ttl,
+            pending: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Notes an append to `key` at `expected` that will write through (the
+    /// cached copy is at `expected`); `None` when it will not.
+    pub(crate) fn begin_append(
+        self: &Arc<Self>,
+        key: &ConversationKey,
+        expected: StreamSeq,
+    ) -> Option<PendingAppend> {
+        if self.get(key)?.version != expected {
+            return None;
+        }
+        let mut pending = self.pending.lock().ok()?;
+        let entry = pending
+            .entry(key.clone())
+            .or_insert_with(|| (Arc::new(Notify::new()), 0));
+        entry.1 += 1;
+        Some(PendingAppend {
+            cache: self.clone(),
+            key: key.clone(),
+        })
+    }
+
+    /// The conversation once this process's appends to it in flight have
+    /// written through, waiting at most `timeout`; as cached now when none
+    /// is in flight.
+    pub(crate) async fn settled(
+        &self,
+        key: &ConversationKey,
+        seq: StreamSeq,
+        timeout: Duration,
+    ) -> Option<Arc<Loaded>> {
+        let notify = match self.pending.lock() {
+            Ok(pending) => pending.get(key).map(|(n, _)| n.clone()),
+            Err(_) => None,
+        };
+        let Some(notify) = notify else {
+            return self.get(key);
+        };
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if let Some(held) = self.get(key).filter(|h| h.version >= seq) {
+            return Some(held);
+        }
+        let _ = tokio::time::timeout(timeout, notified).await;
+        self.get(key)
     }
 
     /// The conversation as last read, unless it is older than the TTL.
@@ -200,6 +277,38 @@ mod tests {
         // Not contiguous (a group spread over the stream): left alone.
         cache.write_through(&key, StreamSeq::new(9), &events, at(10, 12));
         assert_eq!(cache.get(&key).map(|l| l.version.get()), Some(9));
+    }
+
+    #[tokio::test]
+    async fn a_reader_behind_waits_for_the_append_in_flight_to_write_through() {
+        let cache = Arc::new(ConversationCache::new(CacheOptions::default()));
+        let key = ConversationKey::parse("t/a").expect("valid key");
+        cache.put(loaded("t/a", 5));
+        assert!(cache.begin_append(&key, StreamSeq::new(4)).is_none());
+        let pending = cache
+            .begin_append(&key, StreamSeq::new(5))
+            .expect("pending");
+        let reader = {
+            let (cache, key) = (cache.clone(), key.clone());
+            tokio::spawn(async move {
+                cache
+                    .settled(&key, StreamSeq::new(7), Duration::from_secs(30))
+                    .await
+                    .map(|l| l.version.get())
+            })
+        };
+        // The reader is parked on the pending append, not on a timeout.
+        tokio::task::yield_now().await;
+        assert!(!reader.is_finished());
+        let events = [closed("t/a"), closed("t/a")];
+        let appended = Appended {
+            first: StreamSeq::new(6),
+            last: StreamSeq::new(7),
+        };
+        cache.write_through(&key, StreamSeq::new(5), &events, appended);
+        drop(pending);
+        assert_eq!(reader.await.expect("reader"), Some(7));
+        assert!(cache.pending.lock().expect("lock").is_empty());
     }
 
     #[test]

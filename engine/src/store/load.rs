@@ -140,7 +140,11 @@ impl EventStore {
             .get_stream_no_info(&self.options.stream)
             .await
             .map_err(|e| LoadError::new(LoadErrorKind::Unavailable, error_chain(&e)))?;
-        let mut loaded = match cache.get(key) {
+        let held = match cache.get(key) {
+            Some(held) if held.version < seq => cache.settled(key, seq, self.options.timeout).await,
+            held => held,
+        };
+        let mut loaded = match held {
             Some(held) if held.version >= seq => return Ok(held),
             Some(held) => Arc::unwrap_or_clone(held),
             // A new conversation's trigger is its first event: one lookup.
