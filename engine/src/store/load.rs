@@ -49,6 +49,16 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Nothing read yet: the conversation as of version zero.
+    fn empty(key: &ConversationKey) -> Self {
+        Self {
+            key: key.clone(),
+            events: Vec::new(),
+            rejected: Vec::new(),
+            version: StreamSeq::ZERO,
+        }
+    }
+
     /// Folds the valid events; the state's version is the last message read.
     pub fn fold(&self) -> Conversation {
         let mut state = Conversation::fold(&self.events);
@@ -79,12 +89,7 @@ impl EventStore {
         key: &ConversationKey,
         until: Until,
     ) -> Result<Loaded, LoadError> {
-        let mut loaded = Loaded {
-            key: key.clone(),
-            events: Vec::new(),
-            rejected: Vec::new(),
-            version: StreamSeq::ZERO,
-        };
+        let mut loaded = Loaded::empty(key);
         self.read_into(&mut loaded, until).await?;
         Ok(loaded)
     }
@@ -100,15 +105,9 @@ impl EventStore {
         let Some(cache) = &self.cache else {
             return Ok(Arc::new(self.load(key).await?));
         };
-        let mut loaded = match cache.get(key) {
-            Some(held) => Arc::unwrap_or_clone(held),
-            None => Loaded {
-                key: key.clone(),
-                events: Vec::new(),
-                rejected: Vec::new(),
-                version: StreamSeq::ZERO,
-            },
-        };
+        let mut loaded = cache
+            .get(key)
+            .map_or_else(|| Loaded::empty(key), Arc::unwrap_or_clone);
         self.read_into(&mut loaded, Until::End).await?;
         let loaded = Arc::new(loaded);
         cache.put(loaded.clone());
@@ -135,17 +134,19 @@ impl EventStore {
         let Some(cache) = &self.cache else {
             return Ok(Arc::new(self.load(key).await?));
         };
+        let held = match cache.get(key) {
+            Some(held) if held.version < seq => cache.settled(key, seq, self.options.timeout).await,
+            held => held,
+        };
+        if let Some(held) = held.as_ref().filter(|h| h.version >= seq) {
+            return Ok(held.clone());
+        }
         let stream = self
             .js
             .get_stream_no_info(&self.options.stream)
             .await
             .map_err(|e| LoadError::new(LoadErrorKind::Unavailable, error_chain(&e)))?;
-        let held = match cache.get(key) {
-            Some(held) if held.version < seq => cache.settled(key, seq, self.options.timeout).await,
-            held => held,
-        };
         let mut loaded = match held {
-            Some(held) if held.version >= seq => return Ok(held),
             Some(held) => Arc::unwrap_or_clone(held),
             // A new conversation's trigger is its first event: one lookup.
             // Otherwise read it all in batches.
@@ -171,17 +172,10 @@ impl EventStore {
         key: &ConversationKey,
     ) -> Result<Option<Loaded>, LoadError> {
         let subject = key.subject(EventType::Received.as_str());
-        let message = match stream.direct_get_next_for_subject(subject, Some(1)).await {
-            Ok(message) => message,
-            Err(e) if e.kind() == DirectGetErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
+        let Some(message) = next_for_subject(stream, &subject, 1).await? else {
+            return Ok(None);
         };
-        let mut loaded = Loaded {
-            key: key.clone(),
-            events: Vec::new(),
-            rejected: Vec::new(),
-            version: StreamSeq::new(message.sequence),
-        };
+        let mut loaded = Loaded::empty(key);
         push_decoded(&mut loaded, message);
         Ok(Some(loaded))
     }
@@ -197,15 +191,9 @@ impl EventStore {
         let wildcard = loaded.key.wildcard();
         while loaded.version < seq {
             let next = loaded.version.get() + 1;
-            let message = match stream
-                .direct_get_next_for_subject(wildcard.as_str(), Some(next))
-                .await
-            {
-                Ok(message) => message,
-                Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
-                Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
+            let Some(message) = next_for_subject(stream, &wildcard, next).await? else {
+                break;
             };
-            loaded.version = StreamSeq::new(message.sequence);
             push_decoded(loaded, message);
         }
         Ok(())
@@ -222,7 +210,6 @@ impl EventStore {
                     return Ok(());
                 }
                 from = message.sequence + 1;
-                loaded.version = StreamSeq::new(message.sequence);
                 push_decoded(loaded, message);
             }
             if !more {
@@ -309,6 +296,22 @@ impl EventStore {
     }
 }
 
+/// The first message on `subject` from stream sequence `from`, if any.
+async fn next_for_subject(
+    stream: &Stream,
+    subject: &str,
+    from: u64,
+) -> Result<Option<StreamMessage>, LoadError> {
+    match stream
+        .direct_get_next_for_subject(subject, Some(from))
+        .await
+    {
+        Ok(message) => Ok(Some(message)),
+        Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
+        Err(e) => Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
+    }
+}
+
 fn timed_out(after: Duration) -> LoadError {
     LoadError::new(
         LoadErrorKind::Unavailable,
@@ -324,8 +327,11 @@ fn past(message: &StreamMessage, until: Until) -> bool {
     }
 }
 
+/// Adds a message read from the conversation's subjects: an event, or a
+/// rejected message. Either way it is the version now reached.
 fn push_decoded(loaded: &mut Loaded, message: StreamMessage) {
     let seq = StreamSeq::new(message.sequence);
+    loaded.version = seq;
     match decode(
         message.subject.as_str(),
         Some(&message.headers),
