@@ -105,6 +105,17 @@ pub async fn run(global: &Global, cmd: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Prints a benchmark's figures: one JSON object with `--json` (for users'
+/// own CI), the bench's own table otherwise.
+pub fn emit<R: serde::Serialize>(report: &R, json: bool, table: fn(&R)) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
+    } else {
+        table(report);
+    }
+    Ok(())
+}
+
 /// Median of a few measurements.
 pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));

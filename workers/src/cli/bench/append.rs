@@ -123,14 +123,10 @@ pub async fn run(global: &Global, args: AppendArgs) -> anyhow::Result<()> {
         load_p99_growth: p99_large / p99_small,
         stream_events_at_large_load: total,
     };
-    print_report(&report, args.json)
+    super::emit(&report, args.json, table)
 }
 
-fn print_report(r: &Report, json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string(r)?);
-        return Ok(());
-    }
+fn table(r: &Report) {
     println!(
         "append benchmark: {} conversations, {} events per measurement (median)",
         r.conversations, r.events_per_measurement
@@ -155,7 +151,6 @@ fn print_report(r: &Report, json: bool) -> anyhow::Result<()> {
         "  load 100-event conversation, {} in stream  p50 {:.3} ms  p99 {:.3} ms  ({:.2}x the 10k p99; target <= 1.5x)",
         r.stream_events_at_large_load, r.load_p50_ms_1m, r.load_p99_ms_1m, r.load_p99_growth
     );
-    Ok(())
 }
 
 /// Raw async-nats: the same encoded message, the same expectation headers,

@@ -89,14 +89,10 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
         p50_ms: percentile(&latencies, 0.50),
         p99_ms: percentile(&latencies, 0.99),
     };
-    print(&report, args.json)
+    super::emit(&report, args.json, table)
 }
 
-fn print(r: &Report, json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string(r)?);
-        return Ok(());
-    }
+fn table(r: &Report) {
     println!(
         "pipeline benchmark: {} messages through all five agents (local models)",
         r.messages
@@ -121,7 +117,6 @@ fn print(r: &Report, json: bool) -> anyhow::Result<()> {
         "  latency at {:.0} msg/s (25% of max)       p50 {:.2} ms  p99 {:.2} ms  (targets 5 / 20 ms)",
         r.latency_rate_per_s, r.p50_ms, r.p99_ms
     );
-    Ok(())
 }
 
 /// Waits until every agent's consumer has nothing pending or unacked.

@@ -28,14 +28,10 @@ pub async fn run(global: &Global, args: ProjectionsArgs) -> anyhow::Result<()> {
     let report = bench_projections(bench.store.client().clone(), args.events)
         .await
         .context("running the projections benchmark")?;
-    print_report(&report, args.json)
+    super::emit(&report, args.json, table)
 }
 
-fn print_report(r: &BenchReport, json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string(r)?);
-        return Ok(());
-    }
+fn table(r: &BenchReport) {
     println!("events:            {}", r.events);
     println!("rebuild:           {:.0} events/s", r.rebuild_per_s);
     println!("raw pull-and-ack:  {:.0} events/s", r.baseline_per_s);
@@ -48,5 +44,4 @@ fn print_report(r: &BenchReport, json: bool) -> anyhow::Result<()> {
             "below target"
         }
     );
-    Ok(())
 }
