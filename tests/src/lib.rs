@@ -4,6 +4,8 @@
 //! Tests never mock NATS. They wait on conditions with deadlines
 //! ([`eventually`]), never on sleeps, and everything is cleaned up on drop.
 
+pub mod events;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -6,6 +6,17 @@ use switchboard_engine::nats_server::{ServerBinary, ServerError};
 use switchboard_engine::streams::{self, Change, StreamsError};
 use switchboard_tests::TestServer;
 
+async fn conversations_config(
+    js: &async_nats::jetstream::Context,
+) -> async_nats::jetstream::stream::Config {
+    js.get_stream("CONVERSATIONS")
+        .await
+        .expect("stream")
+        .cached_info()
+        .config
+        .clone()
+}
+
 #[tokio::test]
 async fn streams_apply_is_idempotent_and_refuses_destructive_changes() {
     let server = TestServer::start();
@@ -41,25 +52,13 @@ async fn streams_apply_is_idempotent_and_refuses_destructive_changes() {
         matches!(refused, StreamsError::Destructive { .. }),
         "{refused}"
     );
-    let info = js
-        .get_stream("CONVERSATIONS")
-        .await
-        .expect("stream")
-        .cached_info()
-        .config
-        .clone();
+    let info = conversations_config(&js).await;
     assert_eq!(info.subjects, vec!["conv.>".to_owned()], "nothing changed");
     assert_eq!(info.max_message_size, larger[0].max_msg_size);
 
     let forced = streams::apply(&js, &smaller, true).await.expect("forced");
     assert!(matches!(forced[0].change, Change::Updated(_)));
-    let info = js
-        .get_stream("CONVERSATIONS")
-        .await
-        .expect("stream")
-        .cached_info()
-        .config
-        .clone();
+    let info = conversations_config(&js).await;
     assert_eq!(info.subjects, vec!["other.>".to_owned()]);
 }
 

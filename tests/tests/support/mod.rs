@@ -4,26 +4,13 @@
 
 use switchboard_engine::event::*;
 use switchboard_engine::ids::ConversationKey;
+use switchboard_tests::events::customer_message;
 
-pub fn key(address: &str) -> ConversationKey {
-    ConversationKey::parse(address).expect("test addresses are valid")
-}
+pub use switchboard_tests::events::key;
 
+/// A standard customer's message.
 pub fn received(key: &ConversationKey, text: &str) -> Event {
-    Event::new_root(
-        key.clone(),
-        Actor::channel("web"),
-        EventData::Received(Received {
-            message_id: uuid::Uuid::now_v7().to_string(),
-            channel: "web".into(),
-            customer: Customer {
-                id: "cust-1".into(),
-                tier: CustomerTier::Standard,
-            },
-            language: "en".into(),
-            text: text.into(),
-        }),
-    )
+    customer_message(key, "cust-1", CustomerTier::Standard, text)
 }
 
 pub fn responded(cause: &Event, text: &str) -> Event {

@@ -9,9 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_engine::conversation::{Conversation, Status};
-use switchboard_engine::event::{
-    Actor, Customer, CustomerTier, EscalationReason, Event, EventData, Received, StoredEvent,
-};
+use switchboard_engine::event::{CustomerTier, EscalationReason, Event, EventData, StoredEvent};
 use switchboard_engine::ids::{ConversationKey, StreamSeq};
 use switchboard_engine::store::{EventStore, IdempotencyKey};
 use switchboard_engine::workflow::{Agent, Policy};
@@ -38,27 +36,9 @@ pub fn options() -> WorkerOptions {
     }
 }
 
-pub fn key(address: &str) -> ConversationKey {
-    ConversationKey::parse(address).expect("test addresses are valid")
-}
-
 /// A customer message from the demo tenant's persona.
-pub fn received(key: &ConversationKey, customer: &str, tier: CustomerTier, text: &str) -> Event {
-    Event::new_root(
-        key.clone(),
-        Actor::channel("web"),
-        EventData::Received(Received {
-            message_id: uuid::Uuid::now_v7().to_string(),
-            channel: "web".into(),
-            customer: Customer {
-                id: customer.into(),
-                tier,
-            },
-            language: "en".into(),
-            text: text.into(),
-        }),
-    )
-}
+pub use switchboard_tests::events::customer_message as received;
+pub use switchboard_tests::events::key;
 
 /// Appends a customer message as the gateway would: a new conversation.
 pub async fn publish(store: &EventStore, event: Event) {
