@@ -6,6 +6,8 @@ use switchboard_engine::ids::{ConversationKey, StreamSeq, Tenant};
 use switchboard_engine::projection::query::{Percentiles, Rate};
 use switchboard_engine::projection::*;
 
+use super::classified;
+
 fn at(day: u32, h: u32, m: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, h, m, s)
         .single()
@@ -38,17 +40,6 @@ fn received(channel: &str, customer: &str) -> EventData {
         },
         language: "en".into(),
         text: "hi".into(),
-    })
-}
-
-fn classified(intent: Intent, confidence: f32) -> EventData {
-    EventData::Classified(Classified {
-        intent,
-        confidence,
-        sentiment: Sentiment::Neutral,
-        entities: Entities::default(),
-        signals: vec![],
-        model: None,
     })
 }
 
