@@ -5,7 +5,7 @@
 //! `--intent-model` or `SWITCHBOARD_REMOTE_AGENTS` say otherwise)
 //! and the projector on SQLite (`<data-dir>/projections.sqlite`), until
 //! Ctrl-C or SIGTERM; then stops pulling, finishes in-flight work, and stops
-//! the server.
+//! the server. Metrics are served for Prometheus on `--metrics-addr`.
 
 use std::path::PathBuf;
 
@@ -34,6 +34,14 @@ pub struct UpArgs {
     /// through the default NATS_URL).
     #[arg(long, env = "SWITCHBOARD_NATS_PORT", default_value_t = 4222)]
     pub nats_port: u16,
+    /// Where Prometheus scrapes the metrics (projection lag, events
+    /// folded, store retries): `http://<addr>/metrics`.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_METRICS_ADDR",
+        default_value = "127.0.0.1:9464"
+    )]
+    pub metrics_addr: std::net::SocketAddr,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
@@ -43,6 +51,15 @@ pub struct UpArgs {
 pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     // Models first: a bad model file or remote config fails before anything starts.
     let agents = args.workers.agents()?;
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(args.metrics_addr)
+        .install()
+        .with_context(|| {
+            format!(
+                "cannot serve metrics on {}; choose another address with --metrics-addr",
+                args.metrics_addr
+            )
+        })?;
     let binary = ServerBinary::locate(args.server.nats_server.as_deref())?;
     let mut options = ServerOptions::new(args.data_dir.join("nats"));
     options.port = Some(args.nats_port);
@@ -78,9 +95,10 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
     println!(
-        "Switchboard is up: NATS {url} (nats-server {}), 5 agents and the projector running, data in {}. Ctrl-C to stop.",
+        "Switchboard is up: NATS {url} (nats-server {}), 5 agents and the projector running, data in {}, metrics on http://{}/metrics. Ctrl-C to stop.",
         server.version(),
-        args.data_dir.display()
+        args.data_dir.display(),
+        args.metrics_addr
     );
     shutdown_signal().await;
     println!("shutting down: finishing in-flight work");

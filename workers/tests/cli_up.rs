@@ -1,0 +1,97 @@
+//! `switchboard up` as a user runs it: the whole system on embedded
+//! defaults, a message answered and projected, Prometheus metrics served,
+//! and a clean stop on SIGTERM.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use switchboard_tests::{eventually, run_command, server_binary, text};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// The body of `GET /metrics`, or `None` while nothing answers.
+fn scrape(port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+}
+
+struct Up(Child);
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn up_answers_projects_serves_metrics_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (nats_port, metrics_port) = (free_port(), free_port());
+    let mut up = Up(Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("up")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--nats-port", &nats_port.to_string()])
+        .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
+        .env("SWITCHBOARD_NATS_SERVER", server_binary().path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("switchboard up starts"));
+    eventually("the metrics endpoint", DEADLINE, || async {
+        scrape(metrics_port)
+    })
+    .await;
+
+    let url = format!("nats://127.0.0.1:{nats_port}");
+    let published = eventually("a published message", DEADLINE, || {
+        let url = url.clone();
+        async move {
+            let mut publish = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+            publish
+                .args(["publish", "brewvi/up1", "--text", "Where is my order?"])
+                .env("NATS_URL", &url)
+                .env("RUST_LOG", "warn");
+            let out = run_command(publish, None);
+            out.status.success().then_some(out)
+        }
+    })
+    .await;
+    assert!(text(&published.stdout).contains("brewvi/up1"));
+
+    let metrics = eventually("projection lag in the metrics", DEADLINE, || async {
+        scrape(metrics_port).filter(|body| body.contains("switchboard_projection_lag{"))
+    })
+    .await;
+    assert!(
+        metrics.contains("projection=\"conversations\""),
+        "{metrics}"
+    );
+
+    let pid = nix::unistd::Pid::from_raw(up.0.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    let status = eventually("up to stop", DEADLINE, || {
+        let exited = up.0.try_wait().expect("wait");
+        async move { exited }
+    })
+    .await;
+    assert!(status.success(), "up exited with {status}");
+}
