@@ -189,8 +189,8 @@ async fn a_prompt_injection_is_refused_without_classification() {
 struct Rude;
 
 impl Worker for Rude {
-    fn agent(&self) -> Agent {
-        Agent::Response
+    fn agents(&self) -> &[Agent] {
+        &[Agent::Response]
     }
 
     async fn act(&self, step: Step, _: &Conversation) -> Result<Vec<EventData>, StepError> {
@@ -260,9 +260,14 @@ async fn two_replicas_of_every_agent_finish_200_conversations_without_duplicates
     let server = TestServer::start();
     let store = server.store().await;
     let other = server.store().await;
+    let third = server.store().await;
     let options = options();
-    let first = Running::all(&store, &options);
-    let second = Running::all(&other, &options);
+    // Two processes with an agent each, and one hosting all five: every
+    // agent has two replicas, and the all-in-one worker competes for steps
+    // with the single agents.
+    let first = Running::separate(&store, &options);
+    let second = Running::separate(&other, &options);
+    let team = Running::all(&third, &options);
     let texts = [
         FAMILIES[0].1,
         FAMILIES[2].1,
@@ -291,6 +296,7 @@ async fn two_replicas_of_every_agent_finish_200_conversations_without_duplicates
     }
     first.shutdown().await;
     second.shutdown().await;
+    team.shutdown().await;
 }
 
 /// The knowledge agent, stuck in its step until its task is aborted.
@@ -299,8 +305,8 @@ struct Stuck {
 }
 
 impl Worker for Stuck {
-    fn agent(&self) -> Agent {
-        Agent::Knowledge
+    fn agents(&self) -> &[Agent] {
+        &[Agent::Knowledge]
     }
 
     async fn act(&self, _: Step, _: &Conversation) -> Result<Vec<EventData>, StepError> {
@@ -361,8 +367,8 @@ struct Broken {
 }
 
 impl Worker for Broken {
-    fn agent(&self) -> Agent {
-        self.agent
+    fn agents(&self) -> &[Agent] {
+        std::slice::from_ref(&self.agent)
     }
 
     async fn act(&self, _: Step, _: &Conversation) -> Result<Vec<EventData>, StepError> {
@@ -503,14 +509,16 @@ async fn consumers_keep_the_configured_ack_wait() {
     // entry, which would redeliver any step slower than a retry delay.
     let server = TestServer::start();
     let store = server.store().await;
-    let running = Running::all(&store, &options());
+    let team = Running::all(&store, &options());
+    let separate = Running::separate(&store, &options());
     let stream = store
         .jetstream()
         .get_stream(&store.options().stream)
         .await
         .expect("the stream exists");
-    for agent in Agent::ALL {
-        let name = format!("test-{}", agent.as_str());
+    let labels = Agent::ALL.map(|a| a.as_str()).into_iter().chain(["all"]);
+    for label in labels {
+        let name = format!("test-{label}");
         let info = eventually(&format!("consumer {name}"), SETTLE, || {
             let stream = stream.clone();
             let name = name.clone();
@@ -519,5 +527,6 @@ async fn consumers_keep_the_configured_ack_wait() {
         .await;
         assert_eq!(info.config.ack_wait, options().ack_wait, "{name}");
     }
-    running.shutdown().await;
+    team.shutdown().await;
+    separate.shutdown().await;
 }

@@ -195,8 +195,8 @@ fn merge_overlapping(mut spans: Vec<Redaction>) -> Vec<Redaction> {
 }
 
 impl Worker for Critic {
-    fn agent(&self) -> Agent {
-        Agent::Critic
+    fn agents(&self) -> &[Agent] {
+        &[Agent::Critic]
     }
 
     async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
@@ -215,7 +215,7 @@ impl Worker for Critic {
             }
             Step::Validate { attempt } => self.validate(turn, attempt).await,
             Step::Respond => self.respond(turn),
-            other => Err(not_mine(self.agent(), other)),
+            other => Err(not_mine(Agent::Critic, other)),
         }
     }
 }

@@ -83,13 +83,13 @@ impl Intent {
 }
 
 impl Worker for Intent {
-    fn agent(&self) -> Agent {
-        Agent::Intent
+    fn agents(&self) -> &[Agent] {
+        &[Agent::Intent]
     }
 
     async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
         let Step::Classify = step else {
-            return Err(not_mine(self.agent(), step));
+            return Err(not_mine(Agent::Intent, step));
         };
         let turn = turn(state)?;
         let classified = match &self.classifier {
@@ -117,13 +117,13 @@ impl Knowledge {
 }
 
 impl Worker for Knowledge {
-    fn agent(&self) -> Agent {
-        Agent::Knowledge
+    fn agents(&self) -> &[Agent] {
+        &[Agent::Knowledge]
     }
 
     async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
         let Step::Retrieve = step else {
-            return Err(not_mine(self.agent(), step));
+            return Err(not_mine(Agent::Knowledge, step));
         };
         let turn = turn(state)?;
         let classified = turn
@@ -166,13 +166,13 @@ impl Response {
 }
 
 impl Worker for Response {
-    fn agent(&self) -> Agent {
-        Agent::Response
+    fn agents(&self) -> &[Agent] {
+        &[Agent::Response]
     }
 
     async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
         let Step::Draft { attempt } = step else {
-            return Err(not_mine(self.agent(), step));
+            return Err(not_mine(Agent::Response, step));
         };
         let turn = turn(state)?;
         let (Some(classified), Some(retrieved)) = (&turn.classified, &turn.retrieved) else {
@@ -205,13 +205,13 @@ impl Worker for Response {
 pub struct Escalation;
 
 impl Worker for Escalation {
-    fn agent(&self) -> Agent {
-        Agent::Escalation
+    fn agents(&self) -> &[Agent] {
+        &[Agent::Escalation]
     }
 
     async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
         let Step::Escalate { reason } = step else {
-            return Err(not_mine(self.agent(), step));
+            return Err(not_mine(Agent::Escalation, step));
         };
         let escalated = crate::escalation::decide(state, reason);
         let notice = handoff_text(&escalated);
@@ -376,15 +376,55 @@ impl Agents {
     }
 
     /// Runs all five agents until `shutdown`.
-    pub fn spawn_all(
+    /// All five agents behind one consumer (what `switchboard up` runs):
+    /// each message is carried through every step in one go.
+    pub fn team(&self) -> Team {
+        Team {
+            critic: self.critic.clone(),
+            intent: self.intent.clone(),
+            knowledge: self.knowledge.clone(),
+            response: self.response.clone(),
+            escalation: self.escalation.clone(),
+        }
+    }
+
+    /// Runs [`team`](Self::team) until `shutdown`.
+    pub fn spawn_team(
         &self,
         store: &EventStore,
         options: &WorkerOptions,
         shutdown: &watch::Receiver<bool>,
-    ) -> Vec<JoinHandle<Result<(), RunError>>> {
-        Agent::ALL
-            .into_iter()
-            .map(|agent| self.spawn(agent, store.clone(), options.clone(), shutdown.clone()))
-            .collect()
+    ) -> JoinHandle<Result<(), RunError>> {
+        tokio::spawn(runtime::run(
+            store.clone(),
+            Arc::new(self.team()),
+            options.clone(),
+            shutdown.clone(),
+        ))
+    }
+}
+
+/// Every agent in one worker: a step goes to the agent that owns it.
+pub struct Team {
+    critic: Arc<Critic>,
+    intent: Arc<Intent>,
+    knowledge: Arc<Knowledge>,
+    response: Arc<Response>,
+    escalation: Arc<Escalation>,
+}
+
+impl Worker for Team {
+    fn agents(&self) -> &[Agent] {
+        &Agent::ALL
+    }
+
+    async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
+        match step.agent() {
+            Agent::Critic => self.critic.act(step, state).await,
+            Agent::Intent => self.intent.act(step, state).await,
+            Agent::Knowledge => self.knowledge.act(step, state).await,
+            Agent::Response => self.response.act(step, state).await,
+            Agent::Escalation => self.escalation.act(step, state).await,
+        }
     }
 }

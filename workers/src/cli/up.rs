@@ -87,7 +87,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     );
     let (stop, shutdown) = watch::channel(false);
     let store = EventStore::new(client.clone(), StoreOptions::default());
-    let mut tasks = agents.spawn_all(&store, &args.workers.options(), &shutdown);
+    let mut tasks = vec![agents.spawn_team(&store, &args.workers.options(), &shutdown)];
     let projector = tokio::spawn(run_projector(
         client.clone(),
         projections,

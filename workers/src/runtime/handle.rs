@@ -1,4 +1,5 @@
-//! One message: decode the trigger, load, decide, act, append, ack.
+//! One message: decode the trigger, load, decide, act, append (again while
+//! the next step is this worker's), ack.
 
 use std::sync::Arc;
 
@@ -7,27 +8,50 @@ use switchboard_engine::event::codec::decode;
 use switchboard_engine::event::{Actor, Envelope, Event, EventData};
 use switchboard_engine::ids::{ConversationKey, StreamSeq};
 use switchboard_engine::store::{AppendErrorKind, EventStore, IdempotencyKey};
-use switchboard_engine::workflow::{Step, next_step_with};
+use switchboard_engine::workflow::{Agent, Step, next_step_with};
 
+use super::turns::Turns;
 use super::{StepError, Worker, WorkerOptions, deadletter};
 
 /// What became of a message (for logs and tests).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Outcome {
-    /// This agent's step was done and its events appended.
-    Appended(Step),
+    /// Steps of this worker were done and their events appended; the last
+    /// one is named, and how many were done.
+    Appended(Step, usize),
     /// The step had been done already (redelivery, or another replica).
     AlreadyDone(Step),
-    /// The next step belongs to another agent.
+    /// The next step belongs to an agent this worker does not host.
     NotMine,
     /// The conversation needs nothing now.
     NothingToDo,
 }
 
+/// A step that failed, and the agent it belongs to (named on the dead letter).
+pub(crate) struct Failure {
+    agent: Agent,
+    error: StepError,
+}
+
+/// What one round on the conversation came to.
+enum Round {
+    /// The step's events were appended; the conversation is now at `version`.
+    Appended(Step, StreamSeq),
+    /// Stop here, with this outcome.
+    Stop(Outcome),
+    /// Someone else moved the conversation to (at least) this version.
+    Conflict(StreamSeq),
+}
+
+/// Steps carried through in one message at most: a bound on any cycle.
+const MAX_STEPS_PER_MESSAGE: usize = 16;
+
 pub(crate) struct Handler<W> {
     store: EventStore,
     worker: Arc<W>,
     options: Arc<WorkerOptions>,
+    turns: Arc<Turns>,
+    label: Arc<str>,
 }
 
 impl<W> Clone for Handler<W> {
@@ -36,57 +60,62 @@ impl<W> Clone for Handler<W> {
             store: self.store.clone(),
             worker: self.worker.clone(),
             options: self.options.clone(),
+            turns: self.turns.clone(),
+            label: self.label.clone(),
         }
     }
 }
 
 impl<W: Worker> Handler<W> {
     pub(crate) fn new(store: EventStore, worker: Arc<W>, options: WorkerOptions) -> Self {
+        let label = super::worker_label(worker.agents()).into();
         Self {
             store,
             worker,
             options: Arc::new(options),
+            turns: Arc::default(),
+            label,
         }
     }
 
     /// Processes one message and acks, naks or dead-letters it.
     pub(crate) async fn handle(&self, message: jetstream::Message) {
-        let agent = self.worker.agent().as_str();
+        let worker = &*self.label;
         let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
         match self.process(&message).await {
             Ok(outcome) => {
-                tracing::debug!(agent, subject = %message.subject, ?outcome, "processed");
+                tracing::debug!(worker, subject = %message.subject, ?outcome, "processed");
                 // A plain ack: should it be lost, the redelivery finds the
                 // step done (same idempotency key) and changes nothing, so
                 // waiting for the server's confirmation buys nothing.
                 if let Err(e) = message.ack().await {
-                    tracing::warn!(agent, error = %e, "ack failed; the message will be redelivered");
+                    tracing::warn!(worker, error = %e, "ack failed; the message will be redelivered");
                 }
             }
-            Err(e) if e.retryable && delivered < self.options.max_deliver => {
+            Err(Failure { error, .. })
+                if error.retryable && delivered < self.options.max_deliver =>
+            {
                 let delay = self
                     .options
                     .backoff
                     .get((delivered.max(1) - 1) as usize)
                     .or(self.options.backoff.last())
                     .copied();
-                tracing::warn!(agent, subject = %message.subject, delivered, error = %e, "step failed; will retry");
+                tracing::warn!(worker, subject = %message.subject, delivered, error = %error, "step failed; will retry");
                 if let Err(e) = message.ack_with(AckKind::Nak(delay)).await {
-                    tracing::warn!(agent, error = %e, "nak failed; the message will be redelivered after ack wait");
+                    tracing::warn!(worker, error = %e, "nak failed; the message will be redelivered after ack wait");
                 }
             }
-            Err(e) => {
-                tracing::error!(agent, subject = %message.subject, delivered, error = %e, "giving up: dead-lettering");
-                match deadletter::bury(&self.store, &message, self.worker.agent(), &e, delivered)
-                    .await
-                {
+            Err(Failure { agent, error }) => {
+                tracing::error!(worker, agent = agent.as_str(), subject = %message.subject, delivered, error = %error, "giving up: dead-lettering");
+                match deadletter::bury(&self.store, &message, agent, &error, delivered).await {
                     Ok(()) => {
                         if let Err(e) = message.ack_with(AckKind::Term).await {
-                            tracing::warn!(agent, error = %e, "term failed after dead-lettering");
+                            tracing::warn!(worker, error = %e, "term failed after dead-lettering");
                         }
                     }
                     Err(bury) => {
-                        tracing::error!(agent, error = %bury, "dead-lettering failed; leaving the message for redelivery");
+                        tracing::error!(worker, error = %bury, "dead-lettering failed; leaving the message for redelivery");
                         let _ = message
                             .ack_with(AckKind::Nak(self.options.backoff.last().copied()))
                             .await;
@@ -96,79 +125,111 @@ impl<W: Worker> Handler<W> {
         }
     }
 
-    async fn process(&self, message: &jetstream::Message) -> Result<Outcome, StepError> {
+    /// Decides and acts on the conversation the message belongs to, one
+    /// step after another while the next step is one of this worker's: a
+    /// worker hosting every agent carries a message to its answer here, and
+    /// the deliveries of the events it appended on the way find nothing left.
+    async fn process(&self, message: &jetstream::Message) -> Result<Outcome, Failure> {
         let trigger = decode(
             message.subject.as_str(),
             message.headers.as_ref(),
             &message.payload,
         )
-        .map_err(|e| {
-            StepError::permanent(
+        .map_err(|e| Failure {
+            agent: self.first_agent(),
+            error: StepError::permanent(
                 "decode",
                 format!("trigger does not decode ({:?}): {e}", e.kind()),
-            )
+            ),
         })?;
         let key = trigger.envelope.conversation.clone();
+        let _turn = self.turns.take(&key).await;
         // The conversation reaches at least the trigger; after a conflict, at
-        // least the version the conflict named.
+        // least the version the conflict named; after a step, its events.
         let mut at_least = StreamSeq::new(message.info().map(|i| i.stream_sequence).unwrap_or(0));
-        for _ in 0..=self.options.conflict_retries {
-            match self.decide_and_append(&key, at_least).await? {
-                Ok(outcome) => return Ok(outcome),
-                Err(actual) => at_least = at_least.max(actual),
+        let (mut done, mut last, mut conflicts) = (0, None, 0);
+        while done < MAX_STEPS_PER_MESSAGE {
+            match self.round(&key, at_least).await? {
+                Round::Appended(step, version) => {
+                    (done, last, at_least) = (done + 1, Some(step), version);
+                }
+                Round::Stop(outcome) => {
+                    return Ok(last.map_or(outcome, |step| Outcome::Appended(step, done)));
+                }
+                Round::Conflict(actual) if conflicts < self.options.conflict_retries => {
+                    conflicts += 1;
+                    at_least = at_least.max(actual);
+                }
+                Round::Conflict(_) => {
+                    return Err(Failure {
+                        agent: self.first_agent(),
+                        error: StepError::transient(
+                            "conflict",
+                            format!("{key} kept changing while {} worked on it", self.label),
+                        ),
+                    });
+                }
             }
         }
-        Err(StepError::transient(
-            "conflict",
-            format!(
-                "{key} kept changing while {} worked on it",
-                self.worker.agent().as_str()
-            ),
-        ))
+        Ok(last.map_or(Outcome::NothingToDo, |step| Outcome::Appended(step, done)))
     }
 
-    /// One round on the conversation as of at least `at_least`. An inner
-    /// `Err` is a conflict carrying the actual version: reload and decide again.
-    async fn decide_and_append(
-        &self,
-        key: &ConversationKey,
-        at_least: StreamSeq,
-    ) -> Result<Result<Outcome, StreamSeq>, StepError> {
+    /// The agent named for failures that happen before a step is known.
+    fn first_agent(&self) -> Agent {
+        self.worker
+            .agents()
+            .first()
+            .copied()
+            .unwrap_or(Agent::Escalation)
+    }
+
+    /// One round on the conversation as of at least `at_least`: decide, and
+    /// if the step is this worker's, act and append.
+    async fn round(&self, key: &ConversationKey, at_least: StreamSeq) -> Result<Round, Failure> {
         let loaded = self
             .store
             .load_at_least(key, at_least)
             .await
-            .map_err(|e| StepError::transient("load", e.to_string()))?;
+            .map_err(|e| Failure {
+                agent: self.first_agent(),
+                error: StepError::transient("load", e.to_string()),
+            })?;
         let state = loaded.fold();
         let Some(step) = next_step_with(&state, &self.options.policy) else {
-            return Ok(Ok(Outcome::NothingToDo));
+            return Ok(Round::Stop(Outcome::NothingToDo));
         };
-        if step.agent() != self.worker.agent() {
-            return Ok(Ok(Outcome::NotMine));
+        if !self.worker.agents().contains(&step.agent()) {
+            return Ok(Round::Stop(Outcome::NotMine));
         }
         let Some(cause) = state.turn.as_ref().map(|t| t.last.clone()) else {
-            return Ok(Ok(Outcome::NothingToDo));
+            return Ok(Round::Stop(Outcome::NothingToDo));
         };
-        let data = self.worker.act(step, &state).await?;
-        let events = chain(&cause, Actor::worker(self.worker.agent().as_str()), data);
+        let agent = step.agent();
+        let failed = |error| Failure { agent, error };
+        let data = self.worker.act(step, &state).await.map_err(failed)?;
+        let events = chain(&cause, Actor::worker(agent.as_str()), data);
         let idempotency = IdempotencyKey::for_step(cause.id, &step.name());
         match self
             .store
             .append(key, state.version, &events, &idempotency)
             .await
         {
-            Ok(_) => {
+            Ok(appended) => {
                 tracing::info!(tenant = %key.tenant, conversation = %key.id, step = %step.name(), "step done");
-                Ok(Ok(Outcome::Appended(step)))
+                Ok(Round::Appended(step, appended.last))
             }
-            Err(e) if e.kind() == AppendErrorKind::Duplicate => Ok(Ok(Outcome::AlreadyDone(step))),
-            Err(e) if e.kind() == AppendErrorKind::Conflict => Ok(Err(e
-                .actual_version()
-                .unwrap_or(StreamSeq::new(state.version.get() + 1)))),
+            // Its events are stored and their deliveries carry on from them.
+            Err(e) if e.kind() == AppendErrorKind::Duplicate => {
+                Ok(Round::Stop(Outcome::AlreadyDone(step)))
+            }
+            Err(e) if e.kind() == AppendErrorKind::Conflict => Ok(Round::Conflict(
+                e.actual_version()
+                    .unwrap_or(StreamSeq::new(state.version.get() + 1)),
+            )),
             Err(e) if e.kind() == AppendErrorKind::Unavailable => {
-                Err(StepError::transient("unavailable", e.to_string()))
+                Err(failed(StepError::transient("unavailable", e.to_string())))
             }
-            Err(e) => Err(StepError::permanent("append", e.to_string())),
+            Err(e) => Err(failed(StepError::permanent("append", e.to_string()))),
         }
     }
 }

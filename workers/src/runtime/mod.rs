@@ -17,6 +17,7 @@
 
 mod deadletter;
 mod handle;
+mod turns;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -66,9 +67,15 @@ impl StepError {
 
 /// What an agent does: the events for a step of its own. The runtime does
 /// all the I/O around it (load, decide, append, ack).
+///
+/// A worker may host several agents (`switchboard up` hosts all five behind
+/// one consumer): it then carries a conversation through every step it
+/// hosts in one go, and the messages of the events it appended on the way
+/// find nothing left to do. That is the same decisions and appends with a
+/// third of the consumer deliveries and none of the hops between steps.
 pub trait Worker: Send + Sync + 'static {
-    /// Which agent this is.
-    fn agent(&self) -> Agent;
+    /// The agents whose steps this worker does.
+    fn agents(&self) -> &[Agent];
 
     /// The events `step` produces for this conversation, in order; several
     /// are appended atomically.
@@ -135,15 +142,32 @@ pub enum RunError {
     },
 }
 
-/// The consumer configuration for an agent.
-pub fn consumer_config(agent: Agent, options: &WorkerOptions) -> pull::Config {
-    let name = format!("{}-{}", options.consumer_prefix, agent.as_str());
+/// How a worker hosting `agents` is named in consumer names and logs: the
+/// agent's name, `all` for every agent, or the names joined by `-`.
+pub fn worker_label(agents: &[Agent]) -> String {
+    if Agent::ALL.iter().all(|a| agents.contains(a)) {
+        return "all".into();
+    }
+    let names: Vec<&str> = agents.iter().map(|a| a.as_str()).collect();
+    names.join("-")
+}
+
+/// The consumer configuration for a worker hosting `agents`: filtered on
+/// every event type that can lead to one of their steps.
+pub fn consumer_config(agents: &[Agent], options: &WorkerOptions) -> pull::Config {
+    let label = worker_label(agents);
+    let name = format!("{}-{label}", options.consumer_prefix);
+    let mut triggers: Vec<_> = Vec::new();
+    for t in agents.iter().flat_map(|a| a.triggers()) {
+        if !triggers.contains(t) {
+            triggers.push(*t);
+        }
+    }
     pull::Config {
         durable_name: Some(name.clone()),
         name: Some(name),
-        description: Some(format!("Switchboard {} agent", agent.as_str())),
-        filter_subjects: agent
-            .triggers()
+        description: Some(format!("Switchboard agents: {label}")),
+        filter_subjects: triggers
             .iter()
             .map(|t| format!("conv.*.*.{}", t.as_str()))
             .collect(),
@@ -166,8 +190,8 @@ pub async fn run<W: Worker>(
     options: WorkerOptions,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), RunError> {
-    let agent = worker.agent();
-    let config = consumer_config(agent, &options);
+    let label = worker_label(worker.agents());
+    let config = consumer_config(worker.agents(), &options);
     let consumer_name = config.durable_name.clone().unwrap_or_default();
     let bind = |e: &dyn std::error::Error| RunError::Bind {
         consumer: consumer_name.clone(),
@@ -189,7 +213,7 @@ pub async fn run<W: Worker>(
         .messages()
         .await
         .map_err(|e| bind(&e))?;
-    tracing::info!(agent = agent.as_str(), consumer = %consumer_name, "worker started");
+    tracing::info!(worker = %label, consumer = %consumer_name, "worker started");
     let stop = async move {
         while !*shutdown.borrow_and_update() {
             if shutdown.changed().await.is_err() {
@@ -202,16 +226,17 @@ pub async fn run<W: Worker>(
         .take_until(stop)
         .for_each_concurrent(options.concurrency, |message| {
             let handler = handler.clone();
+            let label = &label;
             async move {
                 match message {
                     Ok(message) => handler.handle(message).await,
                     Err(e) => {
-                        tracing::warn!(agent = agent.as_str(), error = %e, "pull failed; retrying")
+                        tracing::warn!(worker = %label, error = %e, "pull failed; retrying")
                     }
                 }
             }
         })
         .await;
-    tracing::info!(agent = agent.as_str(), "worker stopped");
+    tracing::info!(worker = %label, "worker stopped");
     Ok(())
 }

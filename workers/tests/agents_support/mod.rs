@@ -71,8 +71,16 @@ pub struct Running {
 }
 
 impl Running {
-    /// Every builtin agent, once, on `store`.
+    /// Every builtin agent behind one consumer, as `switchboard up` runs them.
     pub fn all(store: &EventStore, options: &WorkerOptions) -> Self {
+        let (stop, shutdown) = watch::channel(false);
+        let built = Agents::builtin().expect("the builtin knowledge base loads");
+        let tasks = vec![built.spawn_team(store, options, &shutdown)];
+        Self { stop, tasks }
+    }
+
+    /// Every builtin agent as its own worker, as `switchboard worker <agent>` runs them.
+    pub fn separate(store: &EventStore, options: &WorkerOptions) -> Self {
         Self::only(store, options, &Agent::ALL)
     }
 

@@ -12,6 +12,7 @@ use async_nats::jetstream::consumer::{Consumer, pull};
 use clap::Args;
 use futures::StreamExt;
 use serde::Serialize;
+use switchboard_engine::event::{Actor, Customer, CustomerTier, Event, EventData, Received};
 use switchboard_engine::ids::{ConversationKey, StreamSeq};
 use switchboard_engine::store::{EventStore, IdempotencyKey};
 use switchboard_engine::workflow::Agent;
@@ -19,7 +20,7 @@ use switchboard_workers::agents::Agents;
 use switchboard_workers::runtime::{WorkerOptions, consumer_config};
 use tokio::sync::watch;
 
-use super::append::{baseline, sample_received};
+use super::append::baseline;
 use super::{Bench, Target};
 use crate::cli::Global;
 
@@ -61,7 +62,7 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
         concurrency: 64,
         ..WorkerOptions::default()
     };
-    let tasks = Agents::builtin()?.spawn_all(&store, &options, &shutdown);
+    let team = Agents::builtin()?.spawn_team(&store, &options, &shutdown);
     let events_before = stream_messages(&store).await?;
     let started = Instant::now();
     let done = run_batch(&store, "full", args.messages, None).await?;
@@ -74,9 +75,7 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
     let rate = (messages_per_s / 4.0).max(1.0);
     let latencies = run_batch(&store, "paced", args.latency_messages, Some(rate)).await?;
     stop.send_replace(true);
-    for task in tasks {
-        task.await??;
-    }
+    team.await??;
     // Measured after the agents stop, so they never see the baseline's messages.
     let baseline_per_s = baseline(&store, 1000, 10, 0).await?;
     let report = Report {
@@ -119,36 +118,33 @@ fn table(r: &Report) {
     );
 }
 
-/// Waits until every agent's consumer has nothing pending or unacked.
+/// Waits until the agents' consumer has nothing pending or unacked.
 async fn drained(store: &EventStore, options: &WorkerOptions) -> anyhow::Result<()> {
     let stream = store
         .jetstream()
         .get_stream(&store.options().stream)
         .await?;
     let deadline = Instant::now() + Duration::from_secs(300);
-    for agent in Agent::ALL {
-        let name = consumer_config(agent, options)
-            .durable_name
-            .unwrap_or_default();
-        let mut consumer: Consumer<pull::Config> = stream
-            .get_consumer(&name)
-            .await
-            .map_err(|e| anyhow::anyhow!("consumer {name}: {e}"))?;
-        loop {
-            let info = consumer.info().await?;
-            if info.num_pending == 0 && info.num_ack_pending == 0 {
-                break;
-            }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "{name} still has {} pending and {} unacked after 300 s",
-                info.num_pending,
-                info.num_ack_pending
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    let name = consumer_config(&Agent::ALL, options)
+        .durable_name
+        .unwrap_or_default();
+    let mut consumer: Consumer<pull::Config> = stream
+        .get_consumer(&name)
+        .await
+        .map_err(|e| anyhow::anyhow!("consumer {name}: {e}"))?;
+    loop {
+        let info = consumer.info().await?;
+        if info.num_pending == 0 && info.num_ack_pending == 0 {
+            return Ok(());
         }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{name} still has {} pending and {} unacked after 300 s",
+            info.num_pending,
+            info.num_ack_pending
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Ok(())
 }
 
 async fn stream_messages(store: &EventStore) -> anyhow::Result<u64> {
@@ -225,7 +221,7 @@ async fn send_all(
         let slot = slots.clone().acquire_owned().await?;
         let id = format!("c{n}");
         let key = ConversationKey::parse(&format!("{tenant}/{id}"))?;
-        let event = sample_received(&key, n);
+        let event = customer_message(&key, n);
         let idem = IdempotencyKey::for_message("bench", &format!("{tenant}-{n}"));
         sent.lock()
             .map_err(|_| anyhow::anyhow!("lock poisoned"))?
@@ -244,6 +240,34 @@ async fn send_all(
         done??;
     }
     Ok(())
+}
+
+/// What the bench's customers ask, in turn: each message goes through all
+/// five agents (screened, classified, retrieved, drafted, validated,
+/// responded) for a known customer of the demo tenant.
+const MESSAGES: [&str; 5] = [
+    "Hi, where is my order #10234? The tracking page has not moved for three days.",
+    "How long does shipping take to California?",
+    "How do I return an item I bought? What is your return policy?",
+    "How many loyalty points do I have?",
+    "How much are the Klatch Midnight Blend coffee pods?",
+];
+
+fn customer_message(key: &ConversationKey, n: usize) -> Event {
+    Event::new_root(
+        key.clone(),
+        Actor::channel("web"),
+        EventData::Received(Received {
+            message_id: format!("bench-{n}"),
+            channel: "web".into(),
+            customer: Customer {
+                id: "persona_001".into(),
+                tier: CustomerTier::Member,
+            },
+            language: "en".into(),
+            text: MESSAGES[n % MESSAGES.len()].into(),
+        }),
+    )
 }
 
 fn percentile(values: &[f64], q: f64) -> f64 {
