@@ -6,6 +6,7 @@ mod support;
 use bytes::Bytes;
 use futures::future::join_all;
 use support::*;
+use switchboard_engine::conversation::Conversation;
 use switchboard_engine::event::DecodeErrorKind;
 use switchboard_engine::event::Event;
 use switchboard_engine::ids::{ConversationId, ConversationKey, StreamSeq, Tenant};
@@ -462,6 +463,8 @@ async fn cached_loads_read_only_the_tail_and_agree_with_full_loads() {
     let other = key("acme/cached2");
     let (first, opened) = open(&writer, &conv).await;
     let mut version = opened.last;
+    // Cached on both sides: the writer's appends write through to its copy.
+    writer.load_cached(&conv).await.expect("writer's cold load");
     let cached = reader.load_cached(&conv).await.expect("cold cached load");
     assert_eq!(cached.events.len(), 1);
     for n in 0..5 {
@@ -483,6 +486,18 @@ async fn cached_loads_read_only_the_tail_and_agree_with_full_loads() {
         };
         assert_eq!(ids(&cached.events), ids(&full.events));
         assert_eq!(cached.events.len(), n + 2);
+        // The state kept as events come in is the fold of all of them,
+        // whether they were read (the reader) or written through (the writer).
+        let written = writer
+            .load_at_least(&conv, version)
+            .await
+            .expect("writer's copy");
+        let folded = Conversation::fold(&full.events);
+        assert_eq!(cached.conversation(), &folded);
+        // Written through with the ack's arrival as the time stored.
+        let mut kept = written.conversation().clone();
+        (kept.started_at, kept.updated_at) = (folded.started_at, folded.updated_at);
+        assert_eq!(kept, folded);
     }
     // Garbage appended after the cached version is reported, not skipped.
     let js = async_nats::jetstream::new(server.client().await);
@@ -496,6 +511,7 @@ async fn cached_loads_read_only_the_tail_and_agree_with_full_loads() {
     assert_eq!(cached.version.get(), ack.sequence);
     assert_eq!(cached.rejected.len(), 1);
     assert_eq!(cached.rejected[0].seq.get(), ack.sequence);
+    assert_eq!(cached.conversation().version, cached.version);
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ pub mod schema;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 
 pub use catalog::*;
@@ -228,7 +228,7 @@ impl Event {
             envelope: Envelope {
                 id,
                 conversation,
-                time: Utc::now(),
+                time: now(),
                 causation: None,
                 correlation: id,
                 actor,
@@ -243,7 +243,7 @@ impl Event {
             envelope: Envelope {
                 id: EventId::new_v7(),
                 conversation: cause.conversation.clone(),
-                time: Utc::now(),
+                time: now(),
                 causation: Some(cause.id),
                 correlation: cause.correlation,
                 actor,
@@ -256,6 +256,12 @@ impl Event {
     pub fn event_type(&self) -> EventType {
         self.data.event_type()
     }
+}
+
+/// The time to stamp on a new event: now, to the microsecond the wire
+/// carries, so an event reads back exactly as it was written.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
 }
 
 /// An event as read back from the stream, with its position.

@@ -165,18 +165,19 @@ impl ConversationCache {
     /// Keeps `loaded` unless a newer version is already cached (two tasks
     /// reading the same conversation at once).
     pub(crate) fn put(&self, loaded: Arc<Loaded>) {
-        if let Some(held) = self.entries.get(&loaded.key)
-            && held.loaded.version > loaded.version
+        self.keep(Entry {
+            loaded,
+            read_at: Instant::now(),
+        });
+    }
+
+    fn keep(&self, entry: Entry) {
+        if let Some(held) = self.entries.get(&entry.loaded.key)
+            && held.loaded.version > entry.loaded.version
         {
             return;
         }
-        self.entries.insert(
-            loaded.key.clone(),
-            Entry {
-                loaded,
-                read_at: Instant::now(),
-            },
-        );
+        self.entries.insert(entry.loaded.key.clone(), entry);
     }
 
     /// Extends the cached copy with events this process just appended at
@@ -192,25 +193,27 @@ impl ConversationCache {
         appended: Appended,
     ) {
         let contiguous = appended.last.get() + 1 - appended.first.get() == events.len() as u64;
-        let Some(held) = self.get(key) else {
+        // Taken out, so that unless a reader still holds it, it is extended
+        // in place rather than copied.
+        let Some((_, entry)) = self.entries.remove(key) else {
             return;
         };
-        if held.version != expected || !contiguous {
+        if entry.read_at.elapsed() >= self.ttl {
             return;
         }
-        let mut loaded = Arc::unwrap_or_clone(held);
+        if entry.loaded.version != expected || !contiguous {
+            self.keep(entry);
+            return;
+        }
+        let mut loaded = Arc::unwrap_or_clone(entry.loaded);
         let stored_at = Utc::now();
-        loaded.events.extend(
-            events
-                .iter()
-                .zip(appended.first.get()..)
-                .map(|(event, seq)| StoredEvent {
-                    seq: StreamSeq::new(seq),
-                    stored_at,
-                    event: event.clone(),
-                }),
-        );
-        loaded.version = appended.last;
+        for (event, seq) in events.iter().zip(appended.first.get()..) {
+            loaded.push_event(StoredEvent {
+                seq: StreamSeq::new(seq),
+                stored_at,
+                event: event.clone(),
+            });
+        }
         self.put(Arc::new(loaded));
     }
 
@@ -226,12 +229,9 @@ mod tests {
     use super::*;
 
     fn loaded(key: &str, version: u64) -> Arc<Loaded> {
-        Arc::new(Loaded {
-            key: ConversationKey::parse(key).expect("valid key"),
-            events: Vec::new(),
-            rejected: Vec::new(),
-            version: StreamSeq::new(version),
-        })
+        let mut loaded = Loaded::empty(&ConversationKey::parse(key).expect("valid key"));
+        loaded.version = StreamSeq::new(version);
+        Arc::new(loaded)
     }
 
     #[test]

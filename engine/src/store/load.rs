@@ -46,24 +46,50 @@ pub struct Loaded {
     /// Sequence of the last message read, valid or not: the version to
     /// append against.
     pub version: StreamSeq,
+    /// The events folded so far, kept up to date as they are added.
+    state: Conversation,
 }
 
 impl Loaded {
     /// Nothing read yet: the conversation as of version zero.
-    fn empty(key: &ConversationKey) -> Self {
+    pub(crate) fn empty(key: &ConversationKey) -> Self {
         Self {
             key: key.clone(),
             events: Vec::new(),
             rejected: Vec::new(),
             version: StreamSeq::ZERO,
+            state: Conversation::default(),
         }
     }
 
-    /// Folds the valid events; the state's version is the last message read.
+    /// The valid events folded; its version is the last message read. Kept
+    /// as events are added, so asking costs nothing.
+    pub fn conversation(&self) -> &Conversation {
+        &self.state
+    }
+
+    /// An owned copy of [`conversation`](Self::conversation).
     pub fn fold(&self) -> Conversation {
-        let mut state = Conversation::fold(&self.events);
-        state.version = state.version.max(self.version);
-        state
+        self.state.clone()
+    }
+
+    /// Adds the next event of the conversation and folds it.
+    pub(crate) fn push_event(&mut self, stored: StoredEvent) {
+        // Folded first: the fold skips events at or below its version.
+        self.state.apply(&stored);
+        self.advance(stored.seq);
+        self.events.push(stored);
+    }
+
+    /// Adds the next message, which is not a valid event of the conversation.
+    fn push_rejected(&mut self, rejected: RejectedMessage) {
+        self.advance(rejected.seq);
+        self.rejected.push(rejected);
+    }
+
+    fn advance(&mut self, seq: StreamSeq) {
+        self.version = self.version.max(seq);
+        self.state.version = self.state.version.max(self.version);
     }
 }
 
@@ -331,18 +357,17 @@ fn past(message: &StreamMessage, until: Until) -> bool {
 /// rejected message. Either way it is the version now reached.
 fn push_decoded(loaded: &mut Loaded, message: StreamMessage) {
     let seq = StreamSeq::new(message.sequence);
-    loaded.version = seq;
     match decode(
         message.subject.as_str(),
         Some(&message.headers),
         &message.payload,
     ) {
-        Ok(event) if event.envelope.conversation == loaded.key => loaded.events.push(StoredEvent {
+        Ok(event) if event.envelope.conversation == loaded.key => loaded.push_event(StoredEvent {
             seq,
             stored_at: stored_at(&message),
             event,
         }),
-        Ok(event) => loaded.rejected.push(RejectedMessage {
+        Ok(event) => loaded.push_rejected(RejectedMessage {
             seq,
             subject: message.subject.to_string(),
             error: DecodeError::new(
@@ -355,7 +380,7 @@ fn push_decoded(loaded: &mut Loaded, message: StreamMessage) {
         }),
         Err(error) => {
             tracing::warn!(seq = seq.get(), subject = %message.subject, error = %error, "undecodable message in conversation");
-            loaded.rejected.push(RejectedMessage {
+            loaded.push_rejected(RejectedMessage {
                 seq,
                 subject: message.subject.to_string(),
                 error,

@@ -9,6 +9,7 @@ use switchboard_engine::event::{Actor, Envelope, Event, EventData};
 use switchboard_engine::ids::{ConversationKey, StreamSeq};
 use switchboard_engine::store::{AppendErrorKind, EventStore, IdempotencyKey};
 use switchboard_engine::workflow::{Agent, Step, next_step_with};
+use tokio::sync::Semaphore;
 
 use super::turns::Turns;
 use super::{StepError, Worker, WorkerOptions, deadletter};
@@ -51,6 +52,8 @@ pub(crate) struct Handler<W> {
     worker: Arc<W>,
     options: Arc<WorkerOptions>,
     turns: Arc<Turns>,
+    /// Work permits: messages past their conversation's turn.
+    working: Arc<Semaphore>,
     label: Arc<str>,
 }
 
@@ -61,6 +64,7 @@ impl<W> Clone for Handler<W> {
             worker: self.worker.clone(),
             options: self.options.clone(),
             turns: self.turns.clone(),
+            working: self.working.clone(),
             label: self.label.clone(),
         }
     }
@@ -72,6 +76,7 @@ impl<W: Worker> Handler<W> {
         Self {
             store,
             worker,
+            working: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options: Arc::new(options),
             turns: Arc::default(),
             label,
@@ -144,6 +149,8 @@ impl<W: Worker> Handler<W> {
         })?;
         let key = trigger.envelope.conversation.clone();
         let _turn = self.turns.take(&key).await;
+        // The semaphore is never closed.
+        let _permit = self.working.acquire().await;
         // The conversation reaches at least the trigger; after a conflict, at
         // least the version the conflict named; after a step, its events.
         let mut at_least = StreamSeq::new(message.info().map(|i| i.stream_sequence).unwrap_or(0));
@@ -194,8 +201,8 @@ impl<W: Worker> Handler<W> {
                 agent: self.first_agent(),
                 error: StepError::transient("load", e.to_string()),
             })?;
-        let state = loaded.fold();
-        let Some(step) = next_step_with(&state, &self.options.policy) else {
+        let state = loaded.conversation();
+        let Some(step) = next_step_with(state, &self.options.policy) else {
             return Ok(Round::Stop(Outcome::NothingToDo));
         };
         if !self.worker.agents().contains(&step.agent()) {
@@ -206,14 +213,14 @@ impl<W: Worker> Handler<W> {
         };
         let agent = step.agent();
         let failed = |error| Failure { agent, error };
-        let data = self.worker.act(step, &state).await.map_err(failed)?;
+        let data = self.worker.act(step, state).await.map_err(failed)?;
         let events = chain(&cause, Actor::worker(agent.as_str()), data);
         let idempotency = IdempotencyKey::for_step(cause.id, &step.name());
-        match self
-            .store
-            .append(key, state.version, &events, &idempotency)
-            .await
-        {
+        let version = state.version;
+        // Not held across the append, which can then extend the cached copy
+        // in place instead of copying it.
+        drop(loaded);
+        match self.store.append(key, version, &events, &idempotency).await {
             Ok(appended) => {
                 tracing::info!(tenant = %key.tenant, conversation = %key.id, step = %step.name(), "step done");
                 Ok(Round::Appended(step, appended.last))
@@ -224,7 +231,7 @@ impl<W: Worker> Handler<W> {
             }
             Err(e) if e.kind() == AppendErrorKind::Conflict => Ok(Round::Conflict(
                 e.actual_version()
-                    .unwrap_or(StreamSeq::new(state.version.get() + 1)),
+                    .unwrap_or(StreamSeq::new(version.get() + 1)),
             )),
             Err(e) if e.kind() == AppendErrorKind::Unavailable => {
                 Err(failed(StepError::transient("unavailable", e.to_string())))

@@ -89,7 +89,9 @@ pub trait Worker: Send + Sync + 'static {
 /// Settings of a worker process. Defaults suit production; tests shorten them.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
-    /// Messages processed at once. Default 32.
+    /// Messages processed at once. Default 32. Messages waiting for their
+    /// conversation's turn (another message of it is in progress here) do
+    /// not count; up to four times as many are held unacked.
     pub concurrency: usize,
     /// How long the server waits for an ack before redelivering. Default 30 s.
     pub ack_wait: Duration,
@@ -224,7 +226,7 @@ pub async fn run<W: Worker>(
     let handler = handle::Handler::new(store, worker, options.clone());
     messages
         .take_until(stop)
-        .for_each_concurrent(options.concurrency, |message| {
+        .for_each_concurrent(options.concurrency * 4, |message| {
             let handler = handler.clone();
             let label = &label;
             async move {

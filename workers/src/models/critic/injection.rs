@@ -16,10 +16,10 @@ use switchboard_engine::event::InputFindingKind::{Jailbreak as J, PromptInjectio
 #[cfg(test)]
 use super::jailbreak;
 
-use super::rules::{Rule, compile};
+use super::rules::{Rules, compile};
 
 /// The injection and jailbreak rules.
-pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| compile(SPECS.iter().copied()));
+pub static RULES: LazyLock<Rules> = LazyLock::new(|| compile(SPECS.iter().copied()));
 
 const SPECS: &[(&str, switchboard_engine::event::InputFindingKind, f32, &str)] = &[
     // --- Overriding the instructions -------------------------------------

@@ -9,10 +9,10 @@ use std::sync::LazyLock;
 
 use switchboard_engine::event::InputFindingKind::{self, Jailbreak as J};
 
-use super::rules::{Rule, compile};
+use super::rules::{Rules, compile};
 
 /// The persona-jailbreak rules.
-pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| compile(SPECS.iter().copied()));
+pub static RULES: LazyLock<Rules> = LazyLock::new(|| compile(SPECS.iter().copied()));
 
 const SPECS: &[(&str, InputFindingKind, f32, &str)] = &[
     // --- Persona jailbreaks ------------------------------------------------

@@ -11,10 +11,10 @@ use std::sync::LazyLock;
 
 use switchboard_engine::event::InputFindingKind::{self, Fraud as F, PiiRequest as R};
 
-use super::rules::{Rule, compile};
+use super::rules::{Rules, compile};
 
 /// The PII-request and fraud rules.
-pub static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| compile(specs()));
+pub static RULES: LazyLock<Rules> = LazyLock::new(|| compile(specs()));
 
 /// Words for "someone who is not the customer".
 const OTHER: &str = r"(someone else|somebody else|some(one|body)|another (customer|person|user|client|member)|other (customers|people|users|members)|a (customer|person|user|guy|lady|woman|man) (named|called)|the (customer|person|guy|lady|woman|man) (named|called|who)|my (neighbou?r|ex|ex-wife|ex-husband|ex-girlfriend|ex-boyfriend|boss|co-?worker|colleague|roommate|landlord|tenant)|a stranger)";

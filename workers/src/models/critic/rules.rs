@@ -4,7 +4,7 @@
 //! Rules are data (name, kind, score, pattern) so each finding on an event
 //! names the rule that fired, and the audit needs no model.
 
-use regex::Regex;
+use regex::{Regex, RegexSet, RegexSetBuilder};
 use switchboard_engine::event::{InputFinding, InputFindingKind};
 
 /// One scored pattern.
@@ -19,11 +19,26 @@ pub struct Rule {
     pub pattern: Regex,
 }
 
+/// A rule list, and all its patterns in one [`RegexSet`]: a text is
+/// scanned once for every rule instead of once per rule.
+pub struct Rules {
+    rules: Vec<Rule>,
+    set: RegexSet,
+}
+
+impl std::ops::Deref for Rules {
+    type Target = [Rule];
+
+    fn deref(&self) -> &[Rule] {
+        &self.rules
+    }
+}
+
 /// Build a rule list from `(name, kind, score, pattern)` literals.
 pub fn compile<P: AsRef<str>>(
     specs: impl IntoIterator<Item = (&'static str, InputFindingKind, f32, P)>,
-) -> Vec<Rule> {
-    specs
+) -> Rules {
+    let rules: Vec<Rule> = specs
         .into_iter()
         .map(|(name, kind, score, pattern)| Rule {
             name,
@@ -33,22 +48,27 @@ pub fn compile<P: AsRef<str>>(
             pattern: Regex::new(pattern.as_ref())
                 .expect("compiled-in critic rule is a valid regex"),
         })
-        .collect()
+        .collect();
+    let set = RegexSetBuilder::new(rules.iter().map(|r| r.pattern.as_str()))
+        .size_limit(64 << 20)
+        .dfa_size_limit(16 << 20)
+        .build()
+        .expect("compiled-in critic rules form a valid set");
+    Rules { rules, set }
 }
 
 /// Every rule of `rules` that matches `text`, as findings whose rule name is
 /// prefixed with `prefix` (e.g. `decoded-base64:`).
-pub fn scan(rules: &[Rule], text: &str, prefix: &str, out: &mut Vec<InputFinding>) {
-    for rule in rules {
-        if rule.pattern.is_match(text) {
-            let name = format!("{prefix}{}", rule.name);
-            if !out.iter().any(|f| f.rule == name) {
-                out.push(InputFinding {
-                    kind: rule.kind,
-                    rule: name,
-                    score: rule.score,
-                });
-            }
+pub fn scan(rules: &Rules, text: &str, prefix: &str, out: &mut Vec<InputFinding>) {
+    for index in rules.set.matches(text).iter() {
+        let rule = &rules.rules[index];
+        let name = format!("{prefix}{}", rule.name);
+        if !out.iter().any(|f| f.rule == name) {
+            out.push(InputFinding {
+                kind: rule.kind,
+                rule: name,
+                score: rule.score,
+            });
         }
     }
 }
