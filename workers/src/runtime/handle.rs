@@ -40,12 +40,17 @@ enum Round {
     Appended(Step, StreamSeq),
     /// Stop here, with this outcome.
     Stop(Outcome),
+    /// Nothing for this worker to do in the conversation as of this version.
+    Settled(Outcome, StreamSeq),
     /// Someone else moved the conversation to (at least) this version.
     Conflict(StreamSeq),
 }
 
 /// Steps carried through in one message at most: a bound on any cycle.
 const MAX_STEPS_PER_MESSAGE: usize = 16;
+
+/// Conversations whose settled version is remembered (a key and a number each).
+const SETTLED_CAPACITY: usize = 100_000;
 
 pub(crate) struct Handler<W> {
     store: EventStore,
@@ -54,6 +59,11 @@ pub(crate) struct Handler<W> {
     turns: Arc<Turns>,
     /// Work permits: messages past their conversation's turn.
     working: Arc<Semaphore>,
+    /// The version at which each conversation last needed nothing from this
+    /// worker. A message of an event at or below it (typically one this
+    /// worker appended while carrying the conversation on) would be decided
+    /// on that same state or a later one: it is acked without a load.
+    settled: Arc<quick_cache::sync::Cache<ConversationKey, StreamSeq>>,
     label: Arc<str>,
 }
 
@@ -65,6 +75,7 @@ impl<W> Clone for Handler<W> {
             options: self.options.clone(),
             turns: self.turns.clone(),
             working: self.working.clone(),
+            settled: self.settled.clone(),
             label: self.label.clone(),
         }
     }
@@ -79,6 +90,7 @@ impl<W: Worker> Handler<W> {
             working: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options: Arc::new(options),
             turns: Arc::default(),
+            settled: Arc::new(quick_cache::sync::Cache::new(SETTLED_CAPACITY)),
             label,
         }
     }
@@ -149,11 +161,14 @@ impl<W: Worker> Handler<W> {
         })?;
         let key = trigger.envelope.conversation.clone();
         let _turn = self.turns.take(&key).await;
-        // The semaphore is never closed.
-        let _permit = self.working.acquire().await;
         // The conversation reaches at least the trigger; after a conflict, at
         // least the version the conflict named; after a step, its events.
         let mut at_least = StreamSeq::new(message.info().map(|i| i.stream_sequence).unwrap_or(0));
+        if at_least > StreamSeq::ZERO && self.settled.get(&key).is_some_and(|v| v >= at_least) {
+            return Ok(Outcome::NothingToDo);
+        }
+        // The semaphore is never closed.
+        let _permit = self.working.acquire().await;
         let (mut done, mut last, mut conflicts) = (0, None, 0);
         while done < MAX_STEPS_PER_MESSAGE {
             match self.round(&key, at_least).await? {
@@ -161,6 +176,10 @@ impl<W: Worker> Handler<W> {
                     (done, last, at_least) = (done + 1, Some(step), version);
                 }
                 Round::Stop(outcome) => {
+                    return Ok(last.map_or(outcome, |step| Outcome::Appended(step, done)));
+                }
+                Round::Settled(outcome, version) => {
+                    self.settled.insert(key, version);
                     return Ok(last.map_or(outcome, |step| Outcome::Appended(step, done)));
                 }
                 Round::Conflict(actual) if conflicts < self.options.conflict_retries => {
@@ -203,13 +222,13 @@ impl<W: Worker> Handler<W> {
             })?;
         let state = loaded.conversation();
         let Some(step) = next_step_with(state, &self.options.policy) else {
-            return Ok(Round::Stop(Outcome::NothingToDo));
+            return Ok(Round::Settled(Outcome::NothingToDo, state.version));
         };
         if !self.worker.agents().contains(&step.agent()) {
-            return Ok(Round::Stop(Outcome::NotMine));
+            return Ok(Round::Settled(Outcome::NotMine, state.version));
         }
         let Some(cause) = state.turn.as_ref().map(|t| t.last.clone()) else {
-            return Ok(Round::Stop(Outcome::NothingToDo));
+            return Ok(Round::Settled(Outcome::NothingToDo, state.version));
         };
         let agent = step.agent();
         let failed = |error| Failure { agent, error };
