@@ -1,13 +1,14 @@
 //! `switchboard up` as a user runs it: the whole system on embedded
 //! defaults, a message answered and projected, Prometheus metrics served,
-//! and a clean stop on SIGTERM.
+//! and a clean stop on SIGTERM; and `switchboard worker all` beside a
+//! server of one's own.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use switchboard_tests::{eventually, run_command, server_binary, text};
+use switchboard_tests::{TestServer, eventually, run_command, server_binary, text};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -86,12 +87,70 @@ async fn up_answers_projects_serves_metrics_and_stops_on_sigterm() {
         "{metrics}"
     );
 
-    let pid = nix::unistd::Pid::from_raw(up.0.id() as i32);
+    stop(&mut up).await;
+}
+
+/// Sends SIGTERM and waits for a successful exit.
+async fn stop(process: &mut Up) {
+    let pid = nix::unistd::Pid::from_raw(process.0.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
-    let status = eventually("up to stop", DEADLINE, || {
-        let exited = up.0.try_wait().expect("wait");
+    let status = eventually("the process to stop", DEADLINE, || {
+        let exited = process.0.try_wait().expect("wait");
         async move { exited }
     })
     .await;
-    assert!(status.success(), "up exited with {status}");
+    assert!(status.success(), "exited with {status}");
+}
+
+fn switchboard(url: &str, args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command
+        .args(args)
+        .env("NATS_URL", url)
+        .env("RUST_LOG", "warn");
+    run_command(command, None)
+}
+
+#[tokio::test]
+async fn worker_all_answers_through_every_agent_and_stops_on_sigterm() {
+    let server = TestServer::start();
+    let url = server.url();
+    assert!(switchboard(&url, &["streams", "apply"]).status.success());
+    let mut worker = Up(Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["worker", "all"])
+        .env("NATS_URL", &url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("switchboard worker all starts"));
+    let published = switchboard(
+        &url,
+        &[
+            "publish",
+            "brewvi/w1",
+            "--text",
+            "How long does shipping take to California?",
+        ],
+    );
+    assert!(published.status.success(), "{}", text(&published.stderr));
+    let timeline = eventually("the answer", DEADLINE, || {
+        let url = url.clone();
+        async move {
+            let out = switchboard(&url, &["replay", "brewvi/w1"]);
+            let shown = text(&out.stdout);
+            shown.contains("responded").then_some(shown)
+        }
+    })
+    .await;
+    for step in [
+        "screened",
+        "classified",
+        "retrieved",
+        "drafted",
+        "validated",
+    ] {
+        assert!(timeline.contains(step), "no {step} in\n{timeline}");
+    }
+    stop(&mut worker).await;
 }

@@ -32,8 +32,8 @@ use super::worker::{AgentName, WorkerArgs};
 #[derive(Debug, Args, Clone)]
 pub struct RemoteArgs {
     /// Agents that ask the remote model first and fall back to their local
-    /// model (comma-separated: intent, critic, response). Default: none, all
-    /// local.
+    /// model (comma-separated: intent, critic, response; `all` for the three).
+    /// Default: none, all local.
     #[arg(
         long,
         env = "SWITCHBOARD_REMOTE_AGENTS",
@@ -183,8 +183,21 @@ impl RemoteArgs {
         }
     }
 
+    /// The agents named; `all` names every agent with a remote path.
     fn agents(&self) -> Vec<Agent> {
-        self.remote_agents.iter().map(|&a| a.into()).collect()
+        let mut agents = Vec::new();
+        for name in &self.remote_agents {
+            let named = match name.agent() {
+                Some(agent) => vec![agent],
+                None => vec![Agent::Intent, Agent::Critic, Agent::Response],
+            };
+            for agent in named {
+                if !agents.contains(&agent) {
+                    agents.push(agent);
+                }
+            }
+        }
+        agents
     }
 
     /// The remote config when some agent is remote. An endpoint that is set

@@ -1,5 +1,6 @@
 //! `switchboard worker <agent>`: one agent as its own process (distributed
-//! mode). Run as many replicas as needed: they compete, they never duplicate.
+//! mode), or `all` of them behind one consumer as `up` runs them. Run as
+//! many replicas as needed: they compete, they never duplicate.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,16 +27,21 @@ pub enum AgentName {
     Response,
     /// Hands conversations to humans.
     Escalation,
+    /// All five behind one consumer, each message carried through every
+    /// step in one go (what `switchboard up` runs).
+    All,
 }
 
-impl From<AgentName> for Agent {
-    fn from(name: AgentName) -> Agent {
-        match name {
-            AgentName::Critic => Agent::Critic,
-            AgentName::Intent => Agent::Intent,
-            AgentName::Knowledge => Agent::Knowledge,
-            AgentName::Response => Agent::Response,
-            AgentName::Escalation => Agent::Escalation,
+impl AgentName {
+    /// The single agent named; `None` for `all`.
+    pub fn agent(self) -> Option<Agent> {
+        match self {
+            AgentName::Critic => Some(Agent::Critic),
+            AgentName::Intent => Some(Agent::Intent),
+            AgentName::Knowledge => Some(Agent::Knowledge),
+            AgentName::Response => Some(Agent::Response),
+            AgentName::Escalation => Some(Agent::Escalation),
+            AgentName::All => None,
         }
     }
 }
@@ -43,7 +49,7 @@ impl From<AgentName> for Agent {
 /// Worker settings shared by `worker` and `up`.
 #[derive(Debug, Args, Clone)]
 pub struct WorkerArgs {
-    /// Messages processed at once per agent.
+    /// Messages processed at once per worker.
     #[arg(long, env = "SWITCHBOARD_CONCURRENCY", default_value_t = 32)]
     pub concurrency: usize,
     /// Seconds before an unacked message is redelivered.
@@ -89,7 +95,11 @@ pub async fn run(global: &Global, cmd: WorkerCommand) -> anyhow::Result<()> {
     .await?;
     let store = EventStore::new(client, StoreOptions::default());
     let (stop, shutdown) = watch::channel(false);
-    let mut handle = agents.spawn(cmd.agent.into(), store, cmd.settings.options(), shutdown);
+    let options = cmd.settings.options();
+    let mut handle = match cmd.agent.agent() {
+        Some(agent) => agents.spawn(agent, store, options, shutdown),
+        None => agents.spawn_team(&store, &options, &shutdown),
+    };
     tokio::select! {
         result = &mut handle => return Ok(result??),
         _ = super::up::shutdown_signal() => {}

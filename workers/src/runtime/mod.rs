@@ -242,3 +242,37 @@ pub async fn run<W: Worker>(
     tracing::info!(worker = %label, "worker stopped");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_hosting_every_agent_has_one_consumer_on_every_trigger_once() {
+        let options = WorkerOptions::default();
+        let config = consumer_config(&Agent::ALL, &options);
+        assert_eq!(config.durable_name.as_deref(), Some("agent-all"));
+        let mut expected: Vec<String> = Agent::ALL
+            .iter()
+            .flat_map(|a| a.triggers())
+            .map(|t| format!("conv.*.*.{}", t.as_str()))
+            .collect();
+        expected.sort();
+        expected.dedup();
+        let mut filters = config.filter_subjects.clone();
+        filters.sort();
+        assert_eq!(filters, expected, "JetStream refuses overlapping filters");
+    }
+
+    #[test]
+    fn a_single_agent_keeps_its_own_consumer_name() {
+        let options = WorkerOptions::default();
+        let config = consumer_config(&[Agent::Knowledge], &options);
+        assert_eq!(config.durable_name.as_deref(), Some("agent-knowledge"));
+        assert_eq!(config.filter_subjects, ["conv.*.*.classified"]);
+        assert_eq!(
+            worker_label(&[Agent::Critic, Agent::Intent]),
+            "critic-intent"
+        );
+    }
+}

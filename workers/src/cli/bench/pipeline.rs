@@ -136,11 +136,19 @@ async fn drained(store: &EventStore, options: &WorkerOptions) -> anyhow::Result<
     loop {
         let info = consumer.info().await?;
         if info.num_pending == 0 && info.num_ack_pending == 0 {
-            tracing::info!(waited_ms = started.elapsed().as_millis() as u64, "agents drained");
+            tracing::info!(
+                waited_ms = started.elapsed().as_millis() as u64,
+                "agents drained"
+            );
             return Ok(());
         }
         if started.elapsed().as_millis() % 1000 < 20 {
-            tracing::info!(pending = info.num_pending, unacked = info.num_ack_pending, redelivered = info.num_redelivered, "draining");
+            tracing::info!(
+                pending = info.num_pending,
+                unacked = info.num_ack_pending,
+                redelivered = info.num_redelivered,
+                "draining"
+            );
         }
         anyhow::ensure!(
             Instant::now() < deadline,
