@@ -1,19 +1,26 @@
 //! The worker runtime every agent shares.
 //!
-//! Each agent holds a durable pull consumer on `CONVERSATIONS` filtered on
-//! the event types that can lead to its step ([`Agent::triggers`]). For
-//! every message it loads the conversation, asks the workflow for the next
-//! step, acts only if the step is its own, and appends its events with the
-//! version it loaded and a deterministic idempotency key (cause + step).
-//! Only after the append is acknowledged is the trigger acked, so a crash
-//! loses nothing and a redelivery or a second replica adds nothing. A
-//! conflict means someone else moved the conversation: reload and decide
-//! again. Failures are retried with backoff up to max-deliver, then the
-//! trigger is copied to `DEADLETTER`, a `failed` event is appended and the
-//! escalation agent hands the conversation to a human.
+//! Each worker holds a durable pull consumer on `CONVERSATIONS` filtered on
+//! the event types that can lead to a step of the agents it hosts
+//! ([`Agent::triggers`]): one agent for `switchboard worker <agent>`, all
+//! five for `up` and `worker all`. For every message it loads the
+//! conversation, asks the workflow for the next step, acts only if the step
+//! is one of its own, and appends its events with the version it loaded and
+//! a deterministic idempotency key (cause + step); while the next step is
+//! still its own it goes on (so the all-in-one worker carries a message to
+//! its answer in one go). Only after the appends are acknowledged is the
+//! trigger acked, so a crash loses nothing and a redelivery or a second
+//! replica adds nothing. A conflict means someone else moved the
+//! conversation: reload and decide again. Failures are retried with backoff
+//! up to max-deliver, then the trigger is copied to `DEADLETTER`, a `failed`
+//! event is appended and the escalation agent hands the conversation to a
+//! human.
 //!
 //! The loop is `Listener`/`Handler` shaped: [`run`] pulls with bounded
 //! concurrency and stops pulling on shutdown, finishing in-flight work.
+//! Messages of one conversation take turns within a process, and a message
+//! of an event at or below the version where the conversation last needed
+//! nothing from this worker is acked without a load.
 
 mod deadletter;
 mod handle;
@@ -224,23 +231,38 @@ pub async fn run<W: Worker>(
         }
     };
     let handler = handle::Handler::new(store, worker, options.clone());
-    messages
-        .take_until(stop)
-        .for_each_concurrent(options.concurrency * 4, |message| {
-            let handler = handler.clone();
-            let label = &label;
-            async move {
-                match message {
-                    Ok(message) => handler.handle(message).await,
-                    Err(e) => {
-                        tracing::warn!(worker = %label, error = %e, "pull failed; retrying")
-                    }
-                }
+    // Each message is its own task, so the pull stream is read all the time
+    // (its heartbeats too) however long steps take; the consumer's max ack
+    // pending bounds the tasks, the handler's permits the work.
+    let mut in_flight = tokio::task::JoinSet::new();
+    let messages = messages.take_until(stop);
+    tokio::pin!(messages);
+    while let Some(message) = messages.next().await {
+        match message {
+            Ok(message) => {
+                let handler = handler.clone();
+                in_flight.spawn(async move { handler.handle(message).await });
             }
-        })
-        .await;
+            Err(e) => tracing::warn!(worker = %label, error = %e, "pull failed; retrying"),
+        }
+        while let Some(done) = in_flight.try_join_next() {
+            reap(&label, done);
+        }
+    }
+    tracing::info!(worker = %label, in_flight = in_flight.len(), "worker stopping: finishing in-flight messages");
+    while let Some(done) = in_flight.join_next().await {
+        reap(&label, done);
+    }
     tracing::info!(worker = %label, "worker stopped");
     Ok(())
+}
+
+/// A message's task ended; a panic in it is a bug worth an error line (its
+/// message stays unacked and comes back after the ack wait).
+fn reap(label: &str, done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done {
+        tracing::error!(worker = %label, error = %e, "a message's task failed");
+    }
 }
 
 #[cfg(test)]
