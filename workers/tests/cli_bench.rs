@@ -1,0 +1,85 @@
+//! `switchboard bench append` and `bench pipeline` in a short form: each
+//! starts its own managed nats-server, measures, and prints the keys users
+//! track in their own CI. (The figures themselves come from release runs;
+//! see the README.)
+
+use std::process::Command;
+
+use switchboard_tests::{run_command, server_binary, text};
+
+/// Runs a bench with `--json` and returns its report.
+fn bench(args: &[&str]) -> serde_json::Value {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command
+        .arg("bench")
+        .args(args)
+        .arg("--json")
+        .env("SWITCHBOARD_NATS_SERVER", server_binary().path())
+        .env("RUST_LOG", "warn");
+    let out = run_command(command, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = text(&out.stdout);
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("not JSON ({e}): {json}"))
+}
+
+fn positive(report: &serde_json::Value, keys: &[&str]) {
+    for key in keys {
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key} in {report}"
+        );
+    }
+}
+
+#[test]
+fn bench_append_reports_rates_ratios_and_load_latency() {
+    let report = bench(&[
+        "append",
+        "--conversations",
+        "20",
+        "--events",
+        "6",
+        "--rounds",
+        "1",
+        "--load-samples",
+        "5",
+        "--fill",
+        "12000",
+    ]);
+    positive(
+        &report,
+        &[
+            "baseline_per_s",
+            "append_per_s",
+            "append_ratio",
+            "batch_append_per_s",
+            "batch_ratio",
+            "load_p50_ms_10k",
+            "load_p99_ms_10k",
+            "load_p99_ms_1m",
+        ],
+    );
+}
+
+#[test]
+fn bench_pipeline_answers_every_message_and_reports_rates_and_latency() {
+    let report = bench(&["pipeline", "--messages", "40", "--latency-messages", "10"]);
+    positive(
+        &report,
+        &[
+            "messages_per_s",
+            "events_per_s",
+            "baseline_per_s",
+            "ratio",
+            "p50_ms",
+            "p99_ms",
+        ],
+    );
+    // Every message goes through all five agents: seven events each.
+    let per_message = report["events_per_s"].as_f64().unwrap_or(0.0)
+        / report["messages_per_s"].as_f64().unwrap_or(1.0);
+    assert!(
+        (6.5..7.5).contains(&per_message),
+        "{per_message} events per message: {report}"
+    );
+}
