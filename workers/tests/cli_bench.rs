@@ -57,6 +57,8 @@ fn bench_append_reports_rates_ratios_and_load_latency() {
             "load_p50_ms_10k",
             "load_p99_ms_10k",
             "load_p99_ms_1m",
+            "raw_load_p50_ms_10k",
+            "raw_load_p99_ms_10k",
         ],
     );
 }

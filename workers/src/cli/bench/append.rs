@@ -59,6 +59,11 @@ struct Report {
     load_p99_ms_1m: f64,
     load_p99_growth: f64,
     stream_events_at_large_load: u64,
+    /// The same batched direct gets, replies counted, nothing decoded.
+    raw_load_p50_ms_10k: f64,
+    raw_load_p99_ms_10k: f64,
+    raw_load_p50_ms_1m: f64,
+    raw_load_p99_ms_1m: f64,
 }
 
 /// A realistic customer message (~300 bytes encoded body).
@@ -92,13 +97,17 @@ fn sample_reply(cause: &Event) -> Event {
 }
 
 pub async fn run(global: &Global, args: AppendArgs) -> anyhow::Result<()> {
+    use super::load::{Reader, measure};
     let bench = Bench::start(global, &args.target).await?;
     let store = &bench.store;
     // The same conversations are timed at 10 k and, after the fill, at 1 M events.
     let keys = super::load::write_conversations(store, 100, 100).await?;
-    let (p50_small, p99_small) = super::load::measure(store, &keys, 100, args.load_samples).await?;
+    let samples = args.load_samples;
+    let (raw_p50_small, raw_p99_small) = measure(store, &keys, 100, samples, Reader::Raw).await?;
+    let (p50_small, p99_small) = measure(store, &keys, 100, samples, Reader::Store).await?;
     let total = super::load::fill_to(store, args.fill).await?;
-    let (p50_large, p99_large) = super::load::measure(store, &keys, 100, args.load_samples).await?;
+    let (raw_p50_large, raw_p99_large) = measure(store, &keys, 100, samples, Reader::Raw).await?;
+    let (p50_large, p99_large) = measure(store, &keys, 100, samples, Reader::Store).await?;
     let (mut base, mut single, mut batch) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..args.rounds {
         base.push(baseline(store, args.conversations, args.events, round).await?);
@@ -122,6 +131,10 @@ pub async fn run(global: &Global, args: AppendArgs) -> anyhow::Result<()> {
         load_p99_ms_1m: p99_large,
         load_p99_growth: p99_large / p99_small,
         stream_events_at_large_load: total,
+        raw_load_p50_ms_10k: raw_p50_small,
+        raw_load_p99_ms_10k: raw_p99_small,
+        raw_load_p50_ms_1m: raw_p50_large,
+        raw_load_p99_ms_1m: raw_p99_large,
     };
     super::emit(&report, args.json, table)
 }
@@ -150,6 +163,14 @@ fn table(r: &Report) {
     println!(
         "  load 100-event conversation, {} in stream  p50 {:.3} ms  p99 {:.3} ms  ({:.2}x the 10k p99; target <= 1.5x)",
         r.stream_events_at_large_load, r.load_p50_ms_1m, r.load_p99_ms_1m, r.load_p99_growth
+    );
+    println!(
+        "  raw batched direct get of the same, 10k / {}: p50 {:.3} / {:.3} ms  p99 {:.3} / {:.3} ms  (baseline)",
+        r.stream_events_at_large_load,
+        r.raw_load_p50_ms_10k,
+        r.raw_load_p50_ms_1m,
+        r.raw_load_p99_ms_10k,
+        r.raw_load_p99_ms_1m
     );
 }
 

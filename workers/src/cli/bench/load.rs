@@ -31,24 +31,37 @@ pub async fn write_conversations(
     Ok(keys)
 }
 
-/// Times `samples` loads of `keys` (each `length` events long) one at a
+/// How a conversation is read in a load measurement.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader {
+    /// `EventStore::load`: read, decode, check.
+    Store,
+    /// Raw JetStream: the same batched direct get, replies counted, nothing
+    /// decoded (the baseline for `load`).
+    Raw,
+}
+
+/// Times `samples` reads of `keys` (each `length` events long) one at a
 /// time; returns p50 and p99 in ms.
 pub async fn measure(
     store: &EventStore,
     keys: &[ConversationKey],
     length: usize,
     samples: usize,
+    reader: Reader,
 ) -> anyhow::Result<(f64, f64)> {
     let mut histogram = hdrhistogram::Histogram::<u64>::new(3).context("histogram")?;
     for i in 0..samples {
         let key = &keys[i % keys.len()];
         let started = Instant::now();
-        let loaded = store.load(key).await?;
+        let read = match reader {
+            Reader::Store => store.load(key).await?.events.len(),
+            Reader::Raw => raw_read(store, key).await?,
+        };
         let micros = started.elapsed().as_micros() as u64;
         anyhow::ensure!(
-            loaded.events.len() == length,
-            "{key} loaded {} events, expected {length}",
-            loaded.events.len()
+            read == length,
+            "{key}: read {read} events, expected {length}"
         );
         histogram
             .record(micros.max(1))
@@ -56,6 +69,38 @@ pub async fn measure(
     }
     let ms = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
     Ok((ms(0.5), ms(0.99)))
+}
+
+/// One batched direct get of the conversation's wildcard from sequence 1,
+/// as `load` sends it; returns how many messages came back.
+async fn raw_read(store: &EventStore, key: &ConversationKey) -> anyhow::Result<usize> {
+    let client = store.client();
+    let inbox = client.new_inbox();
+    let mut replies = client.subscribe(inbox.clone()).await?;
+    let request = serde_json::json!({
+        "seq": 1,
+        "next_by_subj": key.wildcard(),
+        "batch": store.options().load_batch,
+    });
+    client
+        .publish_with_reply(
+            format!("$JS.API.DIRECT.GET.{}", store.options().stream),
+            inbox,
+            request.to_string().into(),
+        )
+        .await?;
+    let mut count = 0;
+    loop {
+        let reply = tokio::time::timeout(std::time::Duration::from_secs(5), replies.next())
+            .await
+            .context("no direct get reply within 5 s")?
+            .context("connection closed")?;
+        match reply.status {
+            None => count += 1,
+            // 204: end of batch; 404: nothing (more) matches.
+            Some(_) => return Ok(count),
+        }
+    }
 }
 
 /// Fills the stream with other conversations' events until it holds
