@@ -1,13 +1,19 @@
 //! `switchboard up` as a user runs it: the whole system on embedded
 //! defaults, a message answered and projected, Prometheus metrics served,
 //! and a clean stop on SIGTERM; and `switchboard worker all` beside a
-//! server of one's own.
+//! server of one's own, including a `kill -9` while it carries messages.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use std::collections::HashSet;
+
+use switchboard_engine::event::CustomerTier;
+use switchboard_engine::ids::StreamSeq;
+use switchboard_engine::store::IdempotencyKey;
+use switchboard_tests::events::{customer_message, key};
 use switchboard_tests::{TestServer, eventually, run_command, server_binary, text};
 
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -153,4 +159,85 @@ async fn worker_all_answers_through_every_agent_and_stops_on_sigterm() {
         assert!(timeline.contains(step), "no {step} in\n{timeline}");
     }
     stop(&mut worker).await;
+}
+
+/// `switchboard worker all` on `url`, redelivering after a one-second ack wait.
+fn worker_all(url: &str) -> Up {
+    Up(Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["worker", "all", "--ack-wait-secs", "1"])
+        .env("NATS_URL", url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("switchboard worker all starts"))
+}
+
+#[tokio::test]
+async fn worker_all_killed_mid_run_is_replaced_without_loss_or_duplicates() {
+    // Enough that the kill lands while it still carries messages (here about
+    // half were answered by then).
+    const CONVERSATIONS: usize = 120;
+    let server = TestServer::start();
+    let url = server.url();
+    assert!(switchboard(&url, &["streams", "apply"]).status.success());
+    let store = server.store().await;
+    let mut first = worker_all(&url);
+    let keys: Vec<_> = (0..CONVERSATIONS)
+        .map(|i| key(&format!("brewvi/k{i}")))
+        .collect();
+    for (i, key) in keys.iter().enumerate() {
+        let event = customer_message(
+            key,
+            "persona_001",
+            CustomerTier::Standard,
+            [
+                "Hi, where is my order #10234?",
+                "How many loyalty points do I have?",
+            ][i % 2],
+        );
+        let idempotency = IdempotencyKey::for_message("test", &format!("k{i}"));
+        store
+            .append(key, StreamSeq::ZERO, &[event], &idempotency)
+            .await
+            .expect("a customer message is appended");
+    }
+    // Killed once it has answered something, while it still carries the rest.
+    eventually("a first answer", DEADLINE, || {
+        let store = store.clone();
+        let key = keys[0].clone();
+        async move {
+            let loaded = store.load(&key).await.ok()?;
+            loaded.fold().turn.and_then(|t| t.responded)
+        }
+    })
+    .await;
+    first.0.kill().expect("kill -9");
+    first.0.wait().expect("reaped");
+    let mut answered_before = 0;
+    for key in &keys {
+        let state = store.load(key).await.expect("load").fold();
+        answered_before += usize::from(state.turn.is_some_and(|t| t.responded.is_some()));
+    }
+    eprintln!("answered when killed: {answered_before} of {CONVERSATIONS}");
+    let mut second = worker_all(&url);
+    for key in &keys {
+        let loaded = eventually(&format!("{key} answered"), DEADLINE, || {
+            let store = store.clone();
+            let key = key.clone();
+            async move {
+                let loaded = store.load(&key).await.ok()?;
+                let answered = loaded.fold().turn.is_some_and(|t| t.responded.is_some());
+                answered.then_some(loaded)
+            }
+        })
+        .await;
+        let mut seen = HashSet::new();
+        for event in &loaded.events {
+            let kind = event.event.event_type().as_str();
+            assert!(seen.insert(kind), "{key}: {kind} twice");
+        }
+        assert_eq!(loaded.events.len(), 7, "{key}: every step once");
+    }
+    stop(&mut second).await;
 }
