@@ -147,6 +147,21 @@ impl<W: Worker> Handler<W> {
     /// worker hosting every agent carries a message to its answer here, and
     /// the deliveries of the events it appended on the way find nothing left.
     async fn process(&self, message: &jetstream::Message) -> Result<Outcome, Failure> {
+        let key = self.conversation_of(message)?;
+        let _turn = self.turns.take(&key).await;
+        // The conversation reaches at least the trigger.
+        let at_least = StreamSeq::new(message.info().map(|i| i.stream_sequence).unwrap_or(0));
+        if at_least > StreamSeq::ZERO && self.settled.get(&key).is_some_and(|v| v >= at_least) {
+            return Ok(Outcome::NothingToDo);
+        }
+        // The semaphore is never closed.
+        let _permit = self.working.acquire().await;
+        self.carry(key, at_least).await
+    }
+
+    /// The conversation a trigger belongs to; a trigger that does not decode
+    /// is a permanent failure.
+    fn conversation_of(&self, message: &jetstream::Message) -> Result<ConversationKey, Failure> {
         let trigger = decode(
             message.subject.as_str(),
             message.headers.as_ref(),
@@ -159,28 +174,29 @@ impl<W: Worker> Handler<W> {
                 format!("trigger does not decode ({:?}): {e}", e.kind()),
             ),
         })?;
-        let key = trigger.envelope.conversation.clone();
-        let _turn = self.turns.take(&key).await;
-        // The conversation reaches at least the trigger; after a conflict, at
-        // least the version the conflict named; after a step, its events.
-        let mut at_least = StreamSeq::new(message.info().map(|i| i.stream_sequence).unwrap_or(0));
-        if at_least > StreamSeq::ZERO && self.settled.get(&key).is_some_and(|v| v >= at_least) {
-            return Ok(Outcome::NothingToDo);
-        }
-        // The semaphore is never closed.
-        let _permit = self.working.acquire().await;
+        Ok(trigger.envelope.conversation)
+    }
+
+    /// Rounds on the conversation while they append: after a conflict it is
+    /// read at least up to the version the conflict named, after a step up to
+    /// its events.
+    async fn carry(
+        &self,
+        key: ConversationKey,
+        mut at_least: StreamSeq,
+    ) -> Result<Outcome, Failure> {
         let (mut done, mut last, mut conflicts) = (0, None, 0);
+        let outcome =
+            |o: Outcome, last: Option<Step>, done| last.map_or(o, |s| Outcome::Appended(s, done));
         while done < MAX_STEPS_PER_MESSAGE {
             match self.round(&key, at_least).await? {
                 Round::Appended(step, version) => {
                     (done, last, at_least) = (done + 1, Some(step), version);
                 }
-                Round::Stop(outcome) => {
-                    return Ok(last.map_or(outcome, |step| Outcome::Appended(step, done)));
-                }
-                Round::Settled(outcome, version) => {
+                Round::Stop(o) => return Ok(outcome(o, last, done)),
+                Round::Settled(o, version) => {
                     self.settled.insert(key, version);
-                    return Ok(last.map_or(outcome, |step| Outcome::Appended(step, done)));
+                    return Ok(outcome(o, last, done));
                 }
                 Round::Conflict(actual) if conflicts < self.options.conflict_retries => {
                     conflicts += 1;
@@ -197,7 +213,7 @@ impl<W: Worker> Handler<W> {
                 }
             }
         }
-        Ok(last.map_or(Outcome::NothingToDo, |step| Outcome::Appended(step, done)))
+        Ok(outcome(Outcome::NothingToDo, last, done))
     }
 
     /// The agent named for failures that happen before a step is known.
