@@ -6,6 +6,7 @@
 //! the current one here, so the rest of the system only sees current types.
 
 use async_nats::HeaderMap;
+use async_nats::header::HeaderName;
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
@@ -117,29 +118,27 @@ pub fn encode(event: &Event) -> Encoded {
     let env = &event.envelope;
     let event_type = event.event_type();
     let mut headers = HeaderMap::new();
-    headers.insert(header::SPEC_VERSION, SPEC_VERSION);
-    headers.insert(header::ID, env.id.to_string().as_str());
-    headers.insert(header::SOURCE, SOURCE);
-    headers.insert(header::TYPE, event_type.as_str());
-    headers.insert(header::SUBJECT, env.conversation.to_string().as_str());
+    headers.insert(name(header::SPEC_VERSION), SPEC_VERSION);
+    headers.insert(name(header::ID), env.id.to_string());
+    headers.insert(name(header::SOURCE), SOURCE);
+    headers.insert(name(header::TYPE), event_type.as_str());
+    headers.insert(name(header::SUBJECT), env.conversation.to_string());
     headers.insert(
-        header::TIME,
-        env.time
-            .to_rfc3339_opts(SecondsFormat::Micros, true)
-            .as_str(),
+        name(header::TIME),
+        env.time.to_rfc3339_opts(SecondsFormat::Micros, true),
     );
     headers.insert(
-        header::DATA_SCHEMA,
-        event_type.schema_uri(event_type.current_version()).as_str(),
+        name(header::DATA_SCHEMA),
+        event_type.schema_uri(event_type.current_version()),
     );
-    headers.insert(header::TENANT, env.conversation.tenant.as_str());
-    headers.insert(header::CONVERSATION, env.conversation.id.as_str());
+    headers.insert(name(header::TENANT), env.conversation.tenant.as_str());
+    headers.insert(name(header::CONVERSATION), env.conversation.id.as_str());
     if let Some(causation) = env.causation {
-        headers.insert(header::CAUSATION, causation.to_string().as_str());
+        headers.insert(name(header::CAUSATION), causation.to_string());
     }
-    headers.insert(header::CORRELATION, env.correlation.to_string().as_str());
-    headers.insert(header::ACTOR, env.actor.as_str());
-    headers.insert(header::CONTENT_TYPE, "application/json");
+    headers.insert(name(header::CORRELATION), env.correlation.to_string());
+    headers.insert(name(header::ACTOR), env.actor.as_str());
+    headers.insert(name(header::CONTENT_TYPE), "application/json");
     // Serialising plain data structs with string keys cannot fail.
     let payload = serde_json::to_vec(&event.data).expect("event payloads always serialise");
     Encoded {
@@ -149,11 +148,17 @@ pub fn encode(event: &Event) -> Encoded {
     }
 }
 
-fn required<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, DecodeError> {
-    headers.get(name).map(|v| v.as_str()).ok_or_else(|| {
+/// A header name known at compile time: no validation or allocation per
+/// use, where a `&str` name is checked and copied every time.
+pub(crate) fn name(value: &'static str) -> HeaderName {
+    HeaderName::from_static(value)
+}
+
+fn required<'a>(headers: &'a HeaderMap, key: &'static str) -> Result<&'a str, DecodeError> {
+    headers.get(name(key)).map(|v| v.as_str()).ok_or_else(|| {
         DecodeError::new(
             DecodeErrorKind::MissingHeader,
-            format!("missing header {name}"),
+            format!("missing header {key}"),
         )
     })
 }
@@ -165,7 +170,7 @@ fn invalid(name: &str, value: &str, reason: impl std::fmt::Display) -> DecodeErr
     )
 }
 
-fn parse_event_id(headers: &HeaderMap, name: &str) -> Result<EventId, DecodeError> {
+fn parse_event_id(headers: &HeaderMap, name: &'static str) -> Result<EventId, DecodeError> {
     let value = required(headers, name)?;
     value.parse().map_err(|e| invalid(name, value, e))
 }
@@ -204,7 +209,7 @@ fn decode_envelope(headers: &HeaderMap) -> Result<Envelope, DecodeError> {
     let time = DateTime::parse_from_rfc3339(time)
         .map_err(|e| invalid(header::TIME, time, e))?
         .with_timezone(&Utc);
-    let causation = match headers.get(header::CAUSATION) {
+    let causation = match headers.get(name(header::CAUSATION)) {
         Some(_) => Some(parse_event_id(headers, header::CAUSATION)?),
         None => None,
     };

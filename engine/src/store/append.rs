@@ -123,7 +123,7 @@ impl EventStore {
             ));
         };
         let mut headers = guarded(key, expected, wire.headers);
-        headers.insert(NATS_MESSAGE_ID, idempotency.message_id(0).as_str());
+        headers.insert(NATS_MESSAGE_ID, idempotency.message_id(0));
         let message = PublishMessage::build()
             .payload(wire.payload)
             .headers(headers);

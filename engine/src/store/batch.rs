@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::append::MAX_BATCH;
 use super::error::{AppendError, AppendErrorKind, error_chain};
 use super::{Appended, EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT, EventStore, IdempotencyKey};
-use crate::event::codec::Encoded;
+use crate::event::codec::{Encoded, name};
 use crate::ids::{ConversationKey, StreamSeq};
 
 /// Groups committed at once. The server takes them in turn, but while one
@@ -51,13 +51,10 @@ pub(crate) fn guarded(
     mut headers: HeaderMap,
 ) -> HeaderMap {
     headers.insert(
-        "Nats-Expected-Last-Subject-Sequence",
-        expected.get().to_string().as_str(),
+        name("Nats-Expected-Last-Subject-Sequence"),
+        expected.get().to_string(),
     );
-    headers.insert(
-        EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT,
-        key.wildcard().as_str(),
-    );
+    headers.insert(name(EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT), key.wildcard());
     headers
 }
 
@@ -93,7 +90,7 @@ pub(crate) fn prepare(
             } else {
                 wire.headers
             };
-            headers.insert(NATS_MESSAGE_ID, idempotency.message_id(index).as_str());
+            headers.insert(NATS_MESSAGE_ID, idempotency.message_id(index));
             Outgoing {
                 subject: wire.subject,
                 headers,
@@ -123,7 +120,7 @@ async fn send_atomic(
     for (index, mut m) in messages.into_iter().enumerate() {
         m.headers.insert(NATS_BATCH_ID, batch_id.as_str());
         m.headers
-            .insert(NATS_BATCH_SEQUENCE, (index + 1).to_string().as_str());
+            .insert(NATS_BATCH_SEQUENCE, (index + 1).to_string());
         if index + 1 < count {
             client
                 .publish_with_headers(m.subject, m.headers, m.payload)

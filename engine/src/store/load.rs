@@ -20,7 +20,7 @@ use super::{EventStore, Until};
 use crate::conversation::Conversation;
 use crate::event::EventType;
 use crate::event::StoredEvent;
-use crate::event::codec::{DecodeError, decode};
+use crate::event::codec::{DecodeError, decode, name};
 use crate::ids::{ConversationKey, StreamSeq};
 
 /// A message on the conversation's subjects that is not a valid event.
@@ -307,7 +307,7 @@ impl EventStore {
             pending = reply
                 .headers
                 .as_ref()
-                .and_then(|h| h.get("Nats-Num-Pending"))
+                .and_then(|h| h.get(name("Nats-Num-Pending")))
                 .and_then(|v| v.as_str().parse().ok())
                 .unwrap_or(0);
             let message = StreamMessage::try_from(reply).map_err(|e| {
