@@ -155,11 +155,15 @@ impl ConversationCache {
     /// The conversation as last read, unless it is older than the TTL.
     pub(crate) fn get(&self, key: &ConversationKey) -> Option<Arc<Loaded>> {
         let entry = self.entries.get(key)?;
-        if entry.read_at.elapsed() >= self.ttl {
+        if self.expired(&entry) {
             self.entries.remove(key);
             return None;
         }
         Some(entry.loaded)
+    }
+
+    fn expired(&self, entry: &Entry) -> bool {
+        entry.read_at.elapsed() >= self.ttl
     }
 
     /// Keeps `loaded` unless a newer version is already cached (two tasks
@@ -198,7 +202,7 @@ impl ConversationCache {
         let Some((_, entry)) = self.entries.remove(key) else {
             return;
         };
-        if entry.read_at.elapsed() >= self.ttl {
+        if self.expired(&entry) {
             return;
         }
         if entry.loaded.version != expected || !contiguous {

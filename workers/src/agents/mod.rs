@@ -375,7 +375,6 @@ impl Agents {
         }
     }
 
-    /// Runs all five agents until `shutdown`.
     /// All five agents behind one consumer (what `switchboard up` runs):
     /// each message is carried through every step in one go.
     pub fn team(&self) -> Team {
