@@ -66,8 +66,8 @@ struct Report {
     raw_load_p99_ms_1m: f64,
 }
 
-/// A realistic customer message (~300 bytes encoded body).
-pub fn sample_received(key: &ConversationKey, n: usize) -> Event {
+/// A customer message from the web channel, the `n`th of its run.
+pub fn web_message(key: &ConversationKey, n: usize, customer: &str, text: &str) -> Event {
     Event::new_root(
         key.clone(),
         Actor::channel("web"),
@@ -75,14 +75,23 @@ pub fn sample_received(key: &ConversationKey, n: usize) -> Event {
             message_id: format!("bench-{n}"),
             channel: "web".into(),
             customer: Customer {
-                id: "cust-00042".into(),
+                id: customer.into(),
                 tier: CustomerTier::Member,
             },
             language: "en".into(),
-            text: "Hi, I ordered a bag of Ethiopia Yirgacheffe and the burr grinder last week; \
-                   the tracking page has not moved for three days. Can you tell me where order #1042 is?"
-                .into(),
+            text: text.into(),
         }),
+    )
+}
+
+/// A realistic customer message (~300 bytes encoded body).
+pub fn sample_received(key: &ConversationKey, n: usize) -> Event {
+    web_message(
+        key,
+        n,
+        "cust-00042",
+        "Hi, I ordered a bag of Ethiopia Yirgacheffe and the burr grinder last week; \
+         the tracking page has not moved for three days. Can you tell me where order #1042 is?",
     )
 }
 

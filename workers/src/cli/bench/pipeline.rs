@@ -12,7 +12,7 @@ use async_nats::jetstream::consumer::{Consumer, pull};
 use clap::Args;
 use futures::StreamExt;
 use serde::Serialize;
-use switchboard_engine::event::{Actor, Customer, CustomerTier, Event, EventData, Received};
+use switchboard_engine::event::Event;
 use switchboard_engine::ids::{ConversationKey, StreamSeq};
 use switchboard_engine::store::{EventStore, IdempotencyKey};
 use switchboard_engine::workflow::Agent;
@@ -20,7 +20,7 @@ use switchboard_workers::agents::Agents;
 use switchboard_workers::runtime::{WorkerOptions, consumer_config};
 use tokio::sync::watch;
 
-use super::append::baseline;
+use super::append::{baseline, web_message};
 use super::{Bench, Target};
 use crate::cli::Global;
 
@@ -133,6 +133,7 @@ async fn drained(store: &EventStore, options: &WorkerOptions) -> anyhow::Result<
         .await
         .map_err(|e| anyhow::anyhow!("consumer {name}: {e}"))?;
     let started = Instant::now();
+    let mut report_at = started + Duration::from_secs(1);
     loop {
         let info = consumer.info().await?;
         if info.num_pending == 0 && info.num_ack_pending == 0 {
@@ -142,7 +143,8 @@ async fn drained(store: &EventStore, options: &WorkerOptions) -> anyhow::Result<
             );
             return Ok(());
         }
-        if started.elapsed().as_millis() % 1000 < 20 {
+        if Instant::now() >= report_at {
+            report_at += Duration::from_secs(1);
             tracing::info!(
                 pending = info.num_pending,
                 unacked = info.num_ack_pending,
@@ -267,20 +269,7 @@ const MESSAGES: [&str; 5] = [
 ];
 
 fn customer_message(key: &ConversationKey, n: usize) -> Event {
-    Event::new_root(
-        key.clone(),
-        Actor::channel("web"),
-        EventData::Received(Received {
-            message_id: format!("bench-{n}"),
-            channel: "web".into(),
-            customer: Customer {
-                id: "persona_001".into(),
-                tier: CustomerTier::Member,
-            },
-            language: "en".into(),
-            text: MESSAGES[n % MESSAGES.len()].into(),
-        }),
-    )
+    web_message(key, n, "persona_001", MESSAGES[n % MESSAGES.len()])
 }
 
 fn percentile(values: &[f64], q: f64) -> f64 {
