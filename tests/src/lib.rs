@@ -100,6 +100,18 @@ where
 
 /// Runs a prepared command (a binary under test), writing `stdin` to it when
 /// given and closing it either way, and returns what it printed.
+/// A command line for the binary at `binary` (a test's
+/// `env!("CARGO_BIN_EXE_switchboard")`) on the NATS server at `url`,
+/// logging warnings only.
+pub fn cli(binary: &str, url: &str, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(binary);
+    command
+        .args(args)
+        .env("NATS_URL", url)
+        .env("RUST_LOG", "warn");
+    command
+}
+
 pub fn run_command(
     mut command: std::process::Command,
     stdin: Option<&str>,

@@ -1,17 +1,12 @@
 //! The `switchboard` binary end to end against a real nats-server: what an
 //! operator types, and what it prints.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use switchboard_tests::{TestServer, run_command, text};
+use switchboard_tests::{TestServer, cli, run_command, text};
 
 fn switchboard(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    command
-        .args(args)
-        .env("NATS_URL", url)
-        .env("RUST_LOG", "warn");
-    run_command(command, stdin)
+    run_command(cli(env!("CARGO_BIN_EXE_switchboard"), url, args), stdin)
 }
 
 #[test]

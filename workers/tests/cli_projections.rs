@@ -2,18 +2,14 @@
 //! against a real nats-server and a temporary SQLite file.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use switchboard_tests::{TestServer, run_command, text};
+use switchboard_tests::{TestServer, cli, run_command, text};
 
 fn switchboard(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    command
-        .args(args)
-        .env("NATS_URL", url)
-        .env("RUST_LOG", "warn")
-        // A developer's Cosmos DB settings must not redirect the tests.
-        .env_remove("COSMOS_ENDPOINT");
+    let mut command = cli(env!("CARGO_BIN_EXE_switchboard"), url, args);
+    // A developer's Cosmos DB settings must not redirect the tests.
+    command.env_remove("COSMOS_ENDPOINT");
     run_command(command, stdin)
 }
 

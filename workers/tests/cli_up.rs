@@ -3,18 +3,17 @@
 //! and a clean stop on SIGTERM; and `switchboard worker all` beside a
 //! server of one's own, including a `kill -9` while it carries messages.
 
+use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use std::collections::HashSet;
-
 use switchboard_engine::event::CustomerTier;
 use switchboard_engine::ids::StreamSeq;
 use switchboard_engine::store::IdempotencyKey;
 use switchboard_tests::events::{customer_message, key};
-use switchboard_tests::{TestServer, eventually, run_command, server_binary, text};
+use switchboard_tests::{TestServer, cli, eventually, run_command, server_binary, text};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -51,7 +50,7 @@ impl Drop for Up {
 async fn up_answers_projects_serves_metrics_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (nats_port, metrics_port) = (free_port(), free_port());
-    let mut up = Up(Command::new(env!("CARGO_BIN_EXE_switchboard"))
+    let mut up = Up(Command::new(BINARY)
         .arg("up")
         .arg("--data-dir")
         .arg(dir.path())
@@ -72,12 +71,10 @@ async fn up_answers_projects_serves_metrics_and_stops_on_sigterm() {
     let published = eventually("a published message", DEADLINE, || {
         let url = url.clone();
         async move {
-            let mut publish = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-            publish
-                .args(["publish", "brewvi/up1", "--text", "Where is my order?"])
-                .env("NATS_URL", &url)
-                .env("RUST_LOG", "warn");
-            let out = run_command(publish, None);
+            let out = switchboard(
+                &url,
+                &["publish", "brewvi/up1", "--text", "Where is my order?"],
+            );
             out.status.success().then_some(out)
         }
     })
@@ -108,13 +105,19 @@ async fn stop(process: &mut Up) {
     assert!(status.success(), "exited with {status}");
 }
 
+const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
+
 fn switchboard(url: &str, args: &[&str]) -> std::process::Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    command
-        .args(args)
-        .env("NATS_URL", url)
-        .env("RUST_LOG", "warn");
-    run_command(command, None)
+    run_command(cli(BINARY, url, args), None)
+}
+
+/// The binary started in the background on `url`, its output discarded.
+fn start(url: &str, args: &[&str]) -> Up {
+    Up(cli(BINARY, url, args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("switchboard starts"))
 }
 
 #[tokio::test]
@@ -122,14 +125,7 @@ async fn worker_all_answers_through_every_agent_and_stops_on_sigterm() {
     let server = TestServer::start();
     let url = server.url();
     assert!(switchboard(&url, &["streams", "apply"]).status.success());
-    let mut worker = Up(Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["worker", "all"])
-        .env("NATS_URL", &url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("switchboard worker all starts"));
+    let mut worker = start(&url, &["worker", "all"]);
     let published = switchboard(
         &url,
         &[
@@ -163,14 +159,7 @@ async fn worker_all_answers_through_every_agent_and_stops_on_sigterm() {
 
 /// `switchboard worker all` on `url`, redelivering after a one-second ack wait.
 fn worker_all(url: &str) -> Up {
-    Up(Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["worker", "all", "--ack-wait-secs", "1"])
-        .env("NATS_URL", url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("switchboard worker all starts"))
+    start(url, &["worker", "all", "--ack-wait-secs", "1"])
 }
 
 #[tokio::test]
