@@ -10,7 +10,7 @@ use crate::event::{
     Classified, Closed, Customer, Drafted, Envelope, Escalated, EventData, Failed, Intent,
     Received, Responded, Retrieved, Screened, StoredEvent, Validated,
 };
-use crate::ids::{ConversationKey, StreamSeq};
+use crate::ids::{ConversationKey, EventId, StreamSeq};
 
 /// Where the conversation stands as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -98,6 +98,9 @@ pub struct Conversation {
     pub started_at: Option<DateTime<Utc>>,
     /// When the last event was stored.
     pub updated_at: Option<DateTime<Utc>>,
+    /// Ids of the events folded: an event stored twice (a foreign client
+    /// publishing it again without `Nats-Msg-Id`) is folded once.
+    pub event_ids: Vec<EventId>,
 }
 
 impl Conversation {
@@ -117,9 +120,13 @@ impl Conversation {
             return;
         }
         let envelope = &stored.event.envelope;
+        self.version = stored.seq;
+        if self.event_ids.contains(&envelope.id) {
+            return;
+        }
+        self.event_ids.push(envelope.id);
         self.key
             .get_or_insert_with(|| envelope.conversation.clone());
-        self.version = stored.seq;
         self.event_count += 1;
         self.started_at.get_or_insert(stored.stored_at);
         self.updated_at = Some(stored.stored_at);
@@ -158,6 +165,11 @@ impl Conversation {
         let Some(turn) = self.turn.as_mut() else {
             return;
         };
+        // A failure reported for an earlier turn: that turn is over.
+        if matches!(data, EventData::Failed(_)) && envelope.correlation != turn.received_envelope.id
+        {
+            return;
+        }
         turn.last = envelope.clone();
         match data {
             EventData::Screened(e) => turn.screened = Some(e.clone()),

@@ -177,13 +177,18 @@ pub fn next_step_with(conversation: &Conversation, policy: &Policy) -> Option<St
         return None;
     }
     let turn = conversation.turn.as_ref()?;
-    if turn.responded.is_some() || turn.escalated.is_some() {
+    if turn.escalated.is_some() {
         return None;
     }
+    // Before the answered check: a failure recorded after the answer (a
+    // message of this turn that no agent could read) still needs a human.
     if turn.failed.is_some() {
         return Some(Step::Escalate {
             reason: EscalationReason::StepFailed,
         });
+    }
+    if turn.responded.is_some() {
+        return None;
     }
     let Some(screened) = &turn.screened else {
         return Some(Step::Screen);

@@ -439,6 +439,58 @@ fn a_failed_step_escalates() {
         .then_escalates(EscalationReason::StepFailed);
 }
 
+fn failed(step: &str) -> EventData {
+    EventData::Failed(Failed {
+        step: step.into(),
+        error_class: "undecodable".into(),
+        attempts: 1,
+        detail: String::new(),
+    })
+}
+
+#[test]
+fn a_failure_recorded_after_the_answer_still_goes_to_a_human() {
+    given()
+        .received()
+        .allowed()
+        .classified(Intent::OrderStatus)
+        .retrieved(vec![])
+        .drafted(1)
+        .validated(ValidateVerdict::Approve, 1)
+        .responded()
+        .event(failed("sentry"))
+        .then_escalates(EscalationReason::StepFailed);
+}
+
+#[test]
+fn a_failure_of_an_earlier_turn_does_not_touch_the_current_one() {
+    let first = given().received().allowed();
+    let earlier_turn = first.last.clone().expect("an event was given");
+    let mut then = first.received().allowed();
+    // Reported late, on the first turn's chain.
+    let late = Event::caused_by(&earlier_turn, Actor::worker("test"), failed("classify"));
+    let seq = StreamSeq::new(then.events.len() as u64 + 1);
+    then.events.push(StoredEvent {
+        seq,
+        stored_at: Utc::now(),
+        event: late,
+    });
+    // (Not `then`: the step follows the current turn's `screened`, whose
+    // message the intent agent consumes, not the late `failed`.)
+    assert_eq!(next_step(&then.state()), Some(Step::Classify));
+    assert!(then.state().turn.is_some_and(|t| t.failed.is_none()));
+}
+
+#[test]
+fn an_escalated_turn_with_a_failure_is_not_escalated_twice() {
+    given()
+        .received()
+        .allowed()
+        .event(failed("classify"))
+        .escalated()
+        .then(None);
+}
+
 #[test]
 fn escalated_conversation_stays_with_the_human_until_closed() {
     let handed = || {
@@ -495,4 +547,21 @@ fn fold_is_deterministic_and_ignores_replayed_prefixes() {
     assert_eq!(once, twice);
     assert_eq!(once.version, StreamSeq::new(5));
     assert_eq!(once.event_count, 5);
+}
+
+#[test]
+fn an_event_stored_twice_is_folded_once_and_the_version_moves_on() {
+    let given = given().received().allowed();
+    let mut events = given.events.clone();
+    let mut again = events[1].clone();
+    again.seq = StreamSeq::new(3);
+    events.push(again);
+    let state = Conversation::fold(&events);
+    assert_eq!(state.event_count, 2);
+    assert_eq!(
+        state.version,
+        StreamSeq::new(3),
+        "appends go after the copy"
+    );
+    assert_eq!(next_step(&state), Some(Step::Classify));
 }

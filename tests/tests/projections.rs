@@ -193,21 +193,15 @@ async fn redelivery_changes_nothing() {
     stop.send(true).expect("stop");
     handle.await.expect("task");
     let before = snapshot(store.as_ref(), "acme").await;
-    // A second durable consumer redelivers every event into the same store.
-    let options = ProjectorOptions {
-        durable: "projector-again".into(),
-        ..ProjectorOptions::default()
-    };
-    let (stop, handle) = spawn_projector(&server, store.clone(), options);
-    eventually("redelivered", DEADLINE, || async {
-        let s = events.jetstream().get_stream("CONVERSATIONS").await.ok()?;
-        let mut c = s
-            .get_consumer::<async_nats::jetstream::consumer::pull::Config>("projector-again")
-            .await
-            .ok()?;
-        let info = c.info().await.ok()?;
-        (info.num_pending == 0 && info.num_ack_pending == 0 && info.delivered.stream_sequence > 0)
-            .then_some(())
+    // The checkpoint set back to the start: every event is read again into
+    // the same store, as after a crash that lost the checkpoint.
+    let conn = rusqlite::Connection::open(dir.path().join("p.sqlite")).expect("open");
+    conn.execute("UPDATE checkpoints SET last_seq = 0", [])
+        .expect("rewind");
+    drop(conn);
+    let (stop, handle) = spawn_projector(&server, store.clone(), ProjectorOptions::default());
+    eventually("read again", DEADLINE, || async {
+        caught_up(store.as_ref(), &events).await.then_some(())
     })
     .await;
     stop.send(true).expect("stop");
@@ -251,15 +245,11 @@ async fn locked_store_is_retried_and_nothing_is_skipped() {
         let key = key(&format!("acme/l{i}"));
         append_all(&events, &key, &conversation(&key, false)).await;
     }
-    // The projector has the batch but cannot ack it while the store is locked.
-    eventually("batch delivered and held", DEADLINE, || async {
-        let s = events.jetstream().get_stream("CONVERSATIONS").await.ok()?;
-        let mut c = s
-            .get_consumer::<async_nats::jetstream::consumer::pull::Config>("projector")
-            .await
-            .ok()?;
-        let info = c.info().await.ok()?;
-        (info.num_ack_pending > 0).then_some(())
+    // The projector has read the events but cannot write them while the
+    // store is locked.
+    let last = stream_last(&events).await;
+    eventually("events read by the projector", DEADLINE, || async {
+        (delivered_to_consumers(&events).await >= last).then_some(())
     })
     .await;
     assert_eq!(
@@ -280,6 +270,93 @@ async fn locked_store_is_retried_and_nothing_is_skipped() {
     );
     stop.send(true).expect("stop");
     handle.await.expect("task");
+}
+
+/// The highest stream sequence delivered to any consumer of the stream.
+async fn delivered_to_consumers(events: &EventStore) -> u64 {
+    use futures::TryStreamExt;
+    let Ok(stream) = events.jetstream().get_stream("CONVERSATIONS").await else {
+        return 0;
+    };
+    let infos: Vec<_> = stream.consumers().try_collect().await.unwrap_or_default();
+    infos
+        .iter()
+        .map(|i| i.delivered.stream_sequence)
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projectors_killed_mid_run_and_replicas_lose_nothing() {
+    let server = TestServer::start();
+    let events = server.store().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let live = sqlite(&dir, "live.sqlite").await;
+    let options = ProjectorOptions {
+        batch: 3,
+        lease_ttl: Duration::from_secs(1),
+        ..ProjectorOptions::default()
+    };
+    // A backlog, so that each kill lands with work left.
+    for i in 0..300 {
+        let key = key(&format!("acme/k{i}"));
+        append_all(&events, &key, &conversation(&key, i % 4 == 0)).await;
+    }
+    let writer = {
+        let events = events.clone();
+        tokio::spawn(async move {
+            for i in 300..350 {
+                let key = key(&format!("acme/k{i}"));
+                append_all(&events, &key, &conversation(&key, i % 4 == 0)).await;
+            }
+        })
+    };
+    let mut killed_at = Vec::new();
+    for _ in 0..3 {
+        let (_stop, handle) = spawn_projector(&server, live.clone(), options.clone());
+        // Killed once it has written something more, while work remains.
+        let before = live
+            .checkpoints()
+            .await
+            .expect("checkpoints")
+            .get("conversations");
+        eventually("the projector to make progress", DEADLINE, || async {
+            let now = live.checkpoints().await.ok()?.get("conversations");
+            (now > before).then_some(())
+        })
+        .await;
+        handle.abort();
+        let _ = handle.await;
+        let at = live
+            .checkpoints()
+            .await
+            .expect("checkpoints")
+            .get("conversations");
+        killed_at.push((at, stream_last(&events).await));
+    }
+    assert!(
+        killed_at.iter().all(|(at, last)| at < last),
+        "every kill landed with events left to project: {killed_at:?}"
+    );
+    // Two replicas finish the job over the same store.
+    let (stop_a, a) = spawn_projector(&server, live.clone(), options.clone());
+    let (stop_b, b) = spawn_projector(&server, live.clone(), options.clone());
+    writer.await.expect("writer");
+    eventually("projectors caught up", DEADLINE, || async {
+        caught_up(live.as_ref(), &events).await.then_some(())
+    })
+    .await;
+    stop_a.send(true).expect("stop");
+    stop_b.send(true).expect("stop");
+    a.await.expect("task");
+    b.await.expect("task");
+    let fresh = sqlite(&dir, "fresh.sqlite").await;
+    projector::replay_into(server.client().await, fresh.clone(), &options, |_, _| {})
+        .await
+        .expect("replay");
+    let live_docs = snapshot(live.as_ref(), "acme").await;
+    assert_eq!(live_docs.0.len(), 350);
+    assert_eq!(live_docs, snapshot(fresh.as_ref(), "acme").await);
 }
 
 async fn store_checkpoint_behind(dir: &tempfile::TempDir) -> i64 {

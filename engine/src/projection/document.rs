@@ -112,6 +112,10 @@ pub struct ConversationDoc {
     pub resolution: Option<Resolution>,
     /// Stream sequence of the last event folded in.
     pub last_seq: u64,
+    /// Ids of the events folded in: an event stored twice (a foreign client
+    /// publishing it again without `Nats-Msg-Id`) is counted once.
+    #[serde(default)]
+    pub event_ids: Vec<crate::ids::EventId>,
 }
 
 impl ConversationDoc {
@@ -141,6 +145,7 @@ impl ConversationDoc {
             critic_blocks: 0,
             resolution: None,
             last_seq: 0,
+            event_ids: Vec::new(),
         }
     }
 

@@ -54,7 +54,8 @@ pub fn fold_conversation(
     event: &StoredEvent,
 ) -> Option<(ConversationDoc, Vec<Effect>)> {
     let seq = event.seq.get();
-    if before.is_some_and(|doc| seq <= doc.last_seq) {
+    let id = event.event.envelope.id;
+    if before.is_some_and(|doc| seq <= doc.last_seq || doc.event_ids.contains(&id)) {
         return None;
     }
     let key = &event.event.envelope.conversation;
@@ -62,6 +63,7 @@ pub fn fold_conversation(
         .cloned()
         .unwrap_or_else(|| ConversationDoc::new(key, event.stored_at));
     after.last_seq = seq;
+    after.event_ids.push(id);
     after.updated_at = event.stored_at;
     apply_data(&mut after, &event.event.data, event.stored_at);
     let mut effects = analytics_effects(before, &after);
@@ -263,4 +265,44 @@ pub fn apply_customer(doc: &mut CustomerDoc, effect: &Effect, seq: u64) -> bool 
     }
     doc.last_seq = seq;
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Actor, Customer, CustomerTier, Event, Received};
+    use crate::ids::{ConversationKey, StreamSeq};
+
+    fn stored(event: &Event, seq: u64) -> StoredEvent {
+        StoredEvent {
+            seq: StreamSeq::new(seq),
+            stored_at: Utc::now(),
+            event: event.clone(),
+        }
+    }
+
+    #[test]
+    fn an_event_stored_twice_is_counted_once() {
+        let key = ConversationKey::parse("acme/c1").expect("valid");
+        let received = Event::new_root(
+            key,
+            Actor::channel("web"),
+            EventData::Received(Received {
+                message_id: "m1".into(),
+                channel: "web".into(),
+                customer: Customer {
+                    id: "cust-1".into(),
+                    tier: CustomerTier::Standard,
+                },
+                language: "en".into(),
+                text: "hello".into(),
+            }),
+        );
+        let (doc, _) = fold_conversation(None, &stored(&received, 1)).expect("first fold");
+        assert_eq!(doc.message_count, 1);
+        assert!(
+            fold_conversation(Some(&doc), &stored(&received, 2)).is_none(),
+            "the copy at a later sequence changes nothing"
+        );
+    }
 }

@@ -15,7 +15,8 @@ use switchboard_engine::projection::ProjectionStore;
 use switchboard_engine::projection::Table;
 use switchboard_engine::projection::cosmos::{CosmosAuth, CosmosConfig, CosmosStore};
 use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
-use switchboard_workers::projector::{self, ProjectorOptions, Status};
+use switchboard_workers::projector::control::{self, RebuildRequest, RebuildUpdate};
+use switchboard_workers::projector::{self, ProjectorOptions, RebuildReport, Status};
 
 use super::Global;
 
@@ -103,7 +104,8 @@ fn env_var(name: &str) -> Option<String> {
 #[derive(Debug, Subcommand)]
 pub enum ProjectionsCommand {
     /// Replay the whole conversation log into a fresh copy of the store and
-    /// swap it in (stop the projector first, e.g. stop `switchboard up`).
+    /// swap it in. With a projector running (`switchboard up`), that
+    /// projector pauses, rebuilds and resumes; otherwise it is done here.
     /// SQLite: a new file renamed over the old one. Cosmos DB: containers of
     /// the next generation, switched to atomically; needs COSMOS_KEY.
     Rebuild {
@@ -125,14 +127,22 @@ pub async fn run(global: &Global, cmd: ProjectionsCommand) -> anyhow::Result<()>
     let options = ProjectorOptions::default();
     match cmd {
         ProjectionsCommand::Rebuild { store } => {
-            let store = open_store(&store, Missing::Create).await?;
+            let location = (std::env::var_os("COSMOS_ENDPOINT").is_none())
+                .then(|| store.sqlite_path().display().to_string());
             let bar = super::bench::progress(0, "rebuild");
-            let report = projector::rebuild(client, store, &options, |done, total| {
+            let on_progress = |done, total| {
                 bar.set_length(total);
                 bar.set_position(done);
-            })
-            .await
-            .context("rebuilding the projections")?;
+            };
+            let report = match remote_rebuild(&client, location, on_progress).await? {
+                Some(report) => report,
+                None => {
+                    let store = open_store(&store, Missing::Create).await?;
+                    projector::rebuild(client, store, &options, on_progress)
+                        .await
+                        .context("rebuilding the projections")?
+                }
+            };
             bar.finish_and_clear();
             println!(
                 "rebuilt: {} events ({} undecodable) up to seq {} in {:.2} s, {:.0} events/s",
@@ -149,17 +159,67 @@ pub async fn run(global: &Global, cmd: ProjectionsCommand) -> anyhow::Result<()>
             } else {
                 print!("{}", status_table(&status));
                 println!(
-                    "stream last seq {}; projector consumer: {}",
-                    status.stream_last_seq,
-                    match (status.consumer_pending, status.consumer_ack_floor) {
-                        (Some(p), Some(f)) => format!("{p} pending, ack floor {f}"),
-                        _ => "not created yet".to_owned(),
-                    }
+                    "stream last seq {}; {} event(s) not yet projected",
+                    status.stream_last_seq, status.pending
                 );
             }
         }
     }
     Ok(())
+}
+
+/// Asks a running projector to rebuild (it pauses, rebuilds, swaps in and
+/// resumes). `None` when no projector is running: rebuild here.
+async fn remote_rebuild(
+    client: &async_nats::Client,
+    location: Option<String>,
+    mut progress: impl FnMut(u64, u64),
+) -> anyhow::Result<Option<RebuildReport>> {
+    use futures::StreamExt;
+    let inbox = client.new_inbox();
+    let mut updates = client.subscribe(inbox.clone()).await?;
+    let request = RebuildRequest {
+        progress: inbox,
+        location,
+    };
+    let reply = match client
+        .request(
+            control::REBUILD_SUBJECT,
+            serde_json::to_vec(&request)?.into(),
+        )
+        .await
+    {
+        Ok(reply) => reply,
+        Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => return Ok(None),
+        Err(e) => return Err(e).context("asking the running projector to rebuild"),
+    };
+    match serde_json::from_slice::<RebuildUpdate>(&reply.payload) {
+        Ok(RebuildUpdate::Accepted { .. }) => {}
+        Ok(RebuildUpdate::Failed { error }) => {
+            anyhow::bail!("the running projector refused: {error}")
+        }
+        other => anyhow::bail!("unexpected answer from the running projector: {other:?}"),
+    }
+    // The projector reports after every written batch; silence this long
+    // means it died (its copy is left aside, the old one stays in place).
+    let stall = std::time::Duration::from_secs(120);
+    loop {
+        let update = tokio::time::timeout(stall, updates.next())
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "the running projector said nothing for {stall:?}; is it still running?"
+                )
+            })?
+            .ok_or_else(|| anyhow::anyhow!("lost the connection to NATS during the rebuild"))?;
+        match serde_json::from_slice::<RebuildUpdate>(&update.payload) {
+            Ok(RebuildUpdate::Progress { done, total }) => progress(done, total),
+            Ok(RebuildUpdate::Done { report }) => return Ok(Some(report)),
+            Ok(RebuildUpdate::Failed { error }) => anyhow::bail!("rebuild failed: {error}"),
+            Ok(RebuildUpdate::Accepted { .. }) => {}
+            Err(e) => anyhow::bail!("malformed update from the running projector: {e}"),
+        }
+    }
 }
 
 fn status_table(status: &Status) -> Table {

@@ -52,8 +52,9 @@ pub struct WorkerArgs {
     /// Messages processed at once per worker.
     #[arg(long, env = "SWITCHBOARD_CONCURRENCY", default_value_t = 32)]
     pub concurrency: usize,
-    /// Seconds before an unacked message is redelivered.
-    #[arg(long, env = "SWITCHBOARD_ACK_WAIT_SECS", default_value_t = 30)]
+    /// Seconds before an unacked message is redelivered: how soon the
+    /// messages of a worker that died come back (held ones are extended).
+    #[arg(long, env = "SWITCHBOARD_ACK_WAIT_SECS", default_value_t = 10)]
     pub ack_wait_secs: u64,
     /// Deliveries before a message is dead-lettered.
     #[arg(long, env = "SWITCHBOARD_MAX_DELIVER", default_value_t = 5)]

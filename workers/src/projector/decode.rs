@@ -36,18 +36,32 @@ pub fn decode_message(message: &Message) -> Result<StoredEvent, DecodeError> {
     })
 }
 
-/// Decodes a batch, skipping (and counting) what does not decode.
-pub(super) fn decode_all(messages: &[Message]) -> Vec<StoredEvent> {
-    messages
-        .iter()
-        .filter_map(|m| match decode_message(m) {
-            Ok(event) => Some(event),
+/// A message of the batch that is not a valid event, with why.
+pub(crate) struct Rejected {
+    /// The message as stored.
+    pub letter: crate::runtime::Letter,
+    /// Why it does not decode.
+    pub error: DecodeError,
+}
+
+/// Decodes a batch: the valid events, and what does not decode (logged
+/// and counted here).
+pub(super) fn decode_all(messages: &[Message]) -> (Vec<StoredEvent>, Vec<Rejected>) {
+    let mut events = Vec::with_capacity(messages.len());
+    let mut rejected = Vec::new();
+    for m in messages {
+        match decode_message(m) {
+            Ok(event) => events.push(event),
             Err(error) => {
                 let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
                 tracing::warn!(subject = %m.subject, seq, kind = ?error.kind(), %error, "undecodable event skipped by the projector");
                 metrics::counter!(metric::UNDECODABLE).increment(1);
-                None
+                rejected.push(Rejected {
+                    letter: crate::runtime::Letter::of(m),
+                    error,
+                });
             }
-        })
-        .collect()
+        }
+    }
+    (events, rejected)
 }

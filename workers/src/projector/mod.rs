@@ -1,31 +1,46 @@
 //! The projector: folds the conversation log into the projection store.
 //!
-//! [`run_projector`] holds the durable pull consumer `projector` over
-//! `conv.>` on `CONVERSATIONS`. It fetches a batch, decodes it (an
-//! undecodable message is logged, counted and acknowledged with the batch:
-//! it never stalls the projection), folds it with a [`Folder`], writes the
-//! changed documents in one store write (retried with backoff while the store
-//! is unavailable), and only then acknowledges the batch. The consumer uses
-//! `AckPolicy::All`, so acking the last message acks the batch, and the ack
-//! floor is the projector's checkpoint: a crash re-delivers at most the batch
-//! in flight, which the sequence-gated documents ignore.
+//! [`run_projector`] reads `conv.>` on `CONVERSATIONS` in stream order with
+//! an ordered consumer (ephemeral, nothing to acknowledge) that starts just
+//! after the checkpoint the store holds. It collects a batch, decodes it (an
+//! undecodable message is logged, counted and skipped: it never stalls the
+//! projection), folds it with a [`Folder`], and writes the changed documents
+//! and the batch's last sequence as the new checkpoint in one store write
+//! (retried with backoff while the store is unavailable). The checkpoint is
+//! therefore never ahead of what is written: a crash at any point re-reads
+//! at most the batch in flight, which the sequence-gated documents ignore.
+//! (An earlier design used a durable consumer with `AckPolicy::All`, whose
+//! ack of a later message acknowledged deliveries to a dead process that
+//! were never folded; it lost events after every crash.)
+//!
+//! It is also the log's sentry ([`sentry`]): it reads every message, so a
+//! message no agent can read (malformed, of an unknown type, on an odd
+//! subject) is dead-lettered here, and its conversation goes to a human.
+//!
+//! The projector also answers rebuild requests ([`control`]): `switchboard
+//! projections rebuild` beside a running system pauses the projector, which
+//! rebuilds, swaps in and resumes from the new copy's checkpoint.
 //!
 //! [`rebuild`] replays the whole stream into a fresh copy of the store and
 //! swaps it in; [`status`] reports lag per projection; [`bench_projections`]
 //! measures rebuild against a raw consume.
 
 mod bench;
+pub mod control;
 mod decode;
+pub mod lease;
 mod rebuild;
+mod sentry;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::AckPolicy, consumer::pull};
+use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use futures::StreamExt;
 use switchboard_engine::event::StoredEvent;
 use switchboard_engine::projection::retry::Backoff;
 use switchboard_engine::projection::{Documents, Folder, ProjectionStore, StoreError};
+use switchboard_engine::store::{EventStore, StoreOptions};
 use tokio::sync::watch;
 
 pub use bench::{BenchReport, bench_projections};
@@ -51,19 +66,21 @@ pub struct ProjectorOptions {
     pub stream: String,
     /// Subjects folded. Default `conv.>`.
     pub filter: String,
-    /// Durable consumer name. Default `projector`.
+    /// Name of the durable consumer older versions read with; removed at
+    /// start-up (the position now lives in the store). Default `projector`.
     pub durable: String,
     /// Most events per batch (one store write). Default 1,000.
     pub batch: usize,
     /// Longest wait for a batch to fill. Default 100 ms.
     pub max_wait: Duration,
-    /// Redelivery timeout of an unacked batch; must exceed the longest
-    /// store outage the backoff rides out before shutdown. Default 60 s.
-    pub ack_wait: Duration,
     /// Backoff of store writes. Default 20 ms doubling to 5 s, for ever.
     pub backoff: Backoff,
     /// Conversation documents cached by the folder. Default 100,000.
     pub cache_capacity: usize,
+    /// How long a projector's lease on its store lives without renewal: how
+    /// soon a standby replica (or a restarted process) takes over from one
+    /// that died. Default 5 s.
+    pub lease_ttl: Duration,
 }
 
 impl Default for ProjectorOptions {
@@ -74,9 +91,9 @@ impl Default for ProjectorOptions {
             durable: "projector".into(),
             batch: 1_000,
             max_wait: Duration::from_millis(100),
-            ack_wait: Duration::from_secs(60),
             backoff: Backoff::default(),
             cache_capacity: switchboard_engine::projection::folder::DEFAULT_CAPACITY,
+            lease_ttl: Duration::from_secs(5),
         }
     }
 }
@@ -118,89 +135,219 @@ impl ProjectorError {
     }
 }
 
-async fn consumer(
+/// Where a projector reads from: an ordered consumer (ephemeral, no acks)
+/// over `options.filter` starting just after `position`.
+async fn cursor(
     js: &jetstream::Context,
     options: &ProjectorOptions,
-) -> Result<jetstream::consumer::Consumer<pull::Config>, ProjectorError> {
+    position: u64,
+) -> Result<Ordered, ProjectorError> {
     let stream = js
         .get_stream(&options.stream)
         .await
         .map_err(ProjectorError::nats)?;
     stream
-        .get_or_create_consumer(
-            &options.durable,
-            pull::Config {
-                durable_name: Some(options.durable.clone()),
-                filter_subject: options.filter.clone(),
-                ack_policy: AckPolicy::All,
-                ack_wait: options.ack_wait,
-                max_ack_pending: -1,
-                ..Default::default()
+        .create_consumer(pull::OrderedConfig {
+            filter_subject: options.filter.clone(),
+            deliver_policy: DeliverPolicy::ByStartSequence {
+                start_sequence: position + 1,
             },
-        )
+            ..Default::default()
+        })
+        .await
+        .map_err(ProjectorError::nats)?
+        .messages()
         .await
         .map_err(ProjectorError::nats)
 }
 
+type Ordered = jetstream::consumer::pull::Ordered;
+
+/// The stream sequence every projection of `store` has folded up to: where
+/// a projector resumes.
+async fn resume_point(store: &dyn ProjectionStore) -> Result<u64, StoreError> {
+    let checkpoints = store.checkpoints().await?;
+    Ok(switchboard_engine::projection::PROJECTIONS
+        .iter()
+        .map(|p| checkpoints.get(p))
+        .min()
+        .unwrap_or(0))
+}
+
 /// Runs the projector until `shutdown` turns true (or its sender is
 /// dropped). Returns `Ok(())` on shutdown; a batch being written when
-/// shutdown arrives is finished or left unacked for redelivery.
+/// shutdown arrives is finished or dropped (it is read again on restart).
+///
+/// The projector's position is the checkpoint the store holds, written in
+/// the same store write as the documents of each batch: it resumes there
+/// after a crash or a restart, reading with an ordered consumer, so no event
+/// is skipped and none is acknowledged on anyone's behalf. Replicas over one
+/// store take turns through a lease ([`lease`]): one projects, the others
+/// stand by and take over within the lease's time to live.
 pub async fn run_projector(
     client: async_nats::Client,
     store: Arc<dyn ProjectionStore>,
     options: ProjectorOptions,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), ProjectorError> {
-    let js = jetstream::new(client);
-    let consumer = consumer(&js, &options).await?;
-    let mut folder = Folder::new(store.as_ref(), options.cache_capacity);
-    tracing::info!(durable = %options.durable, backend = store.backend(), "projector started");
+    let js = jetstream::new(client.clone());
+    forget_legacy_consumer(&js, &options).await;
+    let lease = lease::Lease::of(&js, store.as_ref(), options.lease_ttl).await?;
+    tracing::info!(backend = store.backend(), "projector started");
     while !*shutdown.borrow() {
-        let fetch = consumer
-            .batch()
-            .max_messages(options.batch)
-            .expires(options.max_wait)
-            .messages();
-        let mut batch = tokio::select! {
-            _ = shutdown.changed() => break,
-            batch = fetch => batch.map_err(ProjectorError::nats)?,
-        };
-        let mut messages = Vec::with_capacity(options.batch);
-        while let Some(message) = batch.next().await {
-            match message {
-                Ok(m) => messages.push(m),
-                Err(e) => tracing::debug!(error = %e, "fetch ended early"),
-            }
-        }
-        let Some(last) = messages.last() else {
-            continue;
-        };
-        let events = decode::decode_all(&messages);
-        let documents = fold_with_retry(
-            &mut folder,
-            store.as_ref(),
-            &events,
-            &options,
-            &mut shutdown,
-        )
-        .await?;
-        let Some(()) =
-            write_with_retry(store.as_ref(), &documents, &options, &mut shutdown).await?
-        else {
-            folder.reset(store.as_ref());
+        let Some(held) = lease.acquire(&mut shutdown).await else {
             break;
         };
-        folder.written(store.as_ref());
-        last.ack().await.map_err(ProjectorError::nats)?;
-        metrics::counter!(metric::FOLDED).increment(events.len() as u64);
-        if let Ok(info) = last.info() {
+        let outcome = project(&client, &store, &options, &mut shutdown, &held).await;
+        held.release().await;
+        outcome?;
+    }
+    tracing::info!("projector stopped");
+    Ok(())
+}
+
+/// Projects while the lease is held: until shutdown, or the lease is lost.
+async fn project(
+    client: &async_nats::Client,
+    store: &Arc<dyn ProjectionStore>,
+    options: &ProjectorOptions,
+    shutdown: &mut watch::Receiver<bool>,
+    held: &lease::Held,
+) -> Result<(), ProjectorError> {
+    let js = jetstream::new(client.clone());
+    let mut control = control::serve(client).await?;
+    let dead_letters = EventStore::new(client.clone(), StoreOptions::default());
+    let mut folder = Folder::new(store.as_ref(), options.cache_capacity);
+    let mut position = resume_point(store.as_ref()).await?;
+    tracing::info!(position, "projecting from the store's checkpoint");
+    let mut attempt = 0;
+    'cursor: while !*shutdown.borrow() && !held.lost() {
+        let mut messages = match cursor(&js, options, position).await {
+            Ok(messages) => messages,
+            Err(e) => {
+                attempt += 1;
+                tracing::warn!(error = %e, "projector cannot read the log; retrying");
+                backoff_or_stop(attempt, shutdown).await;
+                continue;
+            }
+        };
+        let generation = store.generation();
+        loop {
+            let next = tokio::select! {
+                _ = shutdown.changed() => break 'cursor,
+                Some(request) = control.next() => {
+                    control::rebuild(client, store.clone(), options, request).await;
+                    folder.reset(store.as_ref());
+                    position = resume_point(store.as_ref()).await?;
+                    continue 'cursor;
+                }
+                batch = next_batch(&mut messages, options) => batch,
+            };
+            let messages = match next {
+                Ok(batch) => batch,
+                Err(e) => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, position, "projector lost its cursor; resuming");
+                    backoff_or_stop(attempt, shutdown).await;
+                    continue 'cursor;
+                }
+            };
+            attempt = 0;
+            let Some(last) = messages.last() else {
+                continue;
+            };
+            let (last_seq, pending) = last
+                .info()
+                .map(|i| (i.stream_sequence, i.pending))
+                .map_err(ProjectorError::nats)?;
+            // A rebuild swapped in elsewhere: resume from its checkpoint.
+            store.refresh().await?;
+            if store.generation() != generation {
+                tracing::info!(
+                    "projections were swapped in by a rebuild; resuming from their checkpoint"
+                );
+                folder.reset(store.as_ref());
+                position = resume_point(store.as_ref()).await?;
+                continue 'cursor;
+            }
+            let (events, rejected) = decode::decode_all(&messages);
+            // Dead-lettered before the checkpoint moves past them.
+            if !sentry::report(&dead_letters, &rejected, shutdown).await {
+                break 'cursor;
+            }
+            let mut documents =
+                fold_with_retry(&mut folder, store.as_ref(), &events, options, shutdown).await?;
+            // Past undecodable messages too, so they are never read again.
+            documents.checkpoint = Some(last_seq);
+            if held.lost() {
+                break 'cursor;
+            }
+            let Some(()) = write_with_retry(store.as_ref(), &documents, options, shutdown).await?
+            else {
+                break 'cursor;
+            };
+            folder.written(store.as_ref());
+            position = last_seq;
+            metrics::counter!(metric::FOLDED).increment(events.len() as u64);
             for p in switchboard_engine::projection::PROJECTIONS {
-                metrics::gauge!(metric::LAG, "projection" => p).set(info.pending as f64);
+                metrics::gauge!(metric::LAG, "projection" => p).set(pending as f64);
             }
         }
     }
-    tracing::info!(durable = %options.durable, "projector stopped");
     Ok(())
+}
+
+/// Waits before reading the log again (20 ms doubling to 5 s), or until shutdown.
+async fn backoff_or_stop(attempt: u32, shutdown: &mut watch::Receiver<bool>) {
+    let delay =
+        Duration::from_millis(20 * 2u64.saturating_pow(attempt.min(8))).min(Duration::from_secs(5));
+    tokio::select! {
+        _ = shutdown.changed() => {}
+        _ = tokio::time::sleep(delay) => {}
+    }
+}
+
+/// The next batch: at least one message, then as many as arrive within
+/// `max_wait` up to `batch`, stopping early once caught up with the stream.
+async fn next_batch(
+    messages: &mut Ordered,
+    options: &ProjectorOptions,
+) -> Result<Vec<jetstream::Message>, ProjectorError> {
+    let mut batch = Vec::new();
+    let first = messages
+        .next()
+        .await
+        .ok_or_else(|| ProjectorError::Nats("the log's cursor ended".into()))?
+        .map_err(ProjectorError::nats)?;
+    let deadline = tokio::time::Instant::now() + options.max_wait;
+    let mut caught_up = first.info().map(|i| i.pending == 0).unwrap_or(false);
+    batch.push(first);
+    while batch.len() < options.batch && !caught_up {
+        match tokio::time::timeout_at(deadline, messages.next()).await {
+            Ok(Some(Ok(message))) => {
+                caught_up = message.info().map(|i| i.pending == 0).unwrap_or(false);
+                batch.push(message);
+            }
+            // An error after some messages: fold those, the cursor resumes.
+            Ok(Some(Err(e))) => {
+                tracing::debug!(error = %e, "cursor error mid-batch");
+                break;
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    Ok(batch)
+}
+
+/// Before crash-safe checkpoints the projector used a durable consumer
+/// named `options.durable` (ack policy all, which acknowledged deliveries
+/// of dead processes); it is no longer read, so it is removed.
+async fn forget_legacy_consumer(js: &jetstream::Context, options: &ProjectorOptions) {
+    if let Ok(stream) = js.get_stream(&options.stream).await
+        && stream.delete_consumer(&options.durable).await.is_ok()
+    {
+        tracing::info!(consumer = %options.durable, "removed the projector's old durable consumer");
+    }
 }
 
 /// Folds a batch, retrying reads that fail transiently.

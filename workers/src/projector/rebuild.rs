@@ -6,14 +6,15 @@
 //! active by an etag-guarded replace of the generation document (see
 //! `switchboard_engine::projection::cosmos`). It reads until it has caught
 //! up with the stream's last sequence, so the copy is complete up to the
-//! moment of the swap. Run it with the projector stopped: events a running
-//! projector acks between the catch-up and the swap would be missing from
-//! the new copy. (A Cosmos DB projector left running does move to the new
-//! generation before its next batch, so it keeps working; it is the events
-//! of that window that are lost.)
+//! moment of the swap, and its checkpoint says so. Beside a running system
+//! the running projector does the rebuild itself, paused (see
+//! [`super::control`]); a projector in another process over the same Cosmos
+//! DB account notices the new generation before its next batch and resumes
+//! from the new copy's checkpoint, so events appended meanwhile are folded
+//! into the new copy too.
 //!
-//! [`status`] compares each projection's checkpoint with the stream's last
-//! sequence and reports the durable consumer's pending count.
+//! [`status`] compares each projection's checkpoint with the log: events
+//! past it are the real lag.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,7 +28,7 @@ use tokio::sync::mpsc;
 use super::{ProjectorError, ProjectorOptions, decode, metric};
 
 /// What a rebuild did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RebuildReport {
     /// Messages replayed (decoded or not).
     pub events: u64,
@@ -121,7 +122,7 @@ pub async fn replay_into(
         let pending = info.pending;
         buffer.push(message);
         if buffer.len() >= options.batch || seq >= target || pending == 0 {
-            let events = decode::decode_all(&buffer);
+            let (events, _) = decode::decode_all(&buffer);
             report.undecodable += (buffer.len() - events.len()) as u64;
             report.events += buffer.len() as u64;
             report.last_seq = seq;
@@ -161,16 +162,16 @@ pub struct ProjectionLag {
 pub struct Status {
     /// The stream's last sequence.
     pub stream_last_seq: u64,
-    /// Messages the durable projector consumer has not yet been delivered
-    /// and acked (`None`: the consumer does not exist yet).
-    pub consumer_pending: Option<u64>,
-    /// The consumer's ack floor (stream sequence), its checkpoint.
-    pub consumer_ack_floor: Option<u64>,
+    /// Events in the log past the lowest projection checkpoint: what the
+    /// projector still has to fold.
+    pub pending: u64,
     /// Per projection.
     pub projections: Vec<ProjectionLag>,
 }
 
-/// Reports lag per projection, and sets the lag gauges.
+/// Reports lag per projection, and sets the lag gauges. The lag is counted
+/// in the log (events past each checkpoint on the projector's subjects), so
+/// it is real whatever state any consumer is in.
 pub async fn status(
     client: async_nats::Client,
     store: &dyn ProjectionStore,
@@ -187,33 +188,46 @@ pub async fn status(
         .map_err(ProjectorError::nats)?
         .state
         .last_sequence;
-    let (consumer_pending, consumer_ack_floor) =
-        match stream.get_consumer::<pull::Config>(&options.durable).await {
-            Ok(mut consumer) => {
-                let info = consumer.info().await.map_err(ProjectorError::nats)?;
-                let pending = info.num_pending + info.num_ack_pending as u64;
-                (Some(pending), Some(info.ack_floor.stream_sequence))
-            }
-            Err(_) => (None, None),
-        };
     let checkpoints = store.checkpoints().await?;
-    let projections = PROJECTIONS
-        .iter()
-        .map(|p| {
-            let last_seq = checkpoints.get(p);
-            let lag = stream_last_seq.saturating_sub(last_seq);
-            metrics::gauge!(metric::LAG, "projection" => *p).set(lag as f64);
-            ProjectionLag {
-                projection: (*p).to_owned(),
-                last_seq,
-                lag,
-            }
-        })
-        .collect();
+    let mut projections = Vec::new();
+    let mut pending = 0;
+    for p in PROJECTIONS {
+        let last_seq = checkpoints.get(p);
+        let lag = events_after(&stream, options, last_seq, stream_last_seq).await?;
+        pending = pending.max(lag);
+        metrics::gauge!(metric::LAG, "projection" => p).set(lag as f64);
+        projections.push(ProjectionLag {
+            projection: p.to_owned(),
+            last_seq,
+            lag,
+        });
+    }
     Ok(Status {
         stream_last_seq,
-        consumer_pending,
-        consumer_ack_floor,
+        pending,
         projections,
     })
+}
+
+/// Messages on the projector's subjects with a sequence above `after`.
+async fn events_after(
+    stream: &jetstream::stream::Stream,
+    options: &ProjectorOptions,
+    after: u64,
+    last: u64,
+) -> Result<u64, ProjectorError> {
+    if after >= last {
+        return Ok(0);
+    }
+    let consumer = stream
+        .create_consumer(pull::OrderedConfig {
+            filter_subject: options.filter.clone(),
+            deliver_policy: DeliverPolicy::ByStartSequence {
+                start_sequence: after + 1,
+            },
+            ..Default::default()
+        })
+        .await
+        .map_err(ProjectorError::nats)?;
+    Ok(consumer.cached_info().num_pending)
 }

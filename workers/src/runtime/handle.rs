@@ -1,7 +1,12 @@
 //! One message: decode the trigger, load, decide, act, append (again while
 //! the next step is this worker's), ack.
 
+use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
 
 use async_nats::jetstream::{self, AckKind};
 use switchboard_engine::event::codec::decode;
@@ -12,7 +17,7 @@ use switchboard_engine::workflow::{Agent, Step, next_step_with};
 use tokio::sync::Semaphore;
 
 use super::turns::Turns;
-use super::{StepError, Worker, WorkerOptions, deadletter};
+use super::{StepError, Worker, WorkerOptions, deadletter, metric};
 
 /// What became of a message (for logs and tests).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,11 +100,24 @@ impl<W: Worker> Handler<W> {
         }
     }
 
-    /// Processes one message and acks, naks or dead-letters it.
+    /// Processes one message and acks, naks or dead-letters it. While it is
+    /// held (waiting for its turn or worked on) it is kept from redelivery
+    /// with in-progress acks; a panic anywhere in it dead-letters it.
     pub(crate) async fn handle(&self, message: jetstream::Message) {
         let worker = &*self.label;
         let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
-        match self.process(&message).await {
+        let work = AssertUnwindSafe(self.process(&message)).catch_unwind();
+        let result = tokio::select! {
+            result = work => result,
+            never = keep_alive(&message, self.options.ack_wait / 3) => match never {},
+        };
+        let result = result.unwrap_or_else(|panic| {
+            Err(Failure {
+                agent: self.first_agent(),
+                error: StepError::permanent("panic", panic_message(panic.as_ref())),
+            })
+        });
+        match result {
             Ok(outcome) => {
                 tracing::debug!(worker, subject = %message.subject, ?outcome, "processed");
                 // A plain ack: should it be lost, the redelivery finds the
@@ -118,26 +136,51 @@ impl<W: Worker> Handler<W> {
                     .get((delivered.max(1) - 1) as usize)
                     .or(self.options.backoff.last())
                     .copied();
-                tracing::warn!(worker, subject = %message.subject, delivered, error = %error, "step failed; will retry");
+                tracing::warn!(worker, subject = %message.subject, delivered, class = error.class, error = %error, "step failed; will retry");
                 if let Err(e) = message.ack_with(AckKind::Nak(delay)).await {
                     tracing::warn!(worker, error = %e, "nak failed; the message will be redelivered after ack wait");
                 }
             }
-            Err(Failure { agent, error }) => {
-                tracing::error!(worker, agent = agent.as_str(), subject = %message.subject, delivered, error = %error, "giving up: dead-lettering");
-                match deadletter::bury(&self.store, &message, agent, &error, delivered).await {
-                    Ok(()) => {
-                        if let Err(e) = message.ack_with(AckKind::Term).await {
-                            tracing::warn!(worker, error = %e, "term failed after dead-lettering");
-                        }
-                    }
-                    Err(bury) => {
-                        tracing::error!(worker, error = %bury, "dead-lettering failed; leaving the message for redelivery");
-                        let _ = message
-                            .ack_with(AckKind::Nak(self.options.backoff.last().copied()))
-                            .await;
-                    }
+            Err(Failure { agent, error }) => self.give_up(&message, agent, &error, delivered).await,
+        }
+    }
+
+    /// Dead-letters the message and terminates its delivery; if the dead
+    /// letter cannot be stored, the message is left for redelivery.
+    async fn give_up(
+        &self,
+        message: &jetstream::Message,
+        agent: Agent,
+        error: &StepError,
+        delivered: i64,
+    ) {
+        let worker = &*self.label;
+        tracing::error!(worker, agent = agent.as_str(), subject = %message.subject, delivered, class = error.class, error = %error, "giving up: dead-lettering");
+        let reason = deadletter::Reason {
+            by: agent.as_str(),
+            error,
+            attempts: delivered,
+        };
+        let letter = deadletter::Letter::of(message);
+        // In the conversation's turn: another trigger of the same turn
+        // giving up at the same moment then finds this failure recorded.
+        let _turn = match letter.conversation() {
+            Some(key) => Some(self.turns.take(&key).await),
+            None => None,
+        };
+        match deadletter::bury(&self.store, &letter, &reason).await {
+            Ok(buried) => {
+                metrics::counter!(metric::DEAD_LETTERS, "by" => agent.as_str())
+                    .increment(u64::from(buried == deadletter::Buried::Stored));
+                if let Err(e) = message.ack_with(AckKind::Term).await {
+                    tracing::warn!(worker, error = %e, "term failed after dead-lettering");
                 }
+            }
+            Err(bury) => {
+                tracing::error!(worker, error = %bury, "dead-lettering failed; leaving the message for redelivery");
+                let _ = message
+                    .ack_with(AckKind::Nak(self.options.backoff.last().copied()))
+                    .await;
             }
         }
     }
@@ -248,7 +291,16 @@ impl<W: Worker> Handler<W> {
         };
         let agent = step.agent();
         let failed = |error| Failure { agent, error };
-        let data = self.worker.act(step, state).await.map_err(failed)?;
+        let timeout = self.options.step_timeout;
+        let data = tokio::time::timeout(timeout, self.worker.act(step, state))
+            .await
+            .map_err(|_| {
+                failed(StepError::transient(
+                    "timeout",
+                    format!("step {} took longer than {timeout:?}", step.name()),
+                ))
+            })?
+            .map_err(failed)?;
         let events = chain(&cause, Actor::worker(agent.as_str()), data);
         let idempotency = IdempotencyKey::for_step(cause.id, &step.name());
         let version = state.version;
@@ -274,6 +326,28 @@ impl<W: Worker> Handler<W> {
             Err(e) => Err(failed(StepError::permanent("append", e.to_string()))),
         }
     }
+}
+
+/// Keeps a held message from redelivery: an in-progress ack every `period`.
+/// Never returns; it is dropped when the message's work ends.
+async fn keep_alive(message: &jetstream::Message, period: Duration) -> Infallible {
+    let period = period.max(Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(period).await;
+        if let Err(e) = message.ack_with(AckKind::Progress).await {
+            tracing::debug!(error = %e, "in-progress ack failed");
+        }
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-text panic payload".into());
+    format!("the step panicked: {text}")
 }
 
 /// Wraps the step's payloads in envelopes: the first reacts to `cause`,

@@ -16,12 +16,24 @@
 //! event is appended and the escalation agent hands the conversation to a
 //! human.
 //!
-//! The loop is `Listener`/`Handler` shaped: [`run`] pulls with bounded
-//! concurrency and stops pulling on shutdown, finishing in-flight work.
-//! Messages of one conversation take turns within a process, and a message
-//! of an event at or below the version where the conversation last needed
-//! nothing from this worker is acked without a load.
+//! The loop is `Listener`/`Handler` shaped: [`run`] fetches only as many
+//! messages as it has room for and stops fetching on shutdown, finishing
+//! in-flight work. Messages of one conversation take turns within a
+//! process, and a message of an event at or below the version where the
+//! conversation last needed nothing from this worker is acked without a
+//! load.
+//!
+//! Nothing gets stuck: the consumer's ack-pending window is many times what
+//! one process holds, so the deliveries of a process that died never block
+//! its replacement, which fetches new work at once; they come back after a
+//! short ack wait, which held messages extend with in-progress acks however
+//! long their step takes. A step that panics is dead-lettered at once, one
+//! that outlives the step timeout fails as a timeout (retried, then
+//! dead-lettered), and a message whose every delivery crashed its process
+//! is dead-lettered from the server's max-deliveries advisory
+//! ([`advisory`]).
 
+pub mod advisory;
 mod deadletter;
 mod handle;
 mod turns;
@@ -38,7 +50,14 @@ use switchboard_engine::store::EventStore;
 use switchboard_engine::workflow::{Agent, Policy, Step};
 use tokio::sync::watch;
 
+pub(crate) use deadletter::{Letter, Reason, bury};
 pub use handle::Outcome;
+
+/// Metric names.
+pub mod metric {
+    /// Counter: messages dead-lettered, by the agent (or `sentry`) giving up.
+    pub const DEAD_LETTERS: &str = "switchboard_dead_letters_total";
+}
 
 /// Why an agent could not do a step.
 #[derive(Debug, thiserror::Error)]
@@ -100,8 +119,13 @@ pub struct WorkerOptions {
     /// conversation's turn (another message of it is in progress here) do
     /// not count; up to four times as many are held unacked.
     pub concurrency: usize,
-    /// How long the server waits for an ack before redelivering. Default 30 s.
+    /// How long the server waits for an ack before redelivering: after a
+    /// crash, how soon the dead process's messages come back. Held messages
+    /// are kept by in-progress acks every third of it. Default 10 s.
     pub ack_wait: Duration,
+    /// Longest a step may take before it fails as a timeout (retried with
+    /// backoff, then dead-lettered). Default 120 s.
+    pub step_timeout: Duration,
     /// Deliveries before a message is dead-lettered. Default 5.
     pub max_deliver: i64,
     /// Redelivery delays after a failure, one per attempt (sent with the
@@ -119,7 +143,8 @@ impl Default for WorkerOptions {
     fn default() -> Self {
         Self {
             concurrency: 32,
-            ack_wait: Duration::from_secs(30),
+            ack_wait: Duration::from_secs(10),
+            step_timeout: Duration::from_secs(120),
             max_deliver: 5,
             backoff: [1, 5, 15, 30].map(Duration::from_secs).to_vec(),
             conflict_retries: 5,
@@ -161,6 +186,11 @@ pub fn worker_label(agents: &[Agent]) -> String {
     names.join("-")
 }
 
+/// Messages one process holds unacked at most: four times its concurrency.
+fn held(options: &WorkerOptions) -> usize {
+    options.concurrency.max(1) * 4
+}
+
 /// The consumer configuration for a worker hosting `agents`: filtered on
 /// every event type that can lead to one of their steps.
 pub fn consumer_config(agents: &[Agent], options: &WorkerOptions) -> pull::Config {
@@ -186,12 +216,15 @@ pub fn consumer_config(agents: &[Agent], options: &WorkerOptions) -> pull::Confi
         // No server-side `backoff`: JetStream would make its first entry the
         // ack wait, redelivering any step slower than that while it still
         // runs. Failures nak with `options.backoff` delays instead.
-        max_ack_pending: (options.concurrency * 4) as i64,
+        // Room for the unacked deliveries of replicas that died as well as
+        // for the live ones: a dead process's window must not stall the
+        // process that replaces it. Each process bounds itself (`held`).
+        max_ack_pending: (held(options) * 16) as i64,
         ..Default::default()
     }
 }
 
-/// Runs `worker` until `shutdown` turns true: stops pulling, finishes what
+/// Runs `worker` until `shutdown` turns true: stops fetching, finishes what
 /// is in flight, returns.
 pub async fn run<W: Worker>(
     store: EventStore,
@@ -211,54 +244,94 @@ pub async fn run<W: Worker>(
         .get_stream(&store.options().stream)
         .await
         .map_err(|e| bind(&e))?;
-    let consumer = stream
-        .get_or_create_consumer(&consumer_name, config)
-        .await
-        .map_err(|e| bind(&e))?;
-    let messages = consumer
-        .stream()
-        .max_messages_per_batch(options.concurrency)
-        .heartbeat(Duration::from_secs(5))
-        .messages()
-        .await
-        .map_err(|e| bind(&e))?;
+    // Create or update: a consumer made by an older version gets this
+    // version's ack wait and window.
+    let consumer = stream.create_consumer(config).await.map_err(|e| bind(&e))?;
     tracing::info!(worker = %label, consumer = %consumer_name, "worker started");
-    let stop = async move {
-        while !*shutdown.borrow_and_update() {
-            if shutdown.changed().await.is_err() {
-                break;
-            }
-        }
-    };
+    // Every worker process also dead-letters what crashed its consumers.
+    let advisories = tokio::spawn(advisory::run(
+        store.clone(),
+        options.consumer_prefix.clone(),
+        shutdown.clone(),
+    ));
     let handler = handle::Handler::new(store, worker, options.clone());
-    // Each message is its own task, so the pull stream is read all the time
-    // (its heartbeats too) however long steps take; the consumer's max ack
-    // pending bounds the tasks, the handler's permits the work.
+    // Each message is its own task, so fetching goes on however long steps
+    // take; a fetch asks only for what this process has room for.
     let mut in_flight = tokio::task::JoinSet::new();
-    let messages = messages.take_until(stop);
-    tokio::pin!(messages);
-    while let Some(message) = messages.next().await {
-        match message {
-            Ok(message) => {
-                let handler = handler.clone();
-                in_flight.spawn(async move { handler.handle(message).await });
-            }
-            Err(e) => tracing::warn!(worker = %label, error = %e, "pull failed; retrying"),
-        }
+    let limit = held(&options);
+    let refill = (limit / 4).max(1);
+    let mut failures = 0u32;
+    while !*shutdown.borrow() {
         while let Some(done) = in_flight.try_join_next() {
             reap(&label, done);
+        }
+        let room = limit.saturating_sub(in_flight.len());
+        if room < refill && !in_flight.is_empty() {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                Some(done) = in_flight.join_next() => reap(&label, done),
+            }
+            continue;
+        }
+        let batch = consumer
+            .batch()
+            .max_messages(room)
+            .expires(FETCH_EXPIRES)
+            .messages()
+            .await;
+        let mut batch = match batch {
+            Ok(batch) => batch,
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(worker = %label, error = %e, "fetch failed; retrying");
+                pause(failures, &mut shutdown).await;
+                continue;
+            }
+        };
+        failures = 0;
+        loop {
+            let next = tokio::select! {
+                _ = shutdown.changed() => None,
+                next = batch.next() => next,
+            };
+            match next {
+                Some(Ok(message)) => {
+                    let handler = handler.clone();
+                    in_flight.spawn(async move { handler.handle(message).await });
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(worker = %label, error = %e, "fetch ended early");
+                    break;
+                }
+                None => break,
+            }
         }
     }
     tracing::info!(worker = %label, in_flight = in_flight.len(), "worker stopping: finishing in-flight messages");
     while let Some(done) = in_flight.join_next().await {
         reap(&label, done);
     }
+    let _ = advisories.await;
     tracing::info!(worker = %label, "worker stopped");
     Ok(())
 }
 
-/// A message's task ended; a panic in it is a bug worth an error line (its
-/// message stays unacked and comes back after the ack wait).
+/// How long one fetch waits for messages to arrive.
+const FETCH_EXPIRES: Duration = Duration::from_secs(1);
+
+/// Waits before fetching again after a failure (100 ms doubling to 5 s), or
+/// until shutdown.
+async fn pause(failures: u32, shutdown: &mut watch::Receiver<bool>) {
+    let delay = Duration::from_millis(100 * 2u64.saturating_pow(failures.min(6)))
+        .min(Duration::from_secs(5));
+    tokio::select! {
+        _ = shutdown.changed() => {}
+        _ = tokio::time::sleep(delay) => {}
+    }
+}
+
+/// A message's task ended. Its handler catches panics (and dead-letters
+/// the message), so a failed task is a bug worth an error line.
 fn reap(label: &str, done: Result<(), tokio::task::JoinError>) {
     if let Err(e) = done {
         tracing::error!(worker = %label, error = %e, "a message's task failed");

@@ -28,6 +28,7 @@ pub fn options() -> WorkerOptions {
     WorkerOptions {
         concurrency: 16,
         ack_wait: Duration::from_secs(2),
+        step_timeout: Duration::from_secs(5),
         max_deliver: 3,
         backoff: vec![Duration::from_millis(200), Duration::from_millis(400)],
         conflict_retries: 10,

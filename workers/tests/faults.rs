@@ -1,0 +1,430 @@
+//! Faults in the worker runtime: a step that panics, one that hangs, a
+//! message whose every delivery died with its process, and a replacement
+//! process starting beside the unacked deliveries of a dead one. Each ends
+//! with the conversation answered or handed to a human, never stuck.
+
+mod agents_support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use agents_support::{Running, options, say, settled};
+use futures::StreamExt;
+use switchboard_engine::conversation::Conversation;
+use switchboard_engine::event::{EscalationReason, EventData};
+use switchboard_engine::ids::ConversationKey;
+use switchboard_engine::store::EventStore;
+use switchboard_engine::workflow::{Agent, Step};
+use switchboard_tests::{TestServer, eventually};
+use switchboard_workers::runtime::{self, StepError, Worker, WorkerOptions, consumer_config};
+
+/// The intent agent misbehaving as told, counting its calls.
+struct Faulty {
+    fault: Fault,
+    calls: AtomicUsize,
+}
+
+#[derive(Clone, Copy)]
+enum Fault {
+    Panic,
+    Hang,
+}
+
+impl Worker for Faulty {
+    fn agents(&self) -> &[Agent] {
+        &[Agent::Intent]
+    }
+
+    async fn act(&self, _: Step, _: &Conversation) -> Result<Vec<EventData>, StepError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        match self.fault {
+            Fault::Panic => panic!("the classifier fell over"),
+            Fault::Hang => std::future::pending().await,
+        }
+    }
+}
+
+/// Waits until the conversation's turn went to a human; the reason.
+async fn handed_off(store: &EventStore, key: &ConversationKey) -> EscalationReason {
+    eventually(
+        &format!("{key} handed to a human"),
+        Duration::from_secs(30),
+        || async {
+            let state = store.load(key).await.ok()?.fold();
+            state.turn?.escalated.map(|e| e.reason)
+        },
+    )
+    .await
+}
+
+/// The dead letter copying the conversation's `received`: its error class.
+async fn dead_letter_class(store: &EventStore, key: &ConversationKey) -> String {
+    let stream = store
+        .jetstream()
+        .get_stream("DEADLETTER")
+        .await
+        .expect("the DEADLETTER stream exists");
+    let subject = key.subject("screened");
+    eventually("a dead letter", Duration::from_secs(30), || {
+        let stream = stream.clone();
+        let subject = subject.clone();
+        async move {
+            let mut info = stream.clone();
+            let last = info.info().await.ok()?.state.last_sequence;
+            for seq in 1..=last {
+                let m = stream.get_raw_message(seq).await.ok()?;
+                let original = m.headers.get("Switchboard-Original-Subject")?;
+                if original.as_str() == subject {
+                    return m
+                        .headers
+                        .get("Switchboard-Error-Class")
+                        .map(|v| v.as_str().to_owned());
+                }
+            }
+            None
+        }
+    })
+    .await
+}
+
+async fn faulty_intent_goes_to_a_human(fault: Fault, options: WorkerOptions) -> (String, usize) {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let others = [
+        Agent::Critic,
+        Agent::Knowledge,
+        Agent::Response,
+        Agent::Escalation,
+    ];
+    let mut running = Running::only(&store, &options, &others);
+    let faulty = Arc::new(Faulty {
+        fault,
+        calls: AtomicUsize::new(0),
+    });
+    running.tasks.push(tokio::spawn(runtime::run(
+        store.clone(),
+        faulty.clone(),
+        options.clone(),
+        running.stop.subscribe(),
+    )));
+    let key = say(&store, "brewvi/faulty", "Where is my order #1001?").await;
+    assert_eq!(handed_off(&store, &key).await, EscalationReason::StepFailed);
+    let class = dead_letter_class(&store, &key).await;
+    running.shutdown().await;
+    (class, faulty.calls.load(Ordering::SeqCst))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_that_panics_is_dead_lettered_at_once_and_handed_to_a_human() {
+    let (class, calls) = faulty_intent_goes_to_a_human(Fault::Panic, options()).await;
+    assert_eq!(class, "panic");
+    assert_eq!(calls, 1, "a panic is not retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_that_hangs_times_out_and_is_handed_to_a_human() {
+    let options = WorkerOptions {
+        step_timeout: Duration::from_millis(300),
+        max_deliver: 2,
+        ..options()
+    };
+    let (class, calls) = faulty_intent_goes_to_a_human(Fault::Hang, options).await;
+    assert_eq!(class, "timeout");
+    assert_eq!(calls, 2, "retried up to max deliver");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_whose_every_delivery_died_is_dead_lettered_from_the_advisory() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let options = options();
+    // Every agent but intent runs; intent "runs" in processes that die
+    // holding the message, emulated by fetching without ever acking.
+    let others = [
+        Agent::Critic,
+        Agent::Knowledge,
+        Agent::Response,
+        Agent::Escalation,
+    ];
+    let running = Running::only(&store, &options, &others);
+    let dying = WorkerOptions {
+        max_deliver: 2,
+        ack_wait: Duration::from_millis(500),
+        ..options.clone()
+    };
+    let stream = store
+        .jetstream()
+        .get_stream("CONVERSATIONS")
+        .await
+        .expect("the stream exists");
+    let consumer = stream
+        .create_consumer(consumer_config(&[Agent::Intent], &dying))
+        .await
+        .expect("the intent consumer is created");
+    let key = say(&store, "brewvi/dies", "Where is my order #1001?").await;
+    let mut deliveries = 0;
+    let until = Instant::now() + Duration::from_secs(20);
+    while deliveries < dying.max_deliver && Instant::now() < until {
+        let mut batch = consumer
+            .batch()
+            .max_messages(1)
+            .expires(Duration::from_secs(1))
+            .messages()
+            .await
+            .expect("fetch");
+        while let Some(Ok(_held)) = batch.next().await {
+            deliveries += 1; // never acked: the process "died"
+        }
+    }
+    assert_eq!(
+        deliveries, dying.max_deliver,
+        "the message was delivered max-deliver times"
+    );
+    // The next process pulls and gets nothing: the server gives up on the
+    // message here (it decides at a pull) and publishes the advisory.
+    let mut again = consumer
+        .batch()
+        .max_messages(1)
+        .expires(Duration::from_secs(2))
+        .messages()
+        .await
+        .expect("fetch");
+    assert!(again.next().await.is_none(), "no delivery past max-deliver");
+    let advisories = store
+        .jetstream()
+        .get_stream("ADVISORIES")
+        .await
+        .expect("ADVISORIES exists");
+    let kept = eventually(
+        "the max-deliveries advisory kept",
+        Duration::from_secs(10),
+        || {
+            let mut advisories = advisories.clone();
+            async move {
+                let n = advisories.info().await.ok()?.state.messages;
+                (n > 0).then_some(n)
+            }
+        },
+    )
+    .await;
+    assert_eq!(kept, 1);
+    assert_eq!(handed_off(&store, &key).await, EscalationReason::StepFailed);
+    assert_eq!(dead_letter_class(&store, &key).await, "crashed");
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_worker_answers_new_messages_at_once_beside_a_dead_ones_deliveries() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let options = WorkerOptions {
+        concurrency: 4,
+        ack_wait: Duration::from_secs(6),
+        ..options()
+    };
+    // A process that died holding as many messages as one process holds.
+    let held = options.concurrency * 4;
+    let stream = store
+        .jetstream()
+        .get_stream("CONVERSATIONS")
+        .await
+        .expect("the stream exists");
+    let consumer = stream
+        .create_consumer(consumer_config(&Agent::ALL, &options))
+        .await
+        .expect("the consumer is created");
+    let mut orphans = Vec::new();
+    for i in 0..held {
+        orphans.push(
+            say(
+                &store,
+                &format!("brewvi/orphan-{i}"),
+                "Where is my order #1001?",
+            )
+            .await,
+        );
+    }
+    let mut taken = 0;
+    let mut batch = consumer
+        .batch()
+        .max_messages(held)
+        .expires(Duration::from_secs(2))
+        .messages()
+        .await
+        .expect("fetch");
+    let mut died_holding = Vec::new();
+    while let Some(Ok(message)) = batch.next().await {
+        taken += 1;
+        died_holding.push(message);
+    }
+    assert_eq!(taken, held, "the dead process held a full window");
+    let died_at = Instant::now();
+
+    let running = Running::all(&store, &options);
+    let fresh = say(&store, "brewvi/fresh", "What are your opening hours?").await;
+    settled(&store, &fresh).await;
+    let fresh_after = died_at.elapsed();
+    assert!(
+        fresh_after < options.ack_wait,
+        "a new message waited {fresh_after:?}, as long as the dead process's ack wait"
+    );
+    for key in &orphans {
+        settled(&store, key).await;
+    }
+    running.shutdown().await;
+}
+
+/// Every agent behind one consumer, as `worker all` runs them, with the
+/// classifier down.
+struct TeamWithoutClassifier {
+    team: switchboard_workers::agents::Team,
+}
+
+impl Worker for TeamWithoutClassifier {
+    fn agents(&self) -> &[Agent] {
+        &Agent::ALL
+    }
+
+    async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
+        if step.agent() == Agent::Intent {
+            return Err(StepError::transient("model", "the classifier is down"));
+        }
+        self.team.act(step, state).await
+    }
+}
+
+/// Dead letters whose original subject is one of the conversation's.
+async fn dead_letters_of(store: &EventStore, key: &ConversationKey) -> Vec<String> {
+    let Ok(mut stream) = store.jetstream().get_stream("DEADLETTER").await else {
+        return Vec::new();
+    };
+    let Ok(info) = stream.info().await else {
+        return Vec::new();
+    };
+    let prefix = format!("conv.{}.{}.", key.tenant.as_str(), key.id.as_str());
+    let mut out = Vec::new();
+    for seq in info.state.first_sequence..=info.state.last_sequence {
+        let Ok(m) = stream.get_raw_message(seq).await else {
+            continue;
+        };
+        if let Some(original) = m.headers.get("Switchboard-Original-Subject")
+            && original.as_str().starts_with(&prefix)
+        {
+            out.push(original.as_str().to_owned());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_failing_under_several_triggers_is_dead_lettered_and_failed_once() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let options = WorkerOptions {
+        max_deliver: 3,
+        backoff: vec![Duration::from_millis(200), Duration::from_millis(400)],
+        ..options()
+    };
+    let agents = switchboard_workers::agents::Agents::builtin().expect("the builtin agents");
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(runtime::run(
+        store.clone(),
+        Arc::new(TeamWithoutClassifier {
+            team: agents.team(),
+        }),
+        options.clone(),
+        shutdown,
+    ));
+    let key = say(&store, "brewvi/twice", "Where is my order #1001?").await;
+    assert_eq!(handed_off(&store, &key).await, EscalationReason::StepFailed);
+    // Both `received` and `screened` lead this worker to the failing step;
+    // wait until the consumer has finished with every delivery.
+    let stream = store
+        .jetstream()
+        .get_stream("CONVERSATIONS")
+        .await
+        .expect("stream");
+    eventually("the consumer to settle", Duration::from_secs(30), || {
+        let stream = stream.clone();
+        async move {
+            let mut c = stream
+                .get_consumer::<async_nats::jetstream::consumer::pull::Config>("test-all")
+                .await
+                .ok()?;
+            let info = c.info().await.ok()?;
+            (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
+        }
+    })
+    .await;
+    let events = store.load(&key).await.expect("loads").events;
+    let failed = events
+        .iter()
+        .filter(|e| matches!(e.event.data, EventData::Failed(_)))
+        .count();
+    assert_eq!(failed, 1, "one failed event for the turn");
+    let letters = dead_letters_of(&store, &key).await;
+    assert_eq!(
+        letters.len(),
+        1,
+        "one dead letter for the turn: {letters:?}"
+    );
+    stop.send(true).expect("the worker listens");
+    task.await.expect("joins").expect("stops cleanly");
+}
+
+/// The knowledge agent, slow: three ack waits per step.
+struct Slow {
+    inner: switchboard_workers::agents::Knowledge,
+    delay: Duration,
+    calls: AtomicUsize,
+}
+
+impl Worker for Slow {
+    fn agents(&self) -> &[Agent] {
+        &[Agent::Knowledge]
+    }
+
+    async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        self.inner.act(step, state).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_slower_than_the_ack_wait_is_delivered_once() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let options = WorkerOptions {
+        ack_wait: Duration::from_secs(1),
+        ..options()
+    };
+    let others = [
+        Agent::Critic,
+        Agent::Intent,
+        Agent::Response,
+        Agent::Escalation,
+    ];
+    let mut running = Running::only(&store, &options, &others);
+    let kb = switchboard_workers::knowledge::KnowledgeBase::builtin().expect("the builtin kb");
+    let slow = Arc::new(Slow {
+        inner: switchboard_workers::agents::Knowledge::new(kb),
+        delay: options.ack_wait * 3,
+        calls: AtomicUsize::new(0),
+    });
+    running.tasks.push(tokio::spawn(runtime::run(
+        store.clone(),
+        slow.clone(),
+        options.clone(),
+        running.stop.subscribe(),
+    )));
+    let key = say(&store, "brewvi/slow", "Where is my order #1001?").await;
+    settled(&store, &key).await;
+    assert_eq!(
+        slow.calls.load(Ordering::SeqCst),
+        1,
+        "no redelivery while the step ran"
+    );
+    running.shutdown().await;
+}
