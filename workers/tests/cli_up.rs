@@ -153,9 +153,9 @@ async fn up_killed_with_sigkill_takes_its_nats_server_with_it() {
     let mut first = up(dir.path(), nats_port, metrics_port);
     let server = managed_server_pid(dir.path(), nats_port).await;
     assert!(running(server));
+    let started = std::time::Instant::now();
     first.0.kill().expect("kill -9");
     first.0.wait().expect("reaped");
-    let started = std::time::Instant::now();
     eventually(
         "the orphaned nats-server to exit",
         Duration::from_secs(15),
