@@ -216,12 +216,12 @@ async fn contract_on_sqlite() {
 /// `<COSMOS_DATABASE, default switchboard-tests><suffix>`, creating what is
 /// missing; `None` (the test is skipped) without `COSMOS_ENDPOINT` and
 /// `COSMOS_KEY`.
-fn cosmos_config(suffix: &str) -> Option<cosmos::CosmosConfig> {
+fn cosmos_config(test: &str, suffix: &str) -> Option<cosmos::CosmosConfig> {
     let (Ok(endpoint), Ok(key)) = (
         std::env::var("COSMOS_ENDPOINT"),
         std::env::var("COSMOS_KEY"),
     ) else {
-        eprintln!("SKIPPED: Cosmos DB contract test (set COSMOS_ENDPOINT and COSMOS_KEY to run)");
+        eprintln!("SKIPPED: contract::{test} (set COSMOS_ENDPOINT and COSMOS_KEY to run)");
         return None;
     };
     let mut config = cosmos::CosmosConfig::new(endpoint, cosmos::CosmosAuth::Key(key));
@@ -234,7 +234,7 @@ fn cosmos_config(suffix: &str) -> Option<cosmos::CosmosConfig> {
 #[tokio::test]
 #[ignore = "needs COSMOS_ENDPOINT and COSMOS_KEY (`./dev test` runs it when they are set)"]
 async fn contract_and_queries_on_cosmos_when_configured() {
-    let Some(config) = cosmos_config("") else {
+    let Some(config) = cosmos_config("contract_and_queries_on_cosmos_when_configured", "") else {
         return;
     };
     let store = cosmos::CosmosStore::connect(config)
@@ -253,7 +253,7 @@ async fn contract_and_queries_on_cosmos_when_configured() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs COSMOS_ENDPOINT and COSMOS_KEY (`./dev test` runs it when they are set)"]
 async fn rebuild_on_cosmos_when_configured() {
-    let Some(mut config) = cosmos_config("-rebuild") else {
+    let Some(mut config) = cosmos_config("rebuild_on_cosmos_when_configured", "-rebuild") else {
         return;
     };
     config.generation_ttl = Duration::from_millis(500);
