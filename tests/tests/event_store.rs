@@ -16,7 +16,7 @@ use switchboard_engine::store::{
 use switchboard_tests::TestServer;
 
 fn fresh_key() -> IdempotencyKey {
-    IdempotencyKey::for_message("test", &uuid::Uuid::now_v7().to_string())
+    IdempotencyKey::for_step(switchboard_engine::ids::EventId::new_v7(), "test")
 }
 
 /// Starts `conv` with a customer message; returns it and where it landed.
@@ -571,4 +571,154 @@ async fn loads_at_least_a_sequence_reach_it_and_are_a_prefix_of_the_log() {
     let tail = reader.load_at_least(&conv, last).await.expect("tail");
     assert_eq!(tail.version, full.version);
     assert_eq!(tail.events.len(), full.events.len());
+}
+
+/// A customer message on the web channel carrying the channel's own id.
+fn message_with_id(conv: &ConversationKey, message_id: &str, text: &str) -> Event {
+    let mut event = received(conv, text);
+    if let switchboard_engine::event::EventData::Received(r) = &mut event.data {
+        r.message_id = message_id.into();
+    }
+    event
+}
+
+#[tokio::test]
+async fn the_same_channel_message_id_in_two_conversations_is_two_messages() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    // Two tenants (and a second conversation of the first) whose channels
+    // both number their messages: the same id within the duplicate window.
+    let conversations = [key("acme/c1"), key("other/c1"), key("acme/c2")];
+    let mut stored = Vec::new();
+    for conv in &conversations {
+        let event = message_with_id(conv, "m-42", &format!("hello from {conv}"));
+        let idem = IdempotencyKey::for_message(conv, "web", "m-42");
+        let appended = store
+            .append(conv, StreamSeq::ZERO, std::slice::from_ref(&event), &idem)
+            .await
+            .unwrap_or_else(|e| panic!("{conv}: the message is stored, not a duplicate: {e}"));
+        stored.push((conv, event, appended));
+    }
+    for (conv, event, appended) in &stored {
+        let loaded = store.load(conv).await.expect("load");
+        assert_eq!(loaded.events.len(), 1, "{conv}: its own message only");
+        assert_eq!(loaded.events[0].seq, appended.last, "{conv}");
+        assert_eq!(loaded.events[0].event.envelope.id, event.envelope.id);
+        assert_eq!(loaded.events[0].event.envelope.conversation, **conv);
+    }
+    // Within one conversation the channel's id still deduplicates, and the
+    // answer names the original's sequence.
+    let (conv, _, first) = &stored[0];
+    let again = message_with_id(conv, "m-42", "hello again");
+    let err = store
+        .append(
+            conv,
+            first.last,
+            &[again],
+            &IdempotencyKey::for_message(conv, "web", "m-42"),
+        )
+        .await
+        .expect_err("a repeat of the same message");
+    assert_eq!(err.kind(), AppendErrorKind::Duplicate, "{err}");
+    assert_eq!(err.actual_version(), Some(first.last));
+    assert_eq!(store.load(conv).await.expect("load").events.len(), 1);
+}
+
+/// A human agent's reply, as the agent console appends it.
+fn human_replied(conv: &ConversationKey) -> Event {
+    Event::new_root(
+        conv.clone(),
+        switchboard_engine::event::Actor::human("agent-7"),
+        switchboard_engine::event::EventData::HumanReplied(
+            switchboard_engine::event::HumanReplied {
+                agent_id: "agent-7".into(),
+                text: "Hi, this is Sam from support.".into(),
+            },
+        ),
+    )
+}
+
+#[tokio::test]
+async fn a_customer_message_after_a_human_reply_loads_with_the_human_in_charge() {
+    use switchboard_engine::conversation::Status;
+    let server = TestServer::start();
+    let writer = server.store().await;
+    // A worker's store: its own connection and cache, nothing cached yet.
+    let worker = server.store().await;
+    let conv = key("acme/human-first");
+    // The human wrote first; the customer's message is the first `received`
+    // of the conversation but not its first event.
+    let v1 = append_one(&writer, &conv, StreamSeq::ZERO, human_replied(&conv)).await;
+    let v2 = append_one(&writer, &conv, v1, received(&conv, "thanks, and my order?")).await;
+    let loaded = worker
+        .load_at_least(&conv, v2)
+        .await
+        .expect("load at the trigger");
+    assert_eq!(
+        loaded.conversation().status,
+        Status::WithHuman,
+        "the human's reply is folded in: {:?}",
+        loaded
+            .events
+            .iter()
+            .map(|e| e.event.event_type().as_str())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(loaded.events.len(), 2);
+    // What was cached is that state too: a later trigger extends it.
+    let v3 = append_one(&writer, &conv, v2, received(&conv, "hello?")).await;
+    let cached = worker.load_at_least(&conv, v3).await.expect("cached load");
+    assert_eq!(cached.conversation().status, Status::WithHuman);
+    assert_eq!(cached.events.len(), 3);
+
+    // Closed, then a new message: an earlier turn exists and is read too.
+    let conv = key("acme/reopened");
+    let (_, opened) = open(&writer, &conv).await;
+    let closed = Event::new_root(
+        conv.clone(),
+        switchboard_engine::event::Actor::human("agent-7"),
+        switchboard_engine::event::EventData::Closed(switchboard_engine::event::Closed {
+            resolution: switchboard_engine::event::Resolution::Resolved,
+            satisfaction: None,
+        }),
+    );
+    let v = append_one(&writer, &conv, opened.last, closed).await;
+    let v = append_one(&writer, &conv, v, received(&conv, "one more thing")).await;
+    let loaded = worker.load_at_least(&conv, v).await.expect("load");
+    assert_eq!(loaded.events.len(), 3, "every earlier event is read");
+}
+
+#[tokio::test]
+async fn a_new_conversation_loads_at_its_first_message_alone() {
+    let server = TestServer::start();
+    let writer = server.store().await;
+    let worker = server.store().await;
+    let conv = key("acme/fresh");
+    let (first, opened) = open(&writer, &conv).await;
+    let loaded = worker
+        .load_at_least(&conv, opened.last)
+        .await
+        .expect("load at the first message");
+    assert_eq!(loaded.version, opened.last);
+    assert_eq!(loaded.events.len(), 1);
+    assert_eq!(loaded.events[0].event.envelope.id, first.envelope.id);
+    // A `received` stored without the version-zero expectation (a foreign
+    // publisher) is not taken for a first message: read in full, it shows
+    // what came before it.
+    let conv = key("acme/foreign");
+    let v1 = append_one(&writer, &conv, StreamSeq::ZERO, human_replied(&conv)).await;
+    let encoded = switchboard_engine::event::codec::encode(&received(&conv, "hi"));
+    let js = async_nats::jetstream::new(server.client().await);
+    let ack = js
+        .publish_with_headers(encoded.subject, encoded.headers, encoded.payload)
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
+    assert!(ack.sequence > v1.get());
+    let loaded = worker
+        .load_at_least(&conv, StreamSeq::new(ack.sequence))
+        .await
+        .expect("load");
+    assert_eq!(loaded.events.len(), 2);
 }

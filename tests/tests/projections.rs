@@ -77,7 +77,7 @@ fn conversation(key: &ConversationKey, escalate: bool) -> Vec<Event> {
 }
 
 async fn append_all(store: &EventStore, key: &ConversationKey, events: &[Event]) {
-    let idem = IdempotencyKey::for_message("test", &uuid::Uuid::now_v7().to_string());
+    let idem = IdempotencyKey::for_message(key, "test", &uuid::Uuid::now_v7().to_string());
     store
         .append(key, StreamSeq::ZERO, events, &idem)
         .await

@@ -1,6 +1,7 @@
 //! Streams as code and the managed nats-server, against real processes.
 
 use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
 
 use switchboard_engine::nats_server::{ServerBinary, ServerError};
 use switchboard_engine::streams::{self, Change, StreamsError};
@@ -116,4 +117,57 @@ async fn the_managed_server_restarts_on_the_same_port_after_kill_9() {
     assert_eq!(server.url(), url);
     let again = server.client().await;
     again.flush().await.expect("the restarted server answers");
+}
+
+/// Whether a process runs (a zombie has exited and holds nothing).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, rest) = stat.rsplit_once(") ")?;
+            rest.split_whitespace().next().map(|state| state != "Z")
+        })
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn a_server_left_running_on_a_data_directory_is_stopped_by_the_next_start() {
+    use switchboard_engine::nats_server::{ManagedServer, ServerOptions};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let binary = switchboard_tests::server_binary();
+    let first =
+        ManagedServer::start(binary.clone(), ServerOptions::new(dir.path())).expect("starts");
+    let port = first.port();
+    drop(first);
+    // A server of that data directory whose owner and supervisor are gone
+    // (both SIGKILLed at once, say): started here without a supervisor,
+    // on the config the managed server wrote.
+    let mut orphan = std::process::Command::new(binary.path())
+        .arg("-c")
+        .arg(dir.path().join("nats-server.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nats-server starts");
+    let pid_file = dir.path().join("nats-server.pid");
+    let orphan_pid = orphan.id();
+    switchboard_tests::eventually("the orphan's pid file", Duration::from_secs(15), || {
+        let written = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok());
+        async move { (written == Some(orphan_pid)).then_some(()) }
+    })
+    .await;
+    let mut options = ServerOptions::new(dir.path());
+    options.port = Some(port);
+    let second = ManagedServer::start(binary, options).expect("starts in the orphan's place");
+    assert!(
+        orphan.try_wait().expect("wait").is_some(),
+        "the orphan was stopped before the new server started"
+    );
+    let pid = second.pid().expect("the new server wrote its pid file");
+    assert_ne!(pid, orphan_pid);
+    assert!(running(pid));
+    drop(second);
+    assert!(!running(pid), "dropping the managed server stops it");
 }

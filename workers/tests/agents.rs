@@ -8,16 +8,20 @@ mod agents_support;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use agents_support::*;
 use switchboard_engine::conversation::{Conversation, Status};
 use switchboard_engine::event::{
-    CustomerTier, Drafted, EscalationReason, EventData, ModelUsage, ScreenVerdict, ValidateVerdict,
+    Actor, CustomerTier, Drafted, EscalationReason, Event, EventData, HumanReplied, ModelUsage,
+    ScreenVerdict, ValidateVerdict,
 };
+use switchboard_engine::ids::StreamSeq;
+use switchboard_engine::store::IdempotencyKey;
 use switchboard_engine::workflow::{Agent, Step};
 use switchboard_tests::{TestServer, eventually};
-use switchboard_workers::agents::Knowledge;
+use switchboard_workers::agents::{Agents, Knowledge, Team};
 use switchboard_workers::knowledge::KnowledgeBase;
 use switchboard_workers::runtime::{self, StepError, Worker, WorkerOptions};
 use tokio::sync::mpsc;
@@ -287,12 +291,24 @@ async fn two_replicas_of_every_agent_finish_200_conversations_without_duplicates
         .await;
     }
     for key in &keys {
-        let events = settled(&store, key).await;
+        settled(&store, key).await;
+    }
+    // Counted only once no replica has anything left to deliver or to
+    // finish: a duplicate appended late by a redelivery is in the log then.
+    let consumers: Vec<_> = Agent::ALL
+        .map(|a| consumer(a.as_str()))
+        .into_iter()
+        .chain([consumer("all")])
+        .collect();
+    quiescent(&store, &consumers).await;
+    for key in &keys {
+        let events = store.load(key).await.expect("loads").events;
         assert_no_duplicates(key, &events);
         let mut once = HashSet::new();
         for t in types(&events) {
             assert!(once.insert(t), "{key}: {t} twice in {:?}", types(&events));
         }
+        assert_eq!(types(&events).last(), Some(&"responded"), "{key}");
     }
     first.shutdown().await;
     second.shutdown().await;
@@ -316,7 +332,7 @@ impl Worker for Stuck {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_agent_killed_mid_step_is_replaced_without_loss_or_duplicates() {
+async fn an_agent_killed_inside_its_step_before_appending_is_replaced_without_loss() {
     let server = TestServer::start();
     let store = server.store().await;
     let options = options();
@@ -357,6 +373,140 @@ async fn an_agent_killed_mid_step_is_replaced_without_loss_or_duplicates() {
     let events = settled(&store, &key).await;
     assert_eq!(types(&events), ANSWERED);
     assert_no_duplicates(&key, &events);
+    running.shutdown().await;
+}
+
+/// Every agent behind one consumer, as `switchboard up` runs them, with a
+/// fault after the first append: a team worker carries a message through
+/// every step before it acks it, so when its second step starts, the first
+/// step's event is in the log and the trigger is not acknowledged. There it
+/// reports and hangs until its task is aborted.
+struct CutAfterFirstAppend {
+    team: Team,
+    steps: AtomicUsize,
+    reached: mpsc::UnboundedSender<Step>,
+}
+
+impl Worker for CutAfterFirstAppend {
+    fn agents(&self) -> &[Agent] {
+        &Agent::ALL
+    }
+
+    async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
+        if self.steps.fetch_add(1, Ordering::SeqCst) == 0 {
+            return self.team.act(step, state).await;
+        }
+        let _ = self.reached.send(step);
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_killed_between_its_append_and_its_ack_is_replaced_without_duplicates() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let options = options();
+    let built = Agents::builtin().expect("the builtin knowledge base loads");
+    let (reached, mut cut) = mpsc::unbounded_channel();
+    let (_stop, shutdown) = tokio::sync::watch::channel(false);
+    let doomed = tokio::spawn(runtime::run(
+        store.clone(),
+        Arc::new(CutAfterFirstAppend {
+            team: built.team(),
+            steps: AtomicUsize::new(0),
+            reached,
+        }),
+        options.clone(),
+        shutdown,
+    ));
+    let key = say(&store, "brewvi/cut", "Hi, where is my order #10234?").await;
+    let next = tokio::time::timeout(SETTLE, cut.recv())
+        .await
+        .expect("the second step starts")
+        .expect("the worker is alive");
+    assert_eq!(next, Step::Classify);
+    doomed.abort();
+    assert!(doomed.await.expect_err("aborted").is_cancelled());
+    // Where the fault landed: the first step's event appended, its trigger
+    // delivered and never acknowledged.
+    let at_fault = store.load(&key).await.expect("loads").events;
+    assert_eq!(types(&at_fault), ["received", "screened"]);
+    let info = store
+        .jetstream()
+        .get_stream(&store.options().stream)
+        .await
+        .expect("the stream exists")
+        .consumer_info(consumer("all"))
+        .await
+        .expect("the team's consumer exists");
+    // Delivered and held unacknowledged: the trigger, and the screened
+    // event's own delivery, waiting for the conversation's turn.
+    assert!(info.num_ack_pending >= 1, "{info:?}");
+    assert!(
+        info.ack_floor.stream_sequence < at_fault[0].seq.get(),
+        "the trigger is not acknowledged: {info:?}"
+    );
+
+    // The replacement gets the trigger again after the ack wait and
+    // carries it on from the appended step, repeating none.
+    let running = Running::all(&store, &options);
+    settled(&store, &key).await;
+    quiescent(&store, &[consumer("all")]).await;
+    let events = store.load(&key).await.expect("loads").events;
+    assert_eq!(types(&events), ANSWERED);
+    assert_no_duplicates(&key, &events);
+    assert_eq!(events[1].event.envelope.id, at_fault[1].event.envelope.id);
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agents_stay_out_of_a_conversation_a_human_replied_to() {
+    let server = TestServer::start();
+    // The console's process and the agents' process: separate caches.
+    let console = server.store().await;
+    let store = server.store().await;
+    let running = Running::all(&store, &options());
+    let key = key("brewvi/human");
+    let append = |version: StreamSeq, data: EventData| {
+        let (console, key) = (console.clone(), key.clone());
+        async move {
+            let actor = match &data {
+                EventData::Received(_) => Actor::channel("web"),
+                _ => Actor::human("agent-7"),
+            };
+            let event = Event::new_root(key.clone(), actor, data);
+            let idempotency = IdempotencyKey::for_step(event.envelope.id, "test");
+            console
+                .append(&key, version, &[event], &idempotency)
+                .await
+                .expect("appended")
+                .last
+        }
+    };
+    let message = |text: &str| {
+        let event = received(&key, "persona_001", CustomerTier::Standard, text);
+        event.data
+    };
+    // A human wrote first; then the customer's first message arrives.
+    let v1 = append(
+        StreamSeq::ZERO,
+        EventData::HumanReplied(HumanReplied {
+            agent_id: "agent-7".into(),
+            text: "Hi, Sam from BrewVi here. How can I help?".into(),
+        }),
+    )
+    .await;
+    let v2 = append(v1, message("Hi, where is my order #10234?")).await;
+    quiescent(&store, &[consumer("all")]).await;
+    let events = store.load(&key).await.expect("loads").events;
+    assert_eq!(types(&events), ["human_replied", "received"]);
+    assert_eq!(fold(&events).status, Status::WithHuman);
+    // A second message: the agents' cached copy must still say so.
+    append(v2, message("Hello? Anyone there?")).await;
+    quiescent(&store, &[consumer("all")]).await;
+    let events = store.load(&key).await.expect("loads").events;
+    assert_eq!(types(&events), ["human_replied", "received", "received"]);
+    assert_eq!(fold(&events).status, Status::WithHuman);
     running.shutdown().await;
 }
 

@@ -142,3 +142,94 @@ fn invalid_ids_and_unreachable_servers_get_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn an_address_without_a_slash_is_named_as_such() {
+    // Refused before any connection attempt, so no server is needed.
+    let out = switchboard(
+        "nats://127.0.0.1:1",
+        &["publish", "x", "--text", "hi"],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("\"x\" has no '/'") && err.contains("tenant/conversation"),
+        "{err}"
+    );
+    assert!(!err.contains("contains '/'"), "{err}");
+}
+
+/// The event ids `replay --json` shows for `address`.
+fn stored_ids(url: &str, address: &str) -> Vec<String> {
+    let json = switchboard(url, &["replay", address, "--json"], None);
+    text(&json.stdout)
+        .lines()
+        .map(|l| {
+            let event: serde_json::Value = serde_json::from_str(l).expect("each line is JSON");
+            event["id"].as_str().expect("an id").to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_repeated_message_is_reported_with_the_event_that_holds_it() {
+    let server = TestServer::start();
+    let url = server.url();
+    assert!(
+        switchboard(&url, &["streams", "apply"], None)
+            .status
+            .success()
+    );
+    // The same channel message twice on stdin, and a third time later by
+    // argument; and the same message id in another tenant's conversation.
+    let lines = concat!(
+        "{\"conversation\":\"brewvi/d1\",\"text\":\"hi\",\"message_id\":\"m-1\"}\n",
+        "{\"conversation\":\"brewvi/d1\",\"text\":\"hi\",\"message_id\":\"m-1\"}\n",
+        "{\"conversation\":\"acme/d1\",\"text\":\"hi\",\"message_id\":\"m-1\"}\n",
+    );
+    let out = switchboard(&url, &["publish"], Some(lines));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    let printed: Vec<&str> = printed.lines().collect();
+    assert_eq!(printed.len(), 3, "{printed:?}");
+    let stored = stored_ids(&url, "brewvi/d1");
+    assert_eq!(stored.len(), 1, "stored once");
+    let fields = |line: &str| {
+        let f: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        f
+    };
+    let (first, second) = (fields(printed[0]), fields(printed[1]));
+    assert_eq!(first[1], stored[0], "the stored event's id is printed");
+    assert!(!printed[0].contains("duplicate"), "{}", printed[0]);
+    assert_eq!(
+        second[1], stored[0],
+        "the repeat names the stored event: {}",
+        printed[1]
+    );
+    assert_eq!(second[3], first[3], "and its sequence");
+    assert!(printed[1].contains("duplicate"), "{}", printed[1]);
+    // The other tenant's message with the same id is its own, stored.
+    let other = stored_ids(&url, "acme/d1");
+    assert_eq!(other.len(), 1);
+    assert_eq!(fields(printed[2])[1], other[0]);
+    assert!(!printed[2].contains("duplicate"), "{}", printed[2]);
+
+    let again = switchboard(
+        &url,
+        &[
+            "publish",
+            "brewvi/d1",
+            "--text",
+            "hi",
+            "--message-id",
+            "m-1",
+        ],
+        None,
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let line = text(&again.stdout);
+    assert_eq!(fields(&line)[1], stored[0], "{line}");
+    assert!(line.contains("duplicate"), "{line}");
+    assert_eq!(stored_ids(&url, "brewvi/d1").len(), 1);
+}

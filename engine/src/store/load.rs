@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use super::error::{LoadError, LoadErrorKind, error_chain};
-use super::{EventStore, Until};
+use super::{EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT, EventStore, Until};
 use crate::conversation::Conversation;
 use crate::event::EventType;
 use crate::event::StoredEvent;
@@ -176,9 +176,9 @@ impl EventStore {
             Some(held) => Arc::unwrap_or_clone(held),
             // A new conversation's trigger is its first event: one lookup.
             // Otherwise read it all in batches.
-            None => match self.first_received(&stream, key).await? {
-                Some(first) if first.version == seq => first,
-                _ => return self.load_cached(key).await,
+            None => match self.opening_message(&stream, key, seq).await? {
+                Some(first) => first,
+                None => return self.load_cached(key).await,
             },
         };
         self.extend_to(&stream, &mut loaded, seq).await?;
@@ -187,20 +187,35 @@ impl EventStore {
         Ok(loaded)
     }
 
-    /// A conversation starts with a `received` event: found by its literal
-    /// subject, it is a direct lookup, where the wildcard would walk the
-    /// message block from its start. Anything a foreign publisher put on the
-    /// conversation's subjects before it is not an event and changes no
-    /// decision. `None` when there is no `received` event.
-    async fn first_received(
+    /// The conversation when the customer message at `seq` is provably its
+    /// first message: one direct get by sequence instead of a wildcard walk
+    /// of the message block from its start. `None` when that cannot be
+    /// shown, and the caller reads the conversation in full.
+    ///
+    /// The proof is the server's own check: the message was stored with
+    /// `Nats-Expected-Last-Subject-Sequence: 0` over the conversation's
+    /// wildcard (as [`EventStore::append`] does at version zero), so when it
+    /// was stored nothing of the conversation was before it, and nothing
+    /// stored later can come before it. Being the first message on the
+    /// `received` subject proves nothing: a `human_replied`, a `closed` or
+    /// an earlier turn may precede it, and a state folded without them
+    /// would let the agents answer a conversation a human owns.
+    async fn opening_message(
         &self,
         stream: &Stream,
         key: &ConversationKey,
+        seq: StreamSeq,
     ) -> Result<Option<Loaded>, LoadError> {
-        let subject = key.subject(EventType::Received.as_str());
-        let Some(message) = next_for_subject(stream, &subject, 1).await? else {
-            return Ok(None);
+        let message = match stream.direct_get(seq.get()).await {
+            Ok(message) => message,
+            Err(e) if e.kind() == DirectGetErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
         };
+        if message.subject.as_str() != key.subject(EventType::Received.as_str())
+            || !stored_as_first(&message, key)
+        {
+            return Ok(None);
+        }
         let mut loaded = Loaded::empty(key);
         push_decoded(&mut loaded, message);
         Ok(Some(loaded))
@@ -336,6 +351,16 @@ async fn next_for_subject(
         Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
         Err(e) => Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
     }
+}
+
+/// Whether the server stored `message` only after checking that the
+/// conversation had no message yet: its expectation headers, which
+/// JetStream keeps on the stored message, say version zero over exactly the
+/// conversation's wildcard.
+fn stored_as_first(message: &StreamMessage, key: &ConversationKey) -> bool {
+    let header = |n: &'static str| message.headers.get(name(n)).map(|v| v.as_str());
+    header("Nats-Expected-Last-Subject-Sequence") == Some("0")
+        && header(EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT) == Some(key.wildcard().as_str())
 }
 
 fn timed_out(after: Duration) -> LoadError {

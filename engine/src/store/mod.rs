@@ -28,7 +28,7 @@ pub use error::{AppendError, AppendErrorKind, LoadError, LoadErrorKind};
 pub use load::{Loaded, RejectedMessage};
 
 use crate::conversation::Conversation;
-use crate::ids::{EventId, StreamSeq};
+use crate::ids::{ConversationKey, EventId, StreamSeq};
 
 /// The header that widens the expected-sequence check to a wildcard.
 pub const EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT: &str =
@@ -80,14 +80,27 @@ impl IdempotencyKey {
         Self::hashed(&[causation.to_string().as_bytes(), b"/", step.as_bytes()])
     }
 
-    /// The key of a customer message, from the channel's own message id.
-    pub fn for_message(channel: &str, message_id: &str) -> Self {
-        Self::hashed(&[b"msg/", channel.as_bytes(), b"/", message_id.as_bytes()])
+    /// The key of a customer message in `conversation`, from the channel's
+    /// own message id. Channel message ids are unique only within what the
+    /// channel serves, so the tenant and conversation are part of the key:
+    /// the same id in two conversations is two messages, both stored.
+    pub fn for_message(conversation: &ConversationKey, channel: &str, message_id: &str) -> Self {
+        Self::hashed(&[
+            b"msg",
+            conversation.tenant.as_str().as_bytes(),
+            conversation.id.as_str().as_bytes(),
+            channel.as_bytes(),
+            message_id.as_bytes(),
+        ])
     }
 
+    /// A hash of `parts`, each prefixed with its length so that no two
+    /// different lists of parts hash the same bytes (`"a/b" + "c"` is not
+    /// `"a" + "b/c"`).
     fn hashed(parts: &[&[u8]]) -> Self {
         let mut hasher = Sha256::new();
         for part in parts {
+            hasher.update((part.len() as u64).to_be_bytes());
             hasher.update(part);
         }
         let digest = hasher.finalize();
@@ -202,9 +215,28 @@ mod tests {
             IdempotencyKey::for_step(cause, "screen"),
             IdempotencyKey::for_step(EventId::new_v7(), "screen")
         );
+        let conv = ConversationKey::parse("acme/c1").expect("valid address");
         assert_eq!(
-            IdempotencyKey::for_message("web", "m1").message_id(2).len(),
+            IdempotencyKey::for_message(&conv, "web", "m1")
+                .message_id(2)
+                .len(),
             34
         );
+    }
+
+    #[test]
+    fn message_keys_are_per_conversation() {
+        let at = |address: &str| ConversationKey::parse(address).expect("valid address");
+        let key = |address: &str, channel: &str, id: &str| {
+            IdempotencyKey::for_message(&at(address), channel, id)
+        };
+        assert_eq!(key("acme/c1", "web", "m1"), key("acme/c1", "web", "m1"));
+        // Another tenant, another conversation, another channel: another message.
+        assert_ne!(key("acme/c1", "web", "m1"), key("other/c1", "web", "m1"));
+        assert_ne!(key("acme/c1", "web", "m1"), key("acme/c2", "web", "m1"));
+        assert_ne!(key("acme/c1", "web", "m1"), key("acme/c1", "mail", "m1"));
+        // Parts cannot run into each other.
+        assert_ne!(key("acme/c1", "a/b", "c"), key("acme/c1", "a", "b/c"));
+        assert_ne!(key("ab/c", "web", "m1"), key("a/bc", "web", "m1"));
     }
 }

@@ -10,8 +10,10 @@ use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
 use switchboard_engine::event::{Actor, Customer, CustomerTier, Event, EventData, Received};
-use switchboard_engine::ids::{ConversationKey, StreamSeq};
-use switchboard_engine::store::{AppendErrorKind, EventStore, IdempotencyKey, StoreOptions};
+use switchboard_engine::ids::{ConversationKey, EventId, StreamSeq};
+use switchboard_engine::store::{
+    AppendErrorKind, EventStore, IdempotencyKey, Loaded, StoreOptions,
+};
 
 use super::Global;
 
@@ -93,7 +95,7 @@ fn build(line: Line) -> anyhow::Result<Message> {
     let message_id = line
         .message_id
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let idempotency = IdempotencyKey::for_message(&line.channel, &message_id);
+    let idempotency = IdempotencyKey::for_message(&key, &line.channel, &message_id);
     let event = Event::new_root(
         key.clone(),
         Actor::channel(&line.channel),
@@ -171,29 +173,93 @@ pub async fn run(global: &Global, args: PublishArgs) -> anyhow::Result<()> {
     let client = super::connect(global, "switchboard-publish").await?;
     let store = EventStore::new(client, StoreOptions::default());
     for message in &messages {
-        let seq = append_received(&store, message).await?;
-        println!("{} {} seq {}", message.key, message.event.envelope.id, seq);
+        match append_received(&store, message).await? {
+            Published::Stored(seq) => {
+                println!("{} {} seq {}", message.key, message.event.envelope.id, seq)
+            }
+            Published::Duplicate { id, seq } => println!(
+                "{} {id} seq {seq} (duplicate: channel {} message {} was already stored; nothing new stored)",
+                message.key,
+                message.channel(),
+                message.message_id()
+            ),
+        }
     }
     Ok(())
 }
 
+impl Message {
+    fn received(&self) -> Option<&Received> {
+        match &self.event.data {
+            EventData::Received(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    fn channel(&self) -> &str {
+        self.received().map_or("", |r| r.channel.as_str())
+    }
+
+    fn message_id(&self) -> &str {
+        self.received().map_or("", |r| r.message_id.as_str())
+    }
+
+    /// The event already in `loaded` for the same channel message.
+    fn stored_in(&self, loaded: &Loaded) -> Option<Published> {
+        loaded.events.iter().find_map(|e| match &e.event.data {
+            EventData::Received(r)
+                if r.channel == self.channel() && r.message_id == self.message_id() =>
+            {
+                Some(Published::Duplicate {
+                    id: e.event.envelope.id,
+                    seq: e.seq,
+                })
+            }
+            _ => None,
+        })
+    }
+}
+
+/// What became of a message.
+enum Published {
+    /// Stored now, at this sequence.
+    Stored(StreamSeq),
+    /// The same channel message was already in the conversation: this is
+    /// the event that holds it.
+    Duplicate { id: EventId, seq: StreamSeq },
+}
+
 /// Appends at the conversation's current version, reloading on conflict.
-/// A message already stored (same channel message id) is reported, not repeated.
-async fn append_received(store: &EventStore, m: &Message) -> anyhow::Result<StreamSeq> {
+/// A message already stored (same channel and message id in the
+/// conversation) is reported with the event that holds it, not repeated:
+/// the event id built here was never stored.
+async fn append_received(store: &EventStore, m: &Message) -> anyhow::Result<Published> {
     for _ in 0..5 {
-        let version = store.load(&m.key).await?.version;
+        let loaded = store.load(&m.key).await?;
+        if let Some(original) = m.stored_in(&loaded) {
+            return Ok(original);
+        }
         match store
             .append(
                 &m.key,
-                version,
+                loaded.version,
                 std::slice::from_ref(&m.event),
                 &m.idempotency,
             )
             .await
         {
-            Ok(appended) => return Ok(appended.last),
+            Ok(appended) => return Ok(Published::Stored(appended.last)),
+            // Stored meanwhile by another publisher of the same message.
             Err(e) if e.kind() == AppendErrorKind::Duplicate => {
-                return Ok(e.actual_version().unwrap_or(version));
+                let loaded = store.load(&m.key).await?;
+                return m.stored_in(&loaded).with_context(|| {
+                    format!(
+                        "{}: JetStream reports channel {} message {} as a duplicate, but the conversation does not hold it",
+                        m.key,
+                        m.channel(),
+                        m.message_id()
+                    )
+                });
             }
             Err(e) if e.kind() == AppendErrorKind::Conflict => continue,
             Err(e) => return Err(e.into()),

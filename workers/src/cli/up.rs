@@ -49,6 +49,9 @@ pub struct UpArgs {
 }
 
 pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
+    // Installed first: a SIGTERM during start-up stops the system gracefully
+    // once it is up, rather than killing the process half-started.
+    let shutdown_requested = shutdown_signal();
     // Models first: a bad model file or remote config fails before anything starts.
     let agents = args.workers.agents()?;
     metrics_exporter_prometheus::PrometheusBuilder::new()
@@ -100,7 +103,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         args.data_dir.display(),
         args.metrics_addr
     );
-    shutdown_signal().await;
+    shutdown_requested.await;
     println!("shutting down: finishing in-flight work");
     stop.send_replace(true);
     for task in tasks.drain(..) {
@@ -119,24 +122,37 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled: a signal that arrives while
+/// the caller is still starting up is kept for it (instead of killing the
+/// process outright, which would skip the graceful stop).
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let int = signal(SignalKind::interrupt()).ok();
+        let term = signal(SignalKind::terminate()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
             };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            if int.is_none() && term.is_none() {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+            tokio::select! {
+                _ = wait(int) => {}
+                _ = wait(term) => {}
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

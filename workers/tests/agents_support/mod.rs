@@ -46,8 +46,8 @@ pub async fn publish(store: &EventStore, event: Event) {
     let EventData::Received(r) = &event.data else {
         panic!("only customer messages are published by tests");
     };
-    let idempotency = IdempotencyKey::for_message(&r.channel, &r.message_id);
     let key = event.envelope.conversation.clone();
+    let idempotency = IdempotencyKey::for_message(&key, &r.channel, &r.message_id);
     store
         .append(&key, StreamSeq::ZERO, &[event], &idempotency)
         .await
@@ -122,6 +122,39 @@ pub async fn settled(store: &EventStore, key: &ConversationKey) -> Vec<StoredEve
             .map(|_| loaded.events)
     })
     .await
+}
+
+/// The durable consumer of a worker hosting `agents`, as [`options`] names it.
+pub fn consumer(label: &str) -> String {
+    format!("{}-{label}", options().consumer_prefix)
+}
+
+/// Waits until the named consumers have nothing left to deliver and nothing
+/// delivered unacknowledged, while the stream stays as it is: every event
+/// stored has been seen by every worker and no step is still under way, so
+/// whatever a late redelivery or a second replica would append is in the
+/// log. A consumer that does not exist yet is not settled.
+pub async fn quiescent(store: &EventStore, consumers: &[String]) {
+    let stream = store
+        .jetstream()
+        .get_stream(&store.options().stream)
+        .await
+        .expect("the stream exists");
+    eventually("the consumers to settle", SETTLE, || {
+        let mut stream = stream.clone();
+        async move {
+            let before = stream.info().await.ok()?.state.last_sequence;
+            for name in consumers {
+                let info = stream.consumer_info(name).await.ok()?;
+                if info.num_pending > 0 || info.num_ack_pending > 0 {
+                    return None;
+                }
+            }
+            let after = stream.info().await.ok()?.state.last_sequence;
+            (before == after).then_some(())
+        }
+    })
+    .await;
 }
 
 pub fn types(events: &[StoredEvent]) -> Vec<&'static str> {

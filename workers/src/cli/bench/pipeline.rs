@@ -237,7 +237,7 @@ async fn send_all(
         let id = format!("c{n}");
         let key = ConversationKey::parse(&format!("{tenant}/{id}"))?;
         let event = customer_message(&key, n);
-        let idem = IdempotencyKey::for_message("bench", &format!("{tenant}-{n}"));
+        let idem = IdempotencyKey::for_message(&key, "bench", &n.to_string());
         sent.lock()
             .map_err(|_| anyhow::anyhow!("lock poisoned"))?
             .insert(id, Instant::now());
