@@ -14,6 +14,7 @@
 //! Any failed check makes the command fail.
 
 mod fleet;
+mod projections;
 mod schedule;
 mod traffic;
 mod verify;
@@ -94,7 +95,8 @@ struct Report {
     kills_with_pending: u64,
     /// Member exits nobody asked for (restarted too).
     unexpected_exits: u64,
-    kills_by_member: std::collections::BTreeMap<String, u64>,
+    /// Per member: `[kills, of which mid-step]`.
+    kills_by_member: std::collections::BTreeMap<String, (u64, u64)>,
     /// Longest time from a message to its answer in the log.
     slowest_answer_s: f64,
     acknowledged: usize,
@@ -102,10 +104,16 @@ struct Report {
     publish_retries: u64,
     escalated: usize,
     failed_events: u64,
+    /// Messages in the DEADLETTER stream at the end.
+    dead_letters: u64,
     duplicates_by_type: std::collections::BTreeMap<String, u64>,
     projection_mismatches_by: std::collections::BTreeMap<&'static str, u64>,
     documents_compared: u64,
     agents_settled: bool,
+    /// Seconds from the last answer until the agents' consumers had
+    /// nothing pending or unacknowledged (deliveries to killed processes
+    /// wait out the ack wait).
+    settle_s: f64,
     projector_caught_up: bool,
     seconds: f64,
     #[serde(skip)]
@@ -163,7 +171,12 @@ pub async fn run(global: &Global, args: ChaosArgs) -> anyhow::Result<()> {
             Broker::managed(binary, dir.path().join("nats")).await?
         }
     };
-    let result = drive(&args, &mut broker, dir.path().to_path_buf(), started).await;
+    // Ctrl-C or SIGTERM drops the run: its processes are killed on drop,
+    // and the broker is stopped below.
+    let result = tokio::select! {
+        result = drive(&args, &mut broker, dir.path().to_path_buf(), started) => result,
+        _ = crate::cli::up::shutdown_signal() => Err(anyhow::anyhow!("interrupted")),
+    };
     broker.stop().await;
     if args.keep_dir {
         eprintln!("chaos: kept {}", dir.keep().display());
@@ -228,14 +241,16 @@ async fn drive(
     ));
     let mut chaos = Chaos::new(args, restarts);
     let outcome = chaos.run(&store, &mut fleet, broker, &tally).await;
-    let settle = Instant::now() + Duration::from_secs(args.deadline_s.max(1));
+    let answered_at = Instant::now();
+    let settle = answered_at + Duration::from_secs(args.deadline_s.max(1));
     let settled = match &outcome {
         Ok(()) => verify::wait_agents_idle(&store, &fleet.agent_consumers(), settle).await?,
         Err(_) => false,
     };
+    let settle_s = answered_at.elapsed().as_secs_f64();
     let live = Arc::new(SqliteStore::open(SqliteConfig::new(&live_path)).await?);
     let caught_up = match &outcome {
-        Ok(()) => verify::wait_projector(&store, live.as_ref(), settle).await?,
+        Ok(()) => projections::wait_projector(&store, live.as_ref(), settle).await?,
         Err(_) => false,
     };
     fleet.stop(Duration::from_secs(10)).await;
@@ -257,7 +272,7 @@ async fn drive(
     let fresh: Arc<dyn ProjectionStore> =
         Arc::new(SqliteStore::open(SqliteConfig::new(dir.join("rebuild.sqlite"))).await?);
     let projections =
-        verify::compare_projections(client.clone(), live.as_ref(), fresh, &tenant).await?;
+        projections::compare_projections(client.clone(), live.as_ref(), fresh, &tenant).await?;
     if !broker.managed_here() {
         // Leave a shared server as it was: the run's projector consumer goes.
         if let Ok(stream) = store.jetstream().get_stream(&store.options().stream).await {
@@ -293,15 +308,25 @@ async fn drive(
         publish_retries: counts.publish_errors,
         escalated: log.escalated,
         failed_events: log.failed_events,
+        dead_letters: dead_letters(&store).await,
         duplicates_by_type: log.duplicates_by_type,
         projection_mismatches_by: projections.by_projection,
         documents_compared: projections.documents,
         agents_settled: settled,
+        settle_s: round2(settle_s),
         projector_caught_up: caught_up,
         seconds: round2(started.elapsed().as_secs_f64()),
         samples,
         external: !broker.managed_here(),
     })
+}
+
+/// Messages in the DEADLETTER stream (0 if it cannot be read).
+async fn dead_letters(store: &EventStore) -> u64 {
+    match store.jetstream().get_stream("DEADLETTER").await {
+        Ok(mut stream) => stream.info().await.map_or(0, |i| i.state.messages),
+        Err(_) => 0,
+    }
 }
 
 fn round2(x: f64) -> f64 {
@@ -354,16 +379,23 @@ fn summary(r: &Report) {
         "  longest stall           {:>8.2} s   (slowest answer in the log {:.2} s)",
         r.max_stall_s, r.slowest_answer_s
     );
-    println!("  kills by process        {:?}", r.kills_by_member);
+    let kills: Vec<String> = r
+        .kills_by_member
+        .iter()
+        .map(|(name, (n, mid))| format!("{name} {n} ({mid} mid-step)"))
+        .collect();
+    println!("  kills by process        {}", kills.join(", "));
     println!(
-        "  published {} acknowledged, {} given up, {} retried; {} escalated, {} failed events; {} unexpected exits; agents settled: {}, projector caught up: {}",
+        "  published {} acknowledged, {} given up, {} retried; {} escalated, {} failed events, {} dead letters; {} unexpected exits; agents settled: {} (after {:.1} s), projector caught up: {}",
         r.acknowledged,
         r.unacknowledged,
         r.publish_retries,
         r.escalated,
         r.failed_events,
+        r.dead_letters,
         r.unexpected_exits,
         r.agents_settled,
+        r.settle_s,
         r.projector_caught_up
     );
     for s in &r.samples {

@@ -1,6 +1,6 @@
-//! The fault schedule of `bench chaos`: while work is pending, a
-//! random member is SIGKILLed every `--kill-every-ms` and started again,
-//! and the broker is crashed and restarted at evenly spaced points of the
+//! The fault schedule of `bench chaos`: while work is pending, a random
+//! member (each once per round) is SIGKILLed every `--kill-every-ms` and
+//! started again, and the broker is crashed and restarted at evenly spaced points of the
 //! publishing; meanwhile the longest stall is measured and progress shown.
 
 use std::io::IsTerminal;
@@ -18,7 +18,7 @@ const TICK: Duration = Duration::from_millis(100);
 /// A consumer delivered to within this long before a kill was at work.
 const RECENT: Duration = Duration::from_secs(1);
 /// How long a kill waits for its victim to have work in hand.
-const AIM: Duration = Duration::from_millis(300);
+const AIM: Duration = Duration::from_secs(1);
 
 /// The schedule's state and what it did.
 pub struct Chaos {
@@ -28,14 +28,17 @@ pub struct Chaos {
     conversations: usize,
     deadline: Duration,
     stall_since: Option<Instant>,
+    /// Victims still to kill in this round: every member once per round,
+    /// in a seeded random order, so a short run still hits each of them.
+    deck: Vec<usize>,
     /// Kills made.
     pub kills: u64,
     /// Kills of a member whose consumer had deliveries in flight.
     pub kills_mid_step: u64,
     /// Kills while acknowledged conversations were unanswered.
     pub kills_with_pending: u64,
-    /// Kills per member.
-    pub kills_by_member: std::collections::BTreeMap<String, u64>,
+    /// Kills per member, and how many of them landed mid-step.
+    pub kills_by_member: std::collections::BTreeMap<String, (u64, u64)>,
     /// Broker crashes and restarts made.
     pub broker_restarts: u32,
     /// Longest time with unanswered conversations and no new answer.
@@ -52,6 +55,7 @@ impl Chaos {
             conversations: args.conversations,
             deadline: Duration::from_secs(args.deadline_s.max(1)),
             stall_since: None,
+            deck: Vec::new(),
             kills: 0,
             kills_mid_step: 0,
             kills_with_pending: 0,
@@ -122,13 +126,19 @@ impl Chaos {
         fleet: &mut Fleet,
         counts: &Counts,
     ) -> anyhow::Result<()> {
-        let victim = self.rng.usize(..fleet.len());
+        if self.deck.is_empty() {
+            self.deck = (0..fleet.len()).collect();
+            self.rng.shuffle(&mut self.deck);
+        }
+        let Some(victim) = self.deck.pop() else {
+            return Ok(());
+        };
         // Aim: wait a little for the victim to have work in hand, so the
         // kill lands mid-step rather than between messages.
         let aim = Instant::now() + AIM;
         let mut mid_step = in_flight(store, fleet.consumer(victim)).await;
         while !mid_step && Instant::now() < aim {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
             mid_step = in_flight(store, fleet.consumer(victim)).await;
         }
         self.kills_mid_step += u64::from(mid_step);
@@ -136,10 +146,12 @@ impl Chaos {
         tracing::debug!(victim = fleet.name(victim), mid_step, "SIGKILL");
         fleet.kill_and_restart(victim).await?;
         self.kills += 1;
-        *self
+        let tally = self
             .kills_by_member
             .entry(fleet.name(victim).to_owned())
-            .or_default() += 1;
+            .or_default();
+        tally.0 += 1;
+        tally.1 += u64::from(mid_step);
         Ok(())
     }
 
