@@ -6,6 +6,7 @@
 //! with `--release` for meaningful numbers.
 
 mod append;
+mod chaos;
 mod load;
 mod pipeline;
 mod projections;
@@ -29,6 +30,10 @@ pub enum BenchCommand {
     Pipeline(pipeline::PipelineArgs),
     /// Projection rebuild throughput versus a raw pull-and-ack consume.
     Projections(projections::ProjectionsArgs),
+    /// Conversations through agents in separate processes while processes
+    /// and the broker are crashed; checks nothing is lost, duplicated or
+    /// stuck, and that the projections equal a rebuild.
+    Chaos(chaos::ChaosArgs),
 }
 
 /// Where a benchmark runs.
@@ -93,7 +98,8 @@ impl Bench {
 }
 
 pub async fn run(global: &Global, cmd: BenchCommand) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) {
+    // The chaos bench measures correctness, not speed: any build will do.
+    if cfg!(debug_assertions) && !matches!(cmd, BenchCommand::Chaos(_)) {
         eprintln!(
             "warning: this is a debug build; benchmark with `cargo run --release -- bench ...`"
         );
@@ -102,6 +108,7 @@ pub async fn run(global: &Global, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Append(args) => append::run(global, args).await,
         BenchCommand::Pipeline(args) => pipeline::run(global, args).await,
         BenchCommand::Projections(args) => projections::run(global, args).await,
+        BenchCommand::Chaos(args) => chaos::run(global, args).await,
     }
 }
 

@@ -9,6 +9,7 @@ mod config;
 mod eval;
 mod models;
 mod projections;
+mod projector;
 mod publish;
 mod query;
 mod replay;
@@ -74,6 +75,9 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Ask the projections a question (table, or JSON with --json).
     Query(query::QueryArgs),
+    /// Run the projector alone (distributed mode): fold the log into the
+    /// projection store until Ctrl-C or SIGTERM.
+    Projector(projector::ProjectorArgs),
     /// Rebuild the projections from the log, or show their lag.
     #[command(subcommand)]
     Projections(projections::ProjectionsCommand),
@@ -101,9 +105,16 @@ pub struct ServerArgs {
     pub nats_server: Option<PathBuf>,
 }
 
-/// Sets up `tracing` on stderr; `RUST_LOG` filters (default `info`).
-pub fn init_logging(global: &Global) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Sets up `tracing` on stderr; `RUST_LOG` filters (default `info`
+/// without the NATS client's connection events, and `warn` for the
+/// `projector`, which runs unattended and has nothing to say when well).
+pub fn init_logging(cli: &Cli) {
+    let default = match cli.command {
+        Command::Projector(_) => "warn",
+        _ => "info,async_nats=warn",
+    };
+    let global = &cli.global;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -122,6 +133,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Publish(args) => publish::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::Query(args) => query::run(args).await,
+        Command::Projector(args) => projector::run(&cli.global, args).await,
         Command::Projections(cmd) => projections::run(&cli.global, cmd).await,
         Command::Bench(cmd) => bench::run(&cli.global, cmd).await,
         Command::Schemas(cmd) => schemas::run(cmd),

@@ -267,3 +267,13 @@ async fn append_received(store: &EventStore, m: &Message) -> anyhow::Result<Publ
     }
     anyhow::bail!("{}: the conversation kept changing; try again", m.key)
 }
+
+/// Validates one JSON line (the stdin format) and appends it as `publish`
+/// does: the intake path `bench chaos` drives. Publishing the same line
+/// again (same channel message id) stores nothing new.
+pub(crate) async fn publish_json_line(store: &EventStore, line: &str) -> anyhow::Result<StreamSeq> {
+    let message = serde_json::from_str::<Line>(line)
+        .map_err(anyhow::Error::from)
+        .and_then(build)?;
+    append_received(store, &message).await
+}

@@ -1,0 +1,44 @@
+//! `switchboard projector`: the projector alone (distributed mode), folding
+//! the conversation log at `NATS_URL` into the projection store that `query`
+//! and `projections` read (SQLite at `--db`, or Cosmos DB when
+//! `COSMOS_ENDPOINT` is set), until Ctrl-C or SIGTERM.
+//!
+//! A thin edge over [`run_projector`]: it opens the store, connects, and on
+//! a signal asks the projector to stop, which finishes or abandons (for
+//! redelivery) the batch in flight.
+
+use clap::Args;
+use switchboard_workers::projector::{ProjectorOptions, run_projector};
+use tokio::sync::watch;
+
+use super::Global;
+use super::projections::{Missing, StoreArgs, open_store};
+
+#[derive(Debug, Args)]
+pub struct ProjectorArgs {
+    /// Durable consumer name: replicas sharing one name share the work; a
+    /// new name folds the log from its start.
+    #[arg(long, default_value = "projector")]
+    pub durable: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub async fn run(global: &Global, args: ProjectorArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.store, Missing::Create).await?;
+    let client = super::connect(global, "switchboard-projector").await?;
+    let options = ProjectorOptions {
+        durable: args.durable,
+        ..ProjectorOptions::default()
+    };
+    let (stop, shutdown) = watch::channel(false);
+    let mut projector = tokio::spawn(run_projector(client.clone(), store, options, shutdown));
+    tokio::select! {
+        result = &mut projector => return Ok(result??),
+        _ = super::up::shutdown_signal() => {}
+    }
+    stop.send_replace(true);
+    projector.await??;
+    client.drain().await.ok();
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! `switchboard bench chaos` in its CI form: a few hundred conversations
+//! through agents in separate processes while they are SIGKILLed every
+//! second and the broker is crashed once; every check must pass. And the
+//! `projector` subcommand the bench runs, on its own.
+
+use std::process::Command;
+use std::time::Duration;
+
+use switchboard_tests::{TestServer, cli, eventually, run_command, server_binary, text};
+
+const KEYS: [&str; 8] = [
+    "conversations",
+    "terminal",
+    "duplicates",
+    "lost",
+    "kills",
+    "broker_restarts",
+    "projection_mismatches",
+    "max_stall_s",
+];
+
+#[test]
+fn chaos_bench_loses_nothing_duplicates_nothing_and_projections_equal_a_rebuild() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command
+        .args(["bench", "chaos", "--conversations", "300", "--rate", "30"])
+        .args(["--kill-every-ms", "1000", "--broker-restarts", "1"])
+        .args(["--seed", "7", "--deadline-s", "50", "--json"])
+        .env("SWITCHBOARD_NATS_SERVER", server_binary().path())
+        .env("RUST_LOG", "warn");
+    let out = run_command(command, None);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    let report: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}\nstderr:\n{stderr}"));
+    for key in KEYS {
+        assert!(report.get(key).is_some(), "{key} missing in {report}");
+    }
+    // The faults landed while work was in flight, or the checks prove nothing.
+    assert!(report["kills"].as_u64() >= Some(5), "{report}");
+    assert!(report["kills_mid_step"].as_u64() >= Some(1), "{report}");
+    assert_eq!(report["broker_restarts"], 1, "{report}");
+    assert_eq!(report["conversations"], 300, "{report}");
+    assert_eq!(report["terminal"], 300, "{report}\n{stderr}");
+    assert_eq!(report["duplicates"], 0, "{report}");
+    assert_eq!(report["lost"], 0, "{report}");
+    assert_eq!(report["projection_mismatches"], 0, "{report}");
+    assert!(out.status.success(), "{report}\n{stderr}");
+}
+
+#[tokio::test]
+async fn projector_subcommand_folds_the_log_and_stops_quietly_on_sigterm() {
+    let server = TestServer::start();
+    let url = server.url();
+    let _store = server.store().await;
+    let bin = env!("CARGO_BIN_EXE_switchboard");
+    let published = run_command(
+        cli(
+            bin,
+            &url,
+            &["publish", "brewvi/p1", "--text", "Where is order #10234?"],
+        ),
+        None,
+    );
+    assert!(published.status.success(), "{}", text(&published.stderr));
+    let dir = tempfile::tempdir().expect("a temporary directory can be created");
+    let db = dir.path().join("projections.sqlite");
+    let db = db.to_str().expect("a temporary path is UTF-8");
+    let projector = cli(bin, &url, &["projector", "--db", db])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    eventually(
+        "the conversation in the projection",
+        Duration::from_secs(20),
+        || async {
+            let out = run_command(
+                cli(
+                    bin,
+                    &url,
+                    &[
+                        "query",
+                        "conversations",
+                        "--tenant",
+                        "brewvi",
+                        "--json",
+                        "--db",
+                        db,
+                    ],
+                ),
+                None,
+            );
+            text(&out.stdout).contains("\"p1\"").then_some(())
+        },
+    )
+    .await;
+    let pid = nix::unistd::Pid::from_raw(projector.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM is sent");
+    let out = tokio::task::spawn_blocking(move || projector.wait_with_output())
+        .await
+        .expect("the wait task runs")
+        .expect("the projector exits");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        !stderr.to_lowercase().contains("connect"),
+        "connection chatter on stderr: {stderr}"
+    );
+}
