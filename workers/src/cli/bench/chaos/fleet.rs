@@ -153,13 +153,19 @@ impl Fleet {
         Ok(())
     }
 
-    /// SIGKILLs member `i` (no shutdown, as a crash) and starts it again.
-    pub async fn kill_and_restart(&mut self, i: usize) -> anyhow::Result<()> {
+    /// SIGKILLs member `i` (no shutdown, as a crash); [`Fleet::restart`]
+    /// starts it again.
+    pub async fn kill(&mut self, i: usize) -> anyhow::Result<()> {
         if let Some(mut child) = self.members[i].child.take() {
             // start_kill is SIGKILL on unix; an already exited child is fine.
             child.start_kill().ok();
             child.wait().await.context("reaping a killed member")?;
         }
+        Ok(())
+    }
+
+    /// Starts member `i` again after [`Fleet::kill`].
+    pub fn restart(&mut self, i: usize) -> anyhow::Result<()> {
         self.spawn(i)
     }
 

@@ -15,7 +15,8 @@ use super::traffic::{Counts, Tally};
 
 /// How often the schedule looks at the system.
 const TICK: Duration = Duration::from_millis(100);
-/// A consumer delivered to within this long before a kill was at work.
+/// A consumer delivered to within this long before a kill was at work
+/// (with more unacknowledged than its previous process stranded).
 const RECENT: Duration = Duration::from_secs(1);
 /// How long a kill waits for its victim to have work in hand.
 const AIM: Duration = Duration::from_secs(1);
@@ -31,6 +32,8 @@ pub struct Chaos {
     /// Victims still to kill in this round: every member once per round,
     /// in a seeded random order, so a short run still hits each of them.
     deck: Vec<usize>,
+    /// Per consumer, what its last killed process left unacknowledged.
+    stranded: std::collections::HashMap<String, Stranded>,
     /// Kills made.
     pub kills: u64,
     /// Kills of a member whose consumer had deliveries in flight.
@@ -56,6 +59,7 @@ impl Chaos {
             deadline: Duration::from_secs(args.deadline_s.max(1)),
             stall_since: None,
             deck: Vec::new(),
+            stranded: Default::default(),
             kills: 0,
             kills_mid_step: 0,
             kills_with_pending: 0,
@@ -136,15 +140,21 @@ impl Chaos {
         // Aim: wait a little for the victim to have work in hand, so the
         // kill lands mid-step rather than between messages.
         let aim = Instant::now() + AIM;
-        let mut mid_step = in_flight(store, fleet.consumer(victim)).await;
+        let consumer = fleet.consumer(victim).to_owned();
+        let before = self.stranded.get(&consumer).copied();
+        let mut mid_step = in_flight(store, &consumer, before).await;
         while !mid_step && Instant::now() < aim {
             tokio::time::sleep(Duration::from_millis(2)).await;
-            mid_step = in_flight(store, fleet.consumer(victim)).await;
+            mid_step = in_flight(store, &consumer, before).await;
         }
         self.kills_mid_step += u64::from(mid_step);
         self.kills_with_pending += u64::from(counts.pending() > 0);
         tracing::debug!(victim = fleet.name(victim), mid_step, "SIGKILL");
-        fleet.kill_and_restart(victim).await?;
+        fleet.kill(victim).await?;
+        if let Some(left) = stranded(store, &consumer).await {
+            self.stranded.insert(consumer, left);
+        }
+        fleet.restart(victim)?;
         self.kills += 1;
         let tally = self
             .kills_by_member
@@ -171,10 +181,24 @@ impl Chaos {
     }
 }
 
-/// Whether `consumer` has deliveries not acknowledged yet and delivered
-/// to within [`RECENT`]: its (only) process had work in hand. Unknown
-/// (e.g. the broker is down) counts as no.
-async fn in_flight(store: &EventStore, consumer: &str) -> bool {
+/// What a consumer had unacknowledged when its process was last killed:
+/// deliveries to the dead process, which stay unacknowledged until the
+/// consumer's ack wait runs out and must not pass for the new process's work.
+#[derive(Debug, Clone, Copy)]
+struct Stranded {
+    count: usize,
+    until: Instant,
+}
+
+/// A consumer's unacknowledged deliveries, and since when they have been
+/// waiting at most (the ack wait).
+struct Unacked {
+    count: usize,
+    recent: bool,
+    ack_wait: Duration,
+}
+
+async fn unacked(store: &EventStore, consumer: &str) -> Option<Unacked> {
     let ask = async {
         let stream = store
             .jetstream()
@@ -185,14 +209,39 @@ async fn in_flight(store: &EventStore, consumer: &str) -> bool {
         let info = consumer.info().await.ok()?.clone();
         let last = info.delivered.last_active?.unix_timestamp_nanos();
         let now = chrono::Utc::now().timestamp_nanos_opt()? as i128;
-        let recent = now - last <= RECENT.as_nanos() as i128;
-        Some(info.num_ack_pending > 0 && recent)
+        Some(Unacked {
+            count: info.num_ack_pending,
+            recent: now - last <= RECENT.as_nanos() as i128,
+            ack_wait: info.config.ack_wait,
+        })
     };
     tokio::time::timeout(Duration::from_secs(1), ask)
         .await
         .ok()
         .flatten()
-        .unwrap_or(false)
+}
+
+/// Whether `consumer`'s (only) process has work in hand: deliveries made
+/// within [`RECENT`] and more unacknowledged than its previous process
+/// stranded. Unknown (e.g. the broker is down) counts as no.
+async fn in_flight(store: &EventStore, consumer: &str, stranded: Option<Stranded>) -> bool {
+    let Some(now) = unacked(store, consumer).await else {
+        return false;
+    };
+    let stranded = stranded
+        .filter(|s| Instant::now() < s.until)
+        .map_or(0, |s| s.count);
+    now.recent && now.count > stranded
+}
+
+/// What the killed process left unacknowledged on `consumer`, read right
+/// after the kill (before its successor pulls anything).
+async fn stranded(store: &EventStore, consumer: &str) -> Option<Stranded> {
+    let now = unacked(store, consumer).await?;
+    Some(Stranded {
+        count: now.count,
+        until: Instant::now() + now.ack_wait,
+    })
 }
 
 /// The progress line on stderr: rewritten in place on a terminal, a line
