@@ -275,5 +275,7 @@ pub(crate) async fn publish_json_line(store: &EventStore, line: &str) -> anyhow:
     let message = serde_json::from_str::<Line>(line)
         .map_err(anyhow::Error::from)
         .and_then(build)?;
-    append_received(store, &message).await
+    Ok(match append_received(store, &message).await? {
+        Published::Stored(seq) | Published::Duplicate { seq, .. } => seq,
+    })
 }
