@@ -45,6 +45,21 @@ impl Worker for Faulty {
     }
 }
 
+/// Runs `worker` beside the running agents, stopped with them.
+fn beside<W: Worker>(
+    running: &mut Running,
+    store: &EventStore,
+    worker: Arc<W>,
+    options: &WorkerOptions,
+) {
+    running.tasks.push(tokio::spawn(runtime::run(
+        store.clone(),
+        worker,
+        options.clone(),
+        running.stop.subscribe(),
+    )));
+}
+
 /// Waits until the conversation's turn went to a human; the reason.
 async fn handed_off(store: &EventStore, key: &ConversationKey) -> EscalationReason {
     eventually(
@@ -102,12 +117,7 @@ async fn faulty_intent_goes_to_a_human(fault: Fault, options: WorkerOptions) -> 
         fault,
         calls: AtomicUsize::new(0),
     });
-    running.tasks.push(tokio::spawn(runtime::run(
-        store.clone(),
-        faulty.clone(),
-        options.clone(),
-        running.stop.subscribe(),
-    )));
+    beside(&mut running, &store, faulty.clone(), &options);
     let key = say(&store, "brewvi/faulty", "Where is my order #1001?").await;
     assert_eq!(handed_off(&store, &key).await, EscalationReason::StepFailed);
     let class = dead_letter_class(&store, &key).await;
@@ -413,12 +423,7 @@ async fn a_step_slower_than_the_ack_wait_is_delivered_once() {
         delay: options.ack_wait * 3,
         calls: AtomicUsize::new(0),
     });
-    running.tasks.push(tokio::spawn(runtime::run(
-        store.clone(),
-        slow.clone(),
-        options.clone(),
-        running.stop.subscribe(),
-    )));
+    beside(&mut running, &store, slow.clone(), &options);
     let key = say(&store, "brewvi/slow", "Where is my order #1001?").await;
     settled(&store, &key).await;
     assert_eq!(

@@ -147,13 +147,7 @@ async fn cursor(
         .await
         .map_err(ProjectorError::nats)?;
     stream
-        .create_consumer(pull::OrderedConfig {
-            filter_subject: options.filter.clone(),
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: position + 1,
-            },
-            ..Default::default()
-        })
+        .create_consumer(reading_after(options, position))
         .await
         .map_err(ProjectorError::nats)?
         .messages()
@@ -162,6 +156,17 @@ async fn cursor(
 }
 
 type Ordered = jetstream::consumer::pull::Ordered;
+
+/// An ordered consumer over the projector's subjects from just after `seq`.
+pub(crate) fn reading_after(options: &ProjectorOptions, seq: u64) -> pull::OrderedConfig {
+    pull::OrderedConfig {
+        filter_subject: options.filter.clone(),
+        deliver_policy: DeliverPolicy::ByStartSequence {
+            start_sequence: seq + 1,
+        },
+        ..Default::default()
+    }
+}
 
 /// The stream sequence every projection of `store` has folded up to: where
 /// a projector resumes.

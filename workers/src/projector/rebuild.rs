@@ -220,13 +220,7 @@ async fn events_after(
         return Ok(0);
     }
     let consumer = stream
-        .create_consumer(pull::OrderedConfig {
-            filter_subject: options.filter.clone(),
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: after + 1,
-            },
-            ..Default::default()
-        })
+        .create_consumer(super::reading_after(options, after))
         .await
         .map_err(ProjectorError::nats)?;
     Ok(consumer.cached_info().num_pending)
