@@ -4,8 +4,9 @@
 //! `COSMOS_ENDPOINT` is set), until Ctrl-C or SIGTERM.
 //!
 //! A thin edge over [`run_projector`]: it opens the store, connects, and on
-//! a signal asks the projector to stop, which finishes or abandons (for
-//! redelivery) the batch in flight.
+//! a signal asks the projector to stop, which finishes or abandons (to be
+//! read again from the store's checkpoint) the batch in flight. Replicas on
+//! one store take turns: one projects, the others stand by.
 
 use clap::Args;
 use switchboard_workers::projector::{ProjectorOptions, run_projector};
@@ -16,10 +17,6 @@ use super::projections::{Missing, StoreArgs, open_store};
 
 #[derive(Debug, Args)]
 pub struct ProjectorArgs {
-    /// Durable consumer name: replicas sharing one name share the work; a
-    /// new name folds the log from its start.
-    #[arg(long, default_value = "projector")]
-    pub durable: String,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -27,10 +24,7 @@ pub struct ProjectorArgs {
 pub async fn run(global: &Global, args: ProjectorArgs) -> anyhow::Result<()> {
     let store = open_store(&args.store, Missing::Create).await?;
     let client = super::connect(global, "switchboard-projector").await?;
-    let options = ProjectorOptions {
-        durable: args.durable,
-        ..ProjectorOptions::default()
-    };
+    let options = ProjectorOptions::default();
     let (stop, shutdown) = watch::channel(false);
     let mut projector = tokio::spawn(run_projector(client.clone(), store, options, shutdown));
     tokio::select! {

@@ -207,11 +207,10 @@ async fn drive(
     broker.stage_batches(&names);
     let run_id = uuid::Uuid::now_v7().simple().to_string();
     let prefix = format!("chaos{}", &run_id[run_id.len() - 8..]);
-    // A durable of its own: on a shared server the live projection then
-    // folds the whole log, as the rebuild does.
-    let durable = format!("projector-{prefix}");
+    // A store of its own: the live projection folds the whole log from its
+    // empty checkpoint, as the rebuild does, even on a shared server.
     let live_path = dir.join("projections.sqlite");
-    let mut fleet = Fleet::start(broker.url(), &dir.join("logs"), &live_path, &durable)?;
+    let mut fleet = Fleet::start(broker.url(), &dir.join("logs"), &live_path)?;
     let restarts = if broker.managed_here() {
         args.broker_restarts
     } else {
@@ -240,6 +239,9 @@ async fn drive(
         args.seed,
     ));
     let mut chaos = Chaos::new(args, restarts);
+    let watched: Arc<dyn ProjectionStore> =
+        Arc::new(SqliteStore::open(SqliteConfig::new(&live_path)).await?);
+    chaos.watch_projections(watched);
     let outcome = chaos.run(&store, &mut fleet, broker, &tally).await;
     let answered_at = Instant::now();
     let settle = answered_at + Duration::from_secs(args.deadline_s.max(1));
@@ -273,12 +275,6 @@ async fn drive(
         Arc::new(SqliteStore::open(SqliteConfig::new(dir.join("rebuild.sqlite"))).await?);
     let projections =
         projections::compare_projections(client.clone(), live.as_ref(), fresh, &tenant).await?;
-    if !broker.managed_here() {
-        // Leave a shared server as it was: the run's projector consumer goes.
-        if let Ok(stream) = store.jetstream().get_stream(&store.options().stream).await {
-            stream.delete_consumer(&durable).await.ok();
-        }
-    }
     let mut samples = Vec::new();
     samples.extend(log.slowest.iter().map(|id| format!("slowest answer: {id}")));
     samples.extend(log.not_terminal.iter().map(|id| format!("not ended: {id}")));

@@ -51,9 +51,9 @@ pub struct Fleet {
 
 impl Fleet {
     /// Starts five single-agent workers, a `worker all` and the projector
-    /// (on `db`, durable consumer `durable`), each with `NATS_URL=url`,
+    /// (on `db`), each with `NATS_URL=url`,
     /// warnings only, stdout and stderr appended to `<logs>/<name>.log`.
-    pub fn start(url: &str, logs: &Path, db: &Path, durable: &str) -> anyhow::Result<Self> {
+    pub fn start(url: &str, logs: &Path, db: &Path) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating this binary")?;
         std::fs::create_dir_all(logs).with_context(|| format!("creating {}", logs.display()))?;
         let defaults = WorkerOptions::default();
@@ -80,14 +80,10 @@ impl Fleet {
         let db = db.display().to_string();
         members.push(member(
             "projector",
-            vec![
-                "projector".into(),
-                "--db".into(),
-                db,
-                "--durable".into(),
-                durable.into(),
-            ],
-            durable.into(),
+            vec!["projector".into(), "--db".into(), db],
+            // No consumer of its own (an ordered cursor from its store's
+            // checkpoint): the schedule watches the checkpoint instead.
+            "projector".into(),
         ));
         let mut fleet = Self {
             exe,

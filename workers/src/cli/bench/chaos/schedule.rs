@@ -46,6 +46,9 @@ pub struct Chaos {
     pub broker_restarts: u32,
     /// Longest time with unanswered conversations and no new answer.
     pub max_stall: Duration,
+    /// The live projections the projector process writes: it has work in
+    /// hand while their checkpoint is behind the log.
+    live: Option<std::sync::Arc<dyn switchboard_engine::projection::ProjectionStore>>,
 }
 
 impl Chaos {
@@ -66,6 +69,30 @@ impl Chaos {
             kills_by_member: Default::default(),
             broker_restarts: 0,
             max_stall: Duration::ZERO,
+            live: None,
+        }
+    }
+
+    /// The projector's store, to tell whether a kill of it lands mid-run.
+    pub fn watch_projections(
+        &mut self,
+        live: std::sync::Arc<dyn switchboard_engine::projection::ProjectionStore>,
+    ) {
+        self.live = Some(live);
+    }
+
+    /// Whether the victim has work in hand: an agent's consumer has recent
+    /// unacknowledged deliveries; the projector's checkpoint is behind.
+    async fn busy(
+        &self,
+        store: &EventStore,
+        name: &str,
+        consumer: &str,
+        before: Option<Stranded>,
+    ) -> bool {
+        match (&self.live, name) {
+            (Some(live), "projector") => projector_behind(store, live.as_ref()).await,
+            _ => in_flight(store, consumer, before).await,
         }
     }
 
@@ -142,10 +169,11 @@ impl Chaos {
         let aim = Instant::now() + AIM;
         let consumer = fleet.consumer(victim).to_owned();
         let before = self.stranded.get(&consumer).copied();
-        let mut mid_step = in_flight(store, &consumer, before).await;
+        let name = fleet.name(victim).to_owned();
+        let mut mid_step = self.busy(store, &name, &consumer, before).await;
         while !mid_step && Instant::now() < aim {
             tokio::time::sleep(Duration::from_millis(2)).await;
-            mid_step = in_flight(store, &consumer, before).await;
+            mid_step = self.busy(store, &name, &consumer, before).await;
         }
         self.kills_mid_step += u64::from(mid_step);
         self.kills_with_pending += u64::from(counts.pending() > 0);
@@ -232,6 +260,26 @@ async fn in_flight(store: &EventStore, consumer: &str, stranded: Option<Stranded
         .filter(|s| Instant::now() < s.until)
         .map_or(0, |s| s.count);
     now.recent && now.count > stranded
+}
+
+/// Whether the projections' lowest checkpoint is behind the log's last
+/// sequence (the projector has events left to fold). Unknown counts as no.
+async fn projector_behind(
+    store: &EventStore,
+    live: &dyn switchboard_engine::projection::ProjectionStore,
+) -> bool {
+    let Ok(mut stream) = store.jetstream().get_stream(&store.options().stream).await else {
+        return false;
+    };
+    let Ok(info) = stream.info().await else {
+        return false;
+    };
+    let Ok(checkpoints) = live.checkpoints().await else {
+        return false;
+    };
+    switchboard_engine::projection::PROJECTIONS
+        .iter()
+        .any(|p| checkpoints.get(p) < info.state.last_sequence)
 }
 
 /// What the killed process left unacknowledged on `consumer`, read right
