@@ -109,9 +109,11 @@ pub struct ServerArgs {
 /// without the NATS client's connection events, and `warn` for the
 /// `projector`, which runs unattended and has nothing to say when well).
 pub fn init_logging(cli: &Cli) {
+    // Services say what they do; one-shot commands only what went wrong
+    // (the connection chatter of the NATS client never, unless asked).
     let default = match cli.command {
-        Command::Projector(_) => "warn",
-        _ => "info,async_nats=warn",
+        Command::Up(_) | Command::Worker(_) => "info,async_nats=warn",
+        _ => "warn",
     };
     let global = &cli.global;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
