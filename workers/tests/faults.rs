@@ -191,16 +191,30 @@ async fn a_message_whose_every_delivery_died_is_dead_lettered_from_the_advisory(
         deliveries, dying.max_deliver,
         "the message was delivered max-deliver times"
     );
-    // The next process pulls and gets nothing: the server gives up on the
-    // message here (it decides at a pull) and publishes the advisory.
-    let mut again = consumer
-        .batch()
-        .max_messages(1)
-        .expires(Duration::from_secs(2))
-        .messages()
-        .await
-        .expect("fetch");
-    assert!(again.next().await.is_none(), "no delivery past max-deliver");
+    // The next processes keep pulling and get nothing: the server gives up
+    // on the message at a pull and publishes the advisory.
+    let puller = {
+        let consumer = consumer.clone();
+        tokio::spawn(async move {
+            let mut beyond = 0;
+            let until = Instant::now() + Duration::from_secs(8);
+            while Instant::now() < until {
+                let Ok(mut batch) = consumer
+                    .batch()
+                    .max_messages(1)
+                    .expires(Duration::from_millis(500))
+                    .messages()
+                    .await
+                else {
+                    continue;
+                };
+                while let Some(Ok(_)) = batch.next().await {
+                    beyond += 1;
+                }
+            }
+            beyond
+        })
+    };
     let advisories = store
         .jetstream()
         .get_stream("ADVISORIES")
@@ -221,6 +235,11 @@ async fn a_message_whose_every_delivery_died_is_dead_lettered_from_the_advisory(
     assert_eq!(kept, 1);
     assert_eq!(handed_off(&store, &key).await, EscalationReason::StepFailed);
     assert_eq!(dead_letter_class(&store, &key).await, "crashed");
+    assert_eq!(
+        puller.await.expect("the puller ends"),
+        0,
+        "no delivery past max-deliver"
+    );
     running.shutdown().await;
 }
 

@@ -1,7 +1,8 @@
 //! Poison input from a foreign client, through the agents and the projector
 //! as `switchboard up` runs them: every stored message that is not a valid
 //! event ends in `DEADLETTER` once, with its reason; a conversation with a
-//! turn goes to a human; the agents keep answering others; nothing panics.
+//! turn goes to a human (a well-formed message of a tenant not served too);
+//! the agents keep answering others; nothing panics.
 
 mod agents_support;
 
@@ -13,11 +14,13 @@ use agents_support::{Running, options, received, say, settled};
 use async_nats::HeaderMap;
 use switchboard_engine::event::codec::{encode, header as ce};
 use switchboard_engine::event::{CustomerTier, EscalationReason};
+use switchboard_engine::ids::Tenant;
 use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
 use switchboard_engine::store::EventStore;
 use switchboard_tests::events::key;
 use switchboard_tests::{TestServer, eventually};
 use switchboard_workers::projector::{ProjectorOptions, run_projector};
+use switchboard_workers::runtime::WorkerOptions;
 use tokio::sync::watch;
 
 /// Publishes raw bytes as a foreign client would; the stored sequence.
@@ -72,7 +75,11 @@ async fn dead_letters(store: &EventStore) -> HashMap<u64, Vec<(String, String)>>
 async fn poison_input_is_dead_lettered_once_each_and_agents_keep_answering() {
     let server = TestServer::start();
     let store = server.store().await;
-    let running = Running::all(&store, &options());
+    let served = WorkerOptions {
+        tenants: Some(vec![Tenant::new("brewvi").expect("a valid tenant")]),
+        ..options()
+    };
+    let running = Running::all(&store, &served);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let projections = SqliteStore::open(SqliteConfig::new(dir.path().join("p.sqlite")))
         .await
@@ -128,6 +135,17 @@ async fn poison_input_is_dead_lettered_once_each_and_agents_keep_answering() {
         )
         .await,
     ));
+    // A well-formed message for a tenant this system does not serve.
+    let stranger = say(&store, "nobody/c1", "Where is my order #1001?").await;
+    let stranger_seq = store
+        .load(&stranger)
+        .await
+        .expect("loads")
+        .events
+        .first()
+        .map(|e| e.seq.get())
+        .expect("stored");
+    poison.push(("unknown tenant", stranger_seq));
     // Oversized: refused by the stream itself, so nothing is stored.
     let oversized = store
         .jetstream()
@@ -181,6 +199,17 @@ async fn poison_input_is_dead_lettered_once_each_and_agents_keep_answering() {
     )
     .await;
     assert_eq!(escalated.reason, EscalationReason::StepFailed);
+    let stranger_escalated = eventually(
+        "the unknown tenant's conversation handed to a human",
+        Duration::from_secs(20),
+        || async {
+            let state = store.load(&stranger).await.ok()?.fold();
+            state.turn?.escalated
+        },
+    )
+    .await;
+    assert_eq!(stranger_escalated.reason, EscalationReason::StepFailed);
+    assert_eq!(letters[&stranger_seq][0].0, "tenant");
 
     stop_projector.send(true).expect("the projector listens");
     projector

@@ -63,6 +63,10 @@ pub struct WorkerArgs {
     /// shipped model).
     #[arg(long, env = "SWITCHBOARD_INTENT_MODEL")]
     pub intent_model: Option<PathBuf>,
+    /// The tenants answered, comma-separated (default: every tenant). A
+    /// conversation of another tenant is dead-lettered and handed to a human.
+    #[arg(long, env = "SWITCHBOARD_TENANTS", value_delimiter = ',', value_parser = super::projections::parse_tenant)]
+    pub tenants: Vec<switchboard_engine::ids::Tenant>,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -73,6 +77,7 @@ impl WorkerArgs {
             concurrency: self.concurrency.max(1),
             ack_wait: Duration::from_secs(self.ack_wait_secs.max(1)),
             max_deliver: self.max_deliver.max(1),
+            tenants: (!self.tenants.is_empty()).then(|| self.tenants.clone()),
             ..WorkerOptions::default()
         }
     }

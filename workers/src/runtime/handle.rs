@@ -291,6 +291,13 @@ impl<W: Worker> Handler<W> {
         };
         let agent = step.agent();
         let failed = |error| Failure { agent, error };
+        // An unknown tenant's conversation gets no answer, only a human.
+        if !matches!(step, Step::Escalate { .. }) && !self.options.serves(&key.tenant) {
+            return Err(failed(StepError::permanent(
+                "tenant",
+                format!("tenant {} is not served here", key.tenant),
+            )));
+        }
         let timeout = self.options.step_timeout;
         let data = tokio::time::timeout(timeout, self.worker.act(step, state))
             .await

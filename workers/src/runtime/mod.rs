@@ -46,6 +46,7 @@ use async_nats::jetstream::consumer::{self, pull};
 use futures::StreamExt;
 use switchboard_engine::conversation::Conversation;
 use switchboard_engine::event::EventData;
+use switchboard_engine::ids::Tenant;
 use switchboard_engine::store::EventStore;
 use switchboard_engine::workflow::{Agent, Policy, Step};
 use tokio::sync::watch;
@@ -137,6 +138,17 @@ pub struct WorkerOptions {
     pub policy: Policy,
     /// Durable consumer name prefix (`<prefix>-<agent>`). Default `agent`.
     pub consumer_prefix: String,
+    /// The tenants served; `None` (the default) serves every tenant. A
+    /// conversation of another tenant is dead-lettered (class `tenant`) and
+    /// handed to a human instead of being answered.
+    pub tenants: Option<Vec<Tenant>>,
+}
+
+impl WorkerOptions {
+    /// Whether conversations of `tenant` are answered here.
+    pub fn serves(&self, tenant: &Tenant) -> bool {
+        self.tenants.as_ref().is_none_or(|t| t.contains(tenant))
+    }
 }
 
 impl Default for WorkerOptions {
@@ -150,6 +162,7 @@ impl Default for WorkerOptions {
             conflict_retries: 5,
             policy: Policy::default(),
             consumer_prefix: "agent".into(),
+            tenants: None,
         }
     }
 }

@@ -34,6 +34,7 @@ pub fn options() -> WorkerOptions {
         conflict_retries: 10,
         policy: Policy::default(),
         consumer_prefix: "test".into(),
+        tenants: None,
     }
 }
 
