@@ -211,6 +211,11 @@ pub struct ServerOptions {
     /// Stage atomic batches on tmpfs (see [`crate::batch_staging`]) for the
     /// streams named to [`ManagedServer::stage_batches_on_tmpfs`]. Default true.
     pub batch_staging_on_tmpfs: bool,
+    /// Durable mode: JetStream fsyncs every write (`sync_interval: always`),
+    /// so an acknowledged event survives a power loss of this one node, not
+    /// only a crash of the process. Default false: nats-server's default
+    /// flushes every 2 minutes.
+    pub sync_always: bool,
 }
 
 impl ServerOptions {
@@ -222,6 +227,7 @@ impl ServerOptions {
             max_payload: 1024 * 1024,
             ready_timeout: Duration::from_secs(15),
             batch_staging_on_tmpfs: true,
+            sync_always: false,
         }
     }
 }
@@ -387,12 +393,17 @@ impl ManagedServer {
              max_payload: {max_payload}\n\
              log_file: {log:?}\n\
              pid_file: {pid:?}\n\
-             jetstream {{\n  store_dir: {store:?}\n}}\n",
+             jetstream {{\n  store_dir: {store:?}\n{sync}}}\n",
             port = self.port,
             max_payload = self.options.max_payload,
             log = self.log_path().display().to_string(),
             pid = self.pid_path().display().to_string(),
             store = dir.join("jetstream").display().to_string(),
+            sync = if self.options.sync_always {
+                "  sync_interval: always\n"
+            } else {
+                ""
+            },
         );
         let path = dir.join("nats-server.conf");
         std::fs::write(&path, config).map_err(io_err(format!("writing {}", path.display())))?;

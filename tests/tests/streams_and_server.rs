@@ -171,3 +171,45 @@ async fn a_server_left_running_on_a_data_directory_is_stopped_by_the_next_start(
     drop(second);
     assert!(!running(pid), "dropping the managed server stops it");
 }
+
+#[tokio::test]
+async fn a_durable_managed_server_is_configured_to_fsync_every_write_and_stores() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut options = switchboard_engine::nats_server::ServerOptions::new(dir.path());
+    options.sync_always = true;
+    let server = switchboard_engine::nats_server::ManagedServer::start(
+        switchboard_tests::server_binary(),
+        options,
+    )
+    .expect("a durable server starts");
+    let config = std::fs::read_to_string(dir.path().join("nats-server.conf")).expect("config");
+    assert!(
+        config.contains("sync_interval: always"),
+        "durable mode asks JetStream to sync every write:\n{config}"
+    );
+    let client = switchboard_engine::connect(&server.url(), "durable-test")
+        .await
+        .expect("connects");
+    let store = switchboard_engine::store::EventStore::new(client, Default::default());
+    let specs = streams::builtin(None);
+    streams::apply(store.jetstream(), &specs, false)
+        .await
+        .expect("streams apply");
+    let key = switchboard_tests::events::key("brewvi/durable");
+    let event = switchboard_tests::events::customer_message(
+        &key,
+        "persona_001",
+        switchboard_engine::event::CustomerTier::Standard,
+        "hello",
+    );
+    let idempotency = switchboard_engine::store::IdempotencyKey::for_message(&key, "web", "m1");
+    store
+        .append(
+            &key,
+            switchboard_engine::ids::StreamSeq::ZERO,
+            &[event],
+            &idempotency,
+        )
+        .await
+        .expect("an event is stored in durable mode");
+}

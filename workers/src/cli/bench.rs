@@ -76,6 +76,7 @@ impl Bench {
             };
             let mut options = ServerOptions::new(path);
             options.batch_staging_on_tmpfs = !target.disk_batch_staging;
+            options.sync_always = target.server.durable;
             let server = tokio::task::spawn_blocking(move || ManagedServer::start(binary, options))
                 .await
                 .context("starting nats-server")??;

@@ -103,6 +103,11 @@ pub struct ServerArgs {
     /// Path of the nats-server binary (default: found on PATH).
     #[arg(long, env = "SWITCHBOARD_NATS_SERVER")]
     pub nats_server: Option<PathBuf>,
+    /// Durable mode: the managed nats-server fsyncs every write
+    /// (`sync_interval: always`), so acknowledged events survive power loss,
+    /// not only a crash; costs throughput (see the README's figures).
+    #[arg(long, env = "SWITCHBOARD_DURABLE")]
+    pub durable: bool,
 }
 
 /// Sets up `tracing` on stderr; `RUST_LOG` filters (default `info`

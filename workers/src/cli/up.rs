@@ -66,6 +66,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let binary = ServerBinary::locate(args.server.nats_server.as_deref())?;
     let mut options = ServerOptions::new(args.data_dir.join("nats"));
     options.port = Some(args.nats_port);
+    options.sync_always = args.server.durable;
     let server = tokio::task::spawn_blocking(move || ManagedServer::start(binary, options))
         .await
         .context("starting nats-server")?
