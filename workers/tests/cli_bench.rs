@@ -61,6 +61,9 @@ fn bench_append_reports_rates_ratios_and_load_latency() {
             "raw_load_p99_ms_10k",
         ],
     );
+    // The measured conversations were written among others, not alone.
+    assert_eq!(report["load_measured_conversations"], 20, "{report}");
+    assert_eq!(report["load_interleaved_with"], 80, "{report}");
 }
 
 #[test]
