@@ -61,6 +61,9 @@ fn bench_append_reports_rates_ratios_and_load_latency() {
             "raw_load_p99_ms_10k",
         ],
     );
+    // The measured conversations were written among others, not alone.
+    assert_eq!(report["load_measured_conversations"], 20, "{report}");
+    assert_eq!(report["load_interleaved_with"], 80, "{report}");
 }
 
 #[test]
@@ -70,6 +73,7 @@ fn bench_pipeline_answers_every_message_and_reports_rates_and_latency() {
         &report,
         &[
             "messages_per_s",
+            "conversations_per_s",
             "events_per_s",
             "baseline_per_s",
             "ratio",
@@ -77,6 +81,11 @@ fn bench_pipeline_answers_every_message_and_reports_rates_and_latency() {
             "p99_ms",
         ],
     );
+    // Every conversation of both runs (40 + 10) was answered exactly once,
+    // read back from the log.
+    assert_eq!(report["answered_once"], 50, "{report}");
+    assert_eq!(report["unanswered"], 0, "{report}");
+    assert_eq!(report["answered_twice"], 0, "{report}");
     // Every message goes through all five agents: seven events each.
     let per_message = report["events_per_s"].as_f64().unwrap_or(0.0)
         / report["messages_per_s"].as_f64().unwrap_or(1.0);

@@ -57,6 +57,8 @@ pub struct Target {
 /// A connected event store, and the server it runs on when managed.
 pub struct Bench {
     pub store: EventStore,
+    /// The server's URL, for benches that open connections of their own.
+    pub url: String,
     _server: Option<ManagedServer>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -92,6 +94,7 @@ impl Bench {
         }
         Ok(Self {
             store,
+            url,
             _server: server,
             _dir: dir,
         })

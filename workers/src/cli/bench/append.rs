@@ -64,6 +64,11 @@ struct Report {
     raw_load_p99_ms_10k: f64,
     raw_load_p50_ms_1m: f64,
     raw_load_p99_ms_1m: f64,
+    /// Conversations timed by `load` (100 events each).
+    load_measured_conversations: usize,
+    /// Other conversations whose events were written between theirs, one
+    /// event each per round.
+    load_interleaved_with: usize,
 }
 
 /// A customer message from the web channel, the `n`th of its run.
@@ -109,8 +114,11 @@ pub async fn run(global: &Global, args: AppendArgs) -> anyhow::Result<()> {
     use super::load::{Reader, measure};
     let bench = Bench::start(global, &args.target).await?;
     let store = &bench.store;
-    // The same conversations are timed at 10 k and, after the fill, at 1 M events.
-    let keys = super::load::write_conversations(store, 100, 100).await?;
+    // The same conversations are timed at 10 k and, after the fill, at 1 M
+    // events; their events are interleaved with other conversations' (10 k
+    // events in all), not written as one block each.
+    let (measured, fillers) = (super::load::MEASURED, super::load::FILLERS);
+    let keys = super::load::write_conversations(store, measured, fillers, 100).await?;
     let samples = args.load_samples;
     let (raw_p50_small, raw_p99_small) = measure(store, &keys, 100, samples, Reader::Raw).await?;
     let (p50_small, p99_small) = measure(store, &keys, 100, samples, Reader::Store).await?;
@@ -144,6 +152,8 @@ pub async fn run(global: &Global, args: AppendArgs) -> anyhow::Result<()> {
         raw_load_p99_ms_10k: raw_p99_small,
         raw_load_p50_ms_1m: raw_p50_large,
         raw_load_p99_ms_1m: raw_p99_large,
+        load_measured_conversations: measured,
+        load_interleaved_with: fillers,
     };
     super::emit(&report, args.json, table)
 }
@@ -164,6 +174,10 @@ fn table(r: &Report) {
     println!(
         "  event store append, 3-event atomic batches   {:>10.0} events/s  {:.2}x  (target >= 0.8x)",
         r.batch_append_per_s, r.batch_ratio
+    );
+    println!(
+        "  load: {} conversations of 100 events, written interleaved event by event with {} others",
+        r.load_measured_conversations, r.load_interleaved_with
     );
     println!(
         "  load 100-event conversation, 10k in stream   p50 {:.3} ms  p99 {:.3} ms  (target p99 <= 2 ms)",

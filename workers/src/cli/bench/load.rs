@@ -1,5 +1,6 @@
-//! Load latency: conversations of a fixed length, timed one load at a time,
-//! before and after the stream is filled with other conversations.
+//! Load latency: conversations of a fixed length, written interleaved with
+//! other conversations' events as real traffic is, timed one load at a
+//! time, before and after the stream is filled with other conversations.
 
 use std::time::Instant;
 
@@ -13,20 +14,42 @@ use switchboard_engine::store::{EventStore, IdempotencyKey};
 use super::append::sample_received;
 use super::progress;
 
-/// Writes `count` conversations of `length` events each, one atomic batch
-/// per conversation, and returns their keys.
+/// Conversations measured by `load`, and the other conversations whose
+/// events are written between theirs.
+pub const MEASURED: usize = 20;
+/// See [`MEASURED`].
+pub const FILLERS: usize = 80;
+
+/// Writes `measured` conversations of `length` events each interleaved with
+/// `fillers` other conversations of as many events, as real traffic lands:
+/// round `n` appends every conversation's `n`th event (one append in flight
+/// per conversation, each with its expected version), so a measured
+/// conversation's events lie spread over the whole stream, never in one
+/// contiguous block. Returns the measured conversations' keys.
 pub async fn write_conversations(
     store: &EventStore,
-    count: usize,
+    measured: usize,
+    fillers: usize,
     length: usize,
 ) -> anyhow::Result<Vec<ConversationKey>> {
-    let mut keys = Vec::with_capacity(count);
-    for i in 0..count {
-        let key = ConversationKey::parse(&format!("bench/l10kc{i}"))?;
-        let events: Vec<_> = (0..length).map(|n| sample_received(&key, n)).collect();
-        let idem = IdempotencyKey::for_step(events[0].envelope.id, "fill");
-        store.append(&key, StreamSeq::ZERO, &events, &idem).await?;
-        keys.push(key);
+    let keys = (0..measured)
+        .map(|i| ConversationKey::parse(&format!("bench/l10kc{i}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let others = (0..fillers)
+        .map(|i| ConversationKey::parse(&format!("bench/l10kf{i}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let all: Vec<_> = keys.iter().chain(&others).collect();
+    let mut versions = vec![StreamSeq::ZERO; all.len()];
+    for n in 0..length {
+        let round = all.iter().zip(&versions).map(|(key, &version)| async move {
+            let event = sample_received(key, n);
+            let idem = IdempotencyKey::for_step(event.envelope.id, "fill");
+            store
+                .append(key, version, &[event], &idem)
+                .await
+                .map(|appended| appended.last)
+        });
+        versions = futures::future::try_join_all(round).await?;
     }
     Ok(keys)
 }
