@@ -15,6 +15,10 @@ pub struct KbPassage {
     pub title: String,
     /// The passage text, whitespace-normalised.
     pub text: String,
+    /// BCP-47 language of the text (`en` unless the document says otherwise).
+    pub language: String,
+    /// Tags of the document the passage belongs to (may be empty).
+    pub tags: Vec<String>,
 }
 
 /// Parses one markdown file into passages. `file` names it in errors.
@@ -57,6 +61,8 @@ fn heading_of(file: &str, heading: &str) -> Result<KbPassage, KbError> {
         source_id: id.to_owned(),
         title: title.to_owned(),
         text: String::new(),
+        language: "en".to_owned(),
+        tags: Vec::new(),
     })
 }
 
