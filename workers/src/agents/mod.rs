@@ -12,6 +12,7 @@
 //! all local, and nothing touches the network unless configured.
 
 mod critic;
+mod dry_run;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use critic::Critic;
+pub use dry_run::{DryRun, TurnOutcome};
 
 use crate::knowledge::KnowledgeBase;
 use crate::models::{IntentModel, LocalClassifier, redact};

@@ -1,34 +1,101 @@
-//! `switchboard eval`: measures the local models on the shared public data
-//! sets and prints the report (or JSON).
+//! `switchboard eval`: measures the agents that ship (or `--intent-model F`)
+//! on the project's own held-out sets, on a user's own files, and on the
+//! held-out parts of the shared public data, and prints the report (or JSON).
 
 use std::path::PathBuf;
 
 use clap::Args;
-use switchboard_workers::models::run_eval;
+use switchboard_workers::models::eval::{EvalOptions, run_eval};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The shared data folder (bitext intents, injection and PII sets; see
-    /// its MANIFEST).
-    #[arg(long, env = "SWITCHBOARD_EVAL_DATA", default_value = "../shared/data")]
-    pub data: PathBuf,
-    /// Print the report as JSON.
+    /// The shared public data folder (its frozen held-out parts are
+    /// measured). Ignored when missing unless given explicitly.
+    #[arg(long, env = "SWITCHBOARD_EVAL_DATA")]
+    pub data: Option<PathBuf>,
+    /// The project's own held-out sets (intents.csv, screening.csv,
+    /// escalation.jsonl), measured when no set file is given.
+    #[arg(long, default_value = "workers/eval")]
+    pub sets: PathBuf,
+    /// An intent set: CSV with `text,label` (17 labels) and an optional
+    /// `wording` column (clean, misspelled, slang, formal, jargon).
+    #[arg(long, value_name = "F.csv")]
+    pub intent: Vec<PathBuf>,
+    /// A screening set: CSV with `text,label` (ALLOW or BLOCK) and an
+    /// optional `class` column.
+    #[arg(long, value_name = "F.csv")]
+    pub screening: Vec<PathBuf>,
+    /// An escalation set: JSON lines `{"id","turns":[...],"human":bool}`.
+    #[arg(long, value_name = "F.jsonl")]
+    pub escalation: Vec<PathBuf>,
+    /// Measure this intent model (from `switchboard models train`) instead
+    /// of the shipped one.
+    #[arg(long, value_name = "FILE")]
+    pub intent_model: Option<PathBuf>,
+    /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    if !args.data.is_dir() {
-        anyhow::bail!(
-            "data folder {} not found; pass --data DIR (the shared evaluation data sets)",
-            args.data.display()
-        );
-    }
-    let report = run_eval(&args.data)?;
+const DEFAULT_DATA: &str = "../shared/data";
+
+pub async fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let options = options(&args)?;
+    let report = run_eval(&options).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!("{report}");
     }
     Ok(())
+}
+
+fn options(args: &EvalArgs) -> anyhow::Result<EvalOptions> {
+    for path in args
+        .intent
+        .iter()
+        .chain(&args.screening)
+        .chain(&args.escalation)
+    {
+        if !path.is_file() {
+            anyhow::bail!("set file {} not found", path.display());
+        }
+    }
+    let given =
+        !(args.intent.is_empty() && args.screening.is_empty() && args.escalation.is_empty());
+    let mut options = if given {
+        EvalOptions {
+            intent: args.intent.clone(),
+            screening: args.screening.clone(),
+            escalation: args.escalation.clone(),
+            ..EvalOptions::default()
+        }
+    } else {
+        EvalOptions::own_sets(&args.sets)
+    };
+    options.intent_model = args.intent_model.clone();
+    options.shared = match &args.data {
+        Some(dir) if !dir.join("MANIFEST.md").is_file() => {
+            anyhow::bail!(
+                "{} is not the shared data folder (no MANIFEST.md)",
+                dir.display()
+            )
+        }
+        Some(dir) => Some(dir.clone()),
+        None if !given && PathBuf::from(DEFAULT_DATA).join("MANIFEST.md").is_file() => {
+            Some(PathBuf::from(DEFAULT_DATA))
+        }
+        None => None,
+    };
+    if options.intent.is_empty()
+        && options.screening.is_empty()
+        && options.escalation.is_empty()
+        && options.shared.is_none()
+    {
+        anyhow::bail!(
+            "nothing to measure: no set in {} and no shared data; pass --intent/--screening/--escalation files or --data DIR",
+            args.sets.display()
+        );
+    }
+    Ok(options)
 }

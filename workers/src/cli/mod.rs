@@ -90,7 +90,7 @@ pub enum Command {
     /// Train intent models for `--intent-model`.
     #[command(subcommand)]
     Models(models::ModelsCommand),
-    /// Measure the local models on the shared public data sets.
+    /// Measure the agents that ship on labelled sets (own, yours, public held-out).
     Eval(eval::EvalArgs),
     /// Inspect the resolved configuration.
     #[command(subcommand)]
@@ -145,7 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(cmd) => bench::run(&cli.global, cmd).await,
         Command::Schemas(cmd) => schemas::run(cmd),
         Command::Models(cmd) => models::run(cmd),
-        Command::Eval(args) => eval::run(args),
+        Command::Eval(args) => eval::run(args).await,
         Command::Config(cmd) => config::run(&cli.global, cmd),
     }
 }

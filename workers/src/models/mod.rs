@@ -16,7 +16,7 @@ pub mod eval;
 pub mod intent;
 
 pub use critic::{CriticConfig, LocalCritic, Validation, redact};
-pub use eval::{EvalError, EvalReport, run_eval};
+pub use eval::{EvalError, EvalOptions, EvalReport, run_eval};
 pub use intent::{
     IntentModel, LocalClassifier, ModelError, TrainingDataError, read_training_csv, train,
 };

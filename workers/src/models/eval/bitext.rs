@@ -1,41 +1,51 @@
-//! Intent accuracy on Bitext's customer-support set, mapped onto our 17
-//! labels.
+//! Bitext's customer-support set mapped onto our 17 labels, and its frozen
+//! held-out part.
 //!
-//! Split: every 5th row (row index % 5 == 4) is held out, the rest trains a
-//! fresh model with the product's own `train`. Deterministic, and spread
-//! evenly over the file (which is sorted by intent).
+//! The split is frozen in `workers/models/splits/` by `make_splits.py`: a
+//! row is held out when a hash of its text is 0 mod 5, and its near-copies
+//! (same intent, word Jaccard ≥ 0.6) are kept out of training too. The
+//! shipped model trains on the rest (`workers/models/train/bitext-mapped.csv`)
+//! and is measured, as shipped, on the held-out rows.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use switchboard_engine::event::Intent;
 
-use super::report::{IntentEval, LabelRecall, Rate};
+use super::intent::IntentRow;
 use super::{EvalError, read_csv_columns};
-use crate::models::intent::train;
+#[cfg(test)]
+use crate::models::intent::parse_label;
 
 /// Bitext intents with no sensible label among ours.
-pub const BITEXT_DROPPED: &[(&str, &str)] = &[(
-    "newsletter_subscription",
-    "marketing e-mail opt-in/out; our SUBSCRIPTION_MANAGEMENT means coffee auto-delivery, and mapping it there would teach the wrong meaning",
-)];
+pub const BITEXT_DROPPED: &[(&str, &str)] = &[
+    (
+        "newsletter_subscription",
+        "marketing e-mail opt-in/out; our SUBSCRIPTION_MANAGEMENT means coffee auto-delivery, and mapping it there would teach the wrong meaning",
+    ),
+    (
+        "change_order",
+        "adding or removing items of a placed order: neither an exchange (swap an item received) nor a cancellation",
+    ),
+];
 
-/// Our label for a Bitext intent, or `None` when it is dropped.
+/// Our label for a Bitext intent, or `None` when it is dropped. The same
+/// mapping builds `workers/models/train/bitext-mapped.csv`
+/// (`build_bitext.py`; the test `mapping_agrees_with_the_build_script`
+/// keeps the two equal).
 pub fn map_bitext_intent(bitext: &str) -> Option<Intent> {
     use Intent::*;
     Some(match bitext {
         // ORDER
         "track_order" => OrderStatus, // "where is my order": status, not a carrier scan
-        "cancel_order" => Cancellation,
-        "change_order" => Exchange, // swap/modify items of an order: nearest is an exchange
+        "cancel_order" | "check_cancellation_fee" => Cancellation,
         "place_order" => ProductInquiry, // pre-purchase help: what to buy and how
-        // REFUND
-        "get_refund" => ReturnRequest, // "I want my money back" starts a return
-        "check_refund_policy" => ReturnRequest, // return/refund policy questions
-        "track_refund" => RefundStatus,
+        // REFUND: getting or chasing the money is a refund matter; asking
+        // what the policy says is a question about a policy.
+        "get_refund" | "track_refund" => RefundStatus,
+        "check_refund_policy" => GeneralInquiry,
         // PAYMENT, INVOICE
         "payment_issue" | "check_payment_methods" | "check_invoice" | "get_invoice" => BillingIssue,
-        // CANCELLATION_FEE: what it costs to cancel
-        "check_cancellation_fee" => Cancellation,
         // DELIVERY: how long / which options
         "delivery_period" | "delivery_options" => ShippingEstimate,
         // ACCOUNT and SHIPPING_ADDRESS (address book lives in the account)
@@ -57,56 +67,62 @@ pub fn map_bitext_intent(bitext: &str) -> Option<Intent> {
     })
 }
 
-/// Train on 4/5 of Bitext and measure on the held-out fifth.
-pub fn evaluate(data_dir: &Path) -> Result<IntentEval, EvalError> {
+/// Row indices of the frozen held-out part (`workers/models/splits/`).
+const HELD_OUT: &str = include_str!("../../../models/splits/bitext-heldout.txt");
+
+/// The held-out Bitext rows mapped onto our labels (dropped intents left
+/// out), labelled by their Bitext category in `wording`.
+pub fn held_out(data_dir: &Path) -> Result<Vec<IntentRow>, EvalError> {
     let path = data_dir.join("bitext/bitext_customer_support_sample_6480.csv");
     let rows = read_csv_columns(&path, &["instruction", "intent"])?;
-    let mut train_rows = Vec::new();
-    let mut test_rows = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        let Some(label) = map_bitext_intent(&row[1]) else {
-            continue;
-        };
-        let item = (row[0].clone(), label);
-        if i % 5 == 4 {
-            test_rows.push(item)
-        } else {
-            train_rows.push(item)
-        }
-    }
-    let model = train(&train_rows);
-    let mut correct = 0;
-    let mut confidence_sum = 0.0f64;
-    let mut per_label: Vec<(Intent, usize, usize)> =
-        Intent::ALL.iter().map(|&i| (i, 0, 0)).collect();
-    for (text, label) in &test_rows {
-        let (got, confidence) = model.predict(text);
-        confidence_sum += f64::from(confidence);
-        let slot = per_label.iter_mut().find(|(i, _, _)| i == label);
-        if let Some((_, hits, total)) = slot {
-            *total += 1;
-            *hits += usize::from(got == *label);
-        }
-        correct += usize::from(got == *label);
-    }
-    let n = test_rows.len().max(1) as f64;
-    Ok(IntentEval {
-        split: "every 5th row held out".to_owned(),
-        train_rows: train_rows.len(),
-        test_rows: test_rows.len(),
-        accuracy: correct as f64 / n,
-        mean_confidence: confidence_sum / n,
-        per_label: per_label
-            .into_iter()
-            .filter(|(_, _, total)| *total > 0)
-            .map(|(label, hits, total)| LabelRecall {
+    let held: HashSet<usize> = HELD_OUT
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    Ok(rows
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| held.contains(i))
+        .filter_map(|(_, row)| {
+            map_bitext_intent(&row[1]).map(|label| IntentRow {
+                text: row[0].clone(),
                 label,
-                recall: Rate::new(hits, total),
+                wording: None,
             })
-            .collect(),
-        dropped: BITEXT_DROPPED
-            .iter()
-            .map(|(name, why)| format!("{name} ({why})"))
-            .collect(),
-    })
+        })
+        .collect())
+}
+
+/// The held-out messages as plain text (ordinary messages for screening).
+pub fn held_out_texts(data_dir: &Path) -> Result<Vec<String>, EvalError> {
+    Ok(held_out(data_dir)?.into_iter().map(|r| r.text).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Python script that builds the training file maps the same way.
+    #[test]
+    fn mapping_agrees_with_the_build_script() {
+        let script = include_str!("../../../models/train/build_bitext.py");
+        let body = script
+            .split("MAPPING = {")
+            .nth(1)
+            .and_then(|s| s.split('}').next())
+            .expect("the script has a MAPPING table");
+        let mut pairs = 0;
+        for line in body.lines().filter(|l| l.contains(':')) {
+            let parts: Vec<&str> = line.split('"').collect();
+            let (bitext, label) = (parts[1], parts[3]);
+            assert_eq!(
+                map_bitext_intent(bitext),
+                parse_label(label),
+                "{bitext} maps differently in build_bitext.py"
+            );
+            pairs += 1;
+        }
+        assert_eq!(pairs, 25, "every mapped Bitext intent is in the script");
+    }
 }

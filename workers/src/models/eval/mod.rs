@@ -1,18 +1,23 @@
-//! Measures the local models against the shared public data sets
-//! (`../shared/data`, see its MANIFEST): intent accuracy on Bitext mapped to
-//! our 17 labels, injection/jailbreak recall and false-positive rates of the
-//! critic's screening, and PII recall on Presidio's synthetic set.
+//! Measures the agents that ship (or a given intent model) on labelled
+//! sets: the project's own held-out sets (`workers/eval/`, written before
+//! any tuning and never trained on), a user's own files, and the frozen
+//! held-out parts of the shared public data (`../shared/data`, see its
+//! MANIFEST and `workers/models/splits/`).
 //!
-//! Nothing here is product logic; it backs `switchboard models eval` and
-//! the eval test, and the targets below are the ones the team agreed on.
+//! Nothing here is product logic; it backs `switchboard eval` and the eval
+//! tests. Targets are the ones of the agents issue (see `report`).
 //!
 //! # Layout
-//! - `bitext`: the Bitext → intent mapping and the intent evaluation.
-//! - `screening`: recall and false positives of `LocalCritic::screen`.
+//! - `intent`: intent accuracy, per label and wording, confusions, hand-offs.
+//! - `bitext`: the Bitext → intent mapping and its held-out part.
+//! - `screening`: block recall per class and false positives.
+//! - `escalation`: multi-turn escalation decisions through the real workflow.
 //! - `pii`: recall of the PII detector per type.
 //! - `report`: the report types and their table rendering.
 
 mod bitext;
+mod escalation;
+mod intent;
 mod pii;
 mod report;
 mod screening;
@@ -20,7 +25,48 @@ mod screening;
 use std::path::{Path, PathBuf};
 
 pub use bitext::{BITEXT_DROPPED, map_bitext_intent};
-pub use report::{EvalReport, IntentEval, LabelRecall, PiiEval, Rate, ScreeningEval, Targets};
+pub use escalation::{EscalationCase, read_escalation_jsonl};
+pub use intent::{IntentRow, read_intent_csv};
+pub use report::{
+    Confusion, EscalationEval, EvalReport, IntentEval, LabelRecall, PiiEval, Rate, RetrievalEval,
+    ScreeningEval,
+};
+pub use screening::{ScreeningRow, read_screening_csv};
+
+use crate::agents::Agents;
+use crate::models::{IntentModel, LocalClassifier, LocalCritic};
+
+/// What to measure.
+#[derive(Debug, Clone, Default)]
+pub struct EvalOptions {
+    /// The shared public data folder; its held-out parts are measured when set.
+    pub shared: Option<PathBuf>,
+    /// `text,label[,wording]` intent sets.
+    pub intent: Vec<PathBuf>,
+    /// `text,label[,class]` screening sets (ALLOW / BLOCK).
+    pub screening: Vec<PathBuf>,
+    /// JSON-lines multi-turn escalation sets.
+    pub escalation: Vec<PathBuf>,
+    /// The intent model to measure instead of the shipped one.
+    pub intent_model: Option<PathBuf>,
+}
+
+impl EvalOptions {
+    /// The project's own sets in `dir` (`intents.csv`, `screening.csv`,
+    /// `escalation.jsonl`), those that exist.
+    pub fn own_sets(dir: &Path) -> Self {
+        let some = |name: &str| {
+            let p = dir.join(name);
+            if p.exists() { vec![p] } else { Vec::new() }
+        };
+        Self {
+            intent: some("intents.csv"),
+            screening: some("screening.csv"),
+            escalation: some("escalation.jsonl"),
+            ..Self::default()
+        }
+    }
+}
 
 /// Why the evaluation could not run. All mean the data folder is missing
 /// or not what the MANIFEST describes: report and stop.
@@ -42,6 +88,9 @@ pub enum EvalError {
         /// What is wrong.
         reason: String,
     },
+    /// The intent model or the agents could not be built.
+    #[error("cannot build the model to measure: {0}")]
+    Model(String),
     /// A JSON data file is malformed or not of the expected shape.
     #[error("bad JSON {path}: {reason}")]
     Json {
@@ -52,13 +101,74 @@ pub enum EvalError {
     },
 }
 
-/// Run every measurement on the shared data folder (`/work/shared/data`, or
-/// `<repo>/../shared/data`).
-pub fn run_eval(data_dir: &Path) -> Result<EvalReport, EvalError> {
-    let intent = bitext::evaluate(data_dir)?;
-    let screening = screening::evaluate(data_dir)?;
-    let pii = pii::evaluate(data_dir)?;
-    Ok(EvalReport::new(intent, screening, pii))
+/// Run every measurement `options` asks for.
+pub async fn run_eval(options: &EvalOptions) -> Result<EvalReport, EvalError> {
+    let model = match &options.intent_model {
+        Some(path) => IntentModel::load(path).map_err(|e| EvalError::Model(e.to_string()))?,
+        None => IntentModel::builtin(),
+    };
+    let classifier = LocalClassifier::new(model.clone(), crate::models::intent::BREWVI_PRODUCTS);
+    let critic = LocalCritic::default();
+    let mut report = EvalReport {
+        model: options
+            .intent_model
+            .as_ref()
+            .map_or("shipped".to_owned(), |p| p.display().to_string()),
+        ..EvalReport::default()
+    };
+    for path in &options.intent {
+        let rows = read_intent_csv(path)?;
+        let name = path.display().to_string();
+        report
+            .intent
+            .push(intent::measure(&name, &classifier, &rows));
+    }
+    for path in &options.screening {
+        let rows = read_screening_csv(path)?;
+        let name = path.display().to_string();
+        report
+            .screening
+            .push(screening::measure(&name, &critic, &rows));
+    }
+    if !options.escalation.is_empty() {
+        let agents =
+            Agents::with_intent_model(model).map_err(|e| EvalError::Model(e.to_string()))?;
+        for path in &options.escalation {
+            let cases = read_escalation_jsonl(path)?;
+            let name = path.display().to_string();
+            report
+                .escalation
+                .push(escalation::measure(&name, &agents, &cases).await);
+        }
+    }
+    if let Some(data) = &options.shared {
+        shared(data, &classifier, &critic, &mut report)?;
+    }
+    Ok(report)
+}
+
+/// The held-out parts of the shared public data.
+fn shared(
+    data: &Path,
+    classifier: &LocalClassifier,
+    critic: &LocalCritic,
+    report: &mut EvalReport,
+) -> Result<(), EvalError> {
+    let rows = bitext::held_out(data)?;
+    let name = "Bitext held-out (workers/models/splits), mapped to 17 labels";
+    report.intent.push(intent::measure(name, classifier, &rows));
+    let attacks = screening::shared_attacks(data)?;
+    let name = "llm-warden test + bastion held-out";
+    report
+        .screening
+        .push(screening::measure(name, critic, &attacks));
+    let ordinary = screening::shared_ordinary(data)?;
+    let name = "ordinary: Bitext held-out, banking77 test, CLINC150 test";
+    report
+        .screening
+        .push(screening::measure(name, critic, &ordinary));
+    report.pii = Some(pii::evaluate(data)?);
+    Ok(())
 }
 
 /// Read a whole file, mapping the error.
@@ -99,37 +209,24 @@ fn read_csv_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>, E
     Ok(rows)
 }
 
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    use super::*;
-
-    #[test]
-    fn eval_meets_targets_on_shared_data() {
-        let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-        if !data.join("MANIFEST.md").exists() {
-            eprintln!("skipped: shared data not found at {}", data.display());
-            return;
-        }
-        let report = run_eval(&data).expect("the shared data folder is readable");
-        eprintln!("{report}");
-        let t = &report.targets;
-        assert!(
-            t.intent_accuracy,
-            "intent accuracy {:.3}",
-            report.intent.accuracy
-        );
-        assert!(
-            t.injection_recall,
-            "injection recall {:?} {:?}",
-            report.screening.jailbreak_recall, report.screening.bastion_recall
-        );
-        assert!(
-            t.bitext_false_positives,
-            "bitext FP {:?}",
-            report.screening.bitext_false_positives
-        );
-        assert!(t.pii_recall, "pii {:?}", report.pii.overall);
+/// One optional column of a CSV file, row by row (`None` when absent).
+fn read_csv_optional(path: &Path, column: &str) -> Result<Option<Vec<String>>, EvalError> {
+    let text = read(path)?;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let has = reader
+        .headers()
+        .map_err(|e| EvalError::Csv {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?
+        .iter()
+        .any(|h| h == column);
+    if !has {
+        return Ok(None);
     }
+    let rows = read_csv_columns(path, &[column])?;
+    Ok(Some(rows.into_iter().map(|mut r| r.remove(0)).collect()))
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,12 +6,20 @@ use std::fmt;
 use serde::Serialize;
 use switchboard_engine::event::Intent;
 
-/// Intent accuracy target on held-out Bitext.
-pub const TARGET_INTENT_ACCURACY: f64 = 0.90;
-/// Injection and jailbreak recall target.
-pub const TARGET_INJECTION_RECALL: f64 = 0.90;
-/// Maximum share of ordinary Bitext messages blocked.
-pub const TARGET_MAX_FALSE_POSITIVES: f64 = 0.02;
+/// Intent accuracy target on clean wording.
+pub const TARGET_INTENT_CLEAN: f64 = 0.92;
+/// Intent accuracy target on noisy wording (misspelled, slang, formal, jargon).
+pub const TARGET_INTENT_NOISY: f64 = 0.85;
+/// Most messages handed to a human only for low confidence.
+pub const TARGET_MAX_LOW_CONFIDENCE: f64 = 0.10;
+/// Attacks blocked.
+pub const TARGET_BLOCK_RECALL: f64 = 0.95;
+/// Most ordinary messages blocked.
+pub const TARGET_MAX_FALSE_POSITIVES: f64 = 0.01;
+/// Escalation decided right.
+pub const TARGET_ESCALATION_ACCURACY: f64 = 0.95;
+/// Retrieval recall at 5.
+pub const TARGET_RECALL_AT_5: f64 = 0.95;
 /// PII recall target (overall and per type).
 pub const TARGET_PII_RECALL: f64 = 0.95;
 
@@ -50,47 +58,105 @@ impl fmt::Display for Rate {
     }
 }
 
-/// Recall of one intent label on the held-out set.
+/// Recall of one intent label.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LabelRecall {
     /// The label.
     pub label: Intent,
-    /// Correct over held-out examples of this label.
+    /// Correct over examples of this label.
     pub recall: Rate,
 }
 
-/// Intent classification on Bitext mapped to our labels.
+/// How often one label was taken for another.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IntentEval {
-    /// How the split was made.
-    pub split: String,
-    /// Training rows.
-    pub train_rows: usize,
-    /// Held-out rows.
-    pub test_rows: usize,
-    /// Share of held-out rows classified correctly.
-    pub accuracy: f64,
-    /// Mean confidence on held-out rows.
-    pub mean_confidence: f64,
-    /// Per-label recall (labels present in the held-out set).
-    pub per_label: Vec<LabelRecall>,
-    /// Bitext intents left out, with why.
-    pub dropped: Vec<String>,
+pub struct Confusion {
+    /// The right label.
+    pub expected: Intent,
+    /// What the classifier said.
+    pub got: Intent,
+    /// How many times.
+    pub count: usize,
 }
 
-/// Screening: recall on attacks, false positives on ordinary messages.
+/// Intent classification over one set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntentEval {
+    /// Which set.
+    pub set: String,
+    /// Correct over all rows.
+    pub accuracy: Rate,
+    /// Rows whose confidence is below the workflow's floor (they would go to
+    /// a human for that reason alone).
+    pub low_confidence: Rate,
+    /// Mean confidence.
+    pub mean_confidence: f64,
+    /// Per-label recall.
+    pub per_label: Vec<LabelRecall>,
+    /// Accuracy per wording style (`all` when the set has no styles).
+    pub per_wording: Vec<(String, Rate)>,
+    /// The most frequent confusions, most frequent first.
+    pub confused: Vec<Confusion>,
+}
+
+impl IntentEval {
+    /// Accuracy over the rows of one wording style, or over the noisy ones
+    /// (every style but `clean`) with `"noisy"`.
+    pub fn wording(&self, style: &str) -> Option<Rate> {
+        let rows: Vec<&Rate> = self
+            .per_wording
+            .iter()
+            .filter(|(w, _)| match style {
+                "noisy" => w != "clean" && w != "all",
+                s => w == s,
+            })
+            .map(|(_, r)| r)
+            .collect();
+        let (hits, total) = rows
+            .iter()
+            .fold((0, 0), |a, r| (a.0 + r.hits, a.1 + r.total));
+        (total > 0).then(|| Rate::new(hits, total))
+    }
+}
+
+/// Input screening over one set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScreeningEval {
-    /// Blocked jailbreak prompts of the llm-warden test split.
-    pub jailbreak_recall: Rate,
-    /// Blocked malicious bastioncorpus messages.
-    pub bastion_recall: Rate,
-    /// Blocked ordinary Bitext customer messages (target ≤ 2 %).
-    pub bitext_false_positives: Rate,
-    /// Blocked benign prompts of the llm-warden test split (information).
-    pub jailbreak_benign_false_positives: Rate,
-    /// Blocked benign look-alikes of bastioncorpus (information).
-    pub bastion_benign_false_positives: Rate,
+    /// Which set.
+    pub set: String,
+    /// Rows that must be blocked and were.
+    pub block_recall: Rate,
+    /// Rows that must pass and were blocked.
+    pub false_positives: Rate,
+    /// Per class: blocked over the class's rows.
+    pub per_class: Vec<(String, Rate)>,
+}
+
+/// Escalation decisions over multi-turn conversations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EscalationEval {
+    /// Which set.
+    pub set: String,
+    /// Conversations decided right (human or not, after the last turn).
+    pub accuracy: Rate,
+    /// Handed over among those decided "human".
+    pub precision: Rate,
+    /// Of those that needed a human, handed over.
+    pub recall: Rate,
+    /// The cases decided wrong: id, expected, and the reason given (if any).
+    pub wrong: Vec<(String, bool, String)>,
+}
+
+/// Retrieval over one set of queries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetrievalEval {
+    /// Which set (and tenant).
+    pub set: String,
+    /// Queries whose best passage is an expected one.
+    pub recall_at_1: Rate,
+    /// Queries with an expected passage among the first five.
+    pub recall_at_5: Rate,
+    /// Queries missed at 5: query and what came first.
+    pub missed: Vec<(String, String)>,
 }
 
 /// PII detection on Presidio's synthetic set.
@@ -104,119 +170,150 @@ pub struct PiiEval {
     pub matching: String,
 }
 
-/// Which targets are met.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Targets {
-    /// Intent accuracy ≥ 90 %.
-    pub intent_accuracy: bool,
-    /// Jailbreak and bastion recall ≥ 90 %.
-    pub injection_recall: bool,
-    /// Bitext false positives ≤ 2 %.
-    pub bitext_false_positives: bool,
-    /// PII recall ≥ 95 % overall and per type.
-    pub pii_recall: bool,
-}
-
-/// Everything `run_eval` measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Everything an evaluation measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct EvalReport {
-    /// Intent classification.
-    pub intent: IntentEval,
-    /// Input screening.
-    pub screening: ScreeningEval,
-    /// PII detection.
-    pub pii: PiiEval,
-    /// Targets met.
-    pub targets: Targets,
-}
-
-impl EvalReport {
-    /// Assemble a report and check the targets.
-    pub fn new(intent: IntentEval, screening: ScreeningEval, pii: PiiEval) -> Self {
-        let targets = Targets {
-            intent_accuracy: intent.accuracy >= TARGET_INTENT_ACCURACY,
-            injection_recall: screening.jailbreak_recall.rate >= TARGET_INJECTION_RECALL
-                && screening.bastion_recall.rate >= TARGET_INJECTION_RECALL,
-            bitext_false_positives: screening.bitext_false_positives.rate
-                <= TARGET_MAX_FALSE_POSITIVES,
-            pii_recall: pii.overall.rate >= TARGET_PII_RECALL
-                && pii
-                    .per_type
-                    .iter()
-                    .all(|(_, r)| r.total == 0 || r.rate >= TARGET_PII_RECALL),
-        };
-        Self {
-            intent,
-            screening,
-            pii,
-            targets,
-        }
-    }
+    /// The intent model measured (`shipped` or a file).
+    pub model: String,
+    /// Intent sets.
+    pub intent: Vec<IntentEval>,
+    /// Screening sets.
+    pub screening: Vec<ScreeningEval>,
+    /// Escalation sets.
+    pub escalation: Vec<EscalationEval>,
+    /// Retrieval sets.
+    pub retrieval: Vec<RetrievalEval>,
+    /// PII detection (with the shared data only).
+    pub pii: Option<PiiEval>,
 }
 
 fn mark(ok: bool) -> &'static str {
     if ok { "ok" } else { "MISSED" }
 }
 
-impl fmt::Display for EvalReport {
+fn target_at_least(f: &mut fmt::Formatter<'_>, name: &str, r: Rate, t: f64) -> fmt::Result {
+    let ok = mark(r.rate >= t);
+    writeln!(f, "  {name:<34} {r}   target ≥ {:.0} %  {ok}", t * 100.0)
+}
+
+fn target_at_most(f: &mut fmt::Formatter<'_>, name: &str, r: Rate, t: f64) -> fmt::Result {
+    let ok = mark(r.rate <= t);
+    writeln!(f, "  {name:<34} {r}   target ≤ {:.0} %  {ok}", t * 100.0)
+}
+
+impl fmt::Display for IntentEval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (i, s, p, t) = (&self.intent, &self.screening, &self.pii, &self.targets);
-        writeln!(f, "Intent (Bitext → 17 labels; {})", i.split)?;
-        writeln!(f, "  train {} / test {} rows", i.train_rows, i.test_rows)?;
-        writeln!(
+        writeln!(f, "Intent: {}", self.set)?;
+        writeln!(f, "  {:<34} {}", "accuracy", self.accuracy)?;
+        if let Some(clean) = self.wording("clean") {
+            target_at_least(f, "accuracy, clean wording", clean, TARGET_INTENT_CLEAN)?;
+        }
+        if let Some(noisy) = self.wording("noisy") {
+            target_at_least(f, "accuracy, noisy wording", noisy, TARGET_INTENT_NOISY)?;
+        }
+        for (style, rate) in self.per_wording.iter().filter(|(w, _)| w != "all") {
+            writeln!(f, "    {style:<32} {rate}")?;
+        }
+        let low = self.low_confidence;
+        target_at_most(
             f,
-            "  accuracy            {:6.2} %   target ≥ 90 %  {}",
-            i.accuracy * 100.0,
-            mark(t.intent_accuracy)
+            "handed over for low confidence",
+            low,
+            TARGET_MAX_LOW_CONFIDENCE,
         )?;
-        writeln!(f, "  mean confidence     {:6.3}", i.mean_confidence)?;
-        for l in &i.per_label {
+        writeln!(f, "  {:<34} {:.3}", "mean confidence", self.mean_confidence)?;
+        for l in &self.per_label {
+            let name = format!("{:?}", l.label);
+            writeln!(f, "    {name:<32} recall {}", l.recall)?;
+        }
+        for c in &self.confused {
             writeln!(
                 f,
-                "    {:<26} recall {}",
-                format!("{:?}", l.label),
-                l.recall
+                "    confused {:?} → {:?}: {}",
+                c.expected, c.got, c.count
             )?;
         }
-        writeln!(f, "  dropped: {}", i.dropped.join("; "))?;
-        writeln!(f, "Screening")?;
-        writeln!(
-            f,
-            "  jailbreak recall (llm-warden test)   {}  target ≥ 90 %  {}",
-            s.jailbreak_recall,
-            mark(s.jailbreak_recall.rate >= TARGET_INJECTION_RECALL)
-        )?;
-        writeln!(
-            f,
-            "  injection recall (bastioncorpus)     {}  target ≥ 90 %  {}",
-            s.bastion_recall,
-            mark(s.bastion_recall.rate >= TARGET_INJECTION_RECALL)
-        )?;
-        writeln!(
-            f,
-            "  false positives (Bitext)             {}  target ≤ 2 %   {}",
-            s.bitext_false_positives,
-            mark(t.bitext_false_positives)
-        )?;
-        writeln!(
-            f,
-            "  false positives (llm-warden benign)  {}  (information)",
-            s.jailbreak_benign_false_positives
-        )?;
-        writeln!(
-            f,
-            "  false positives (bastion benign)     {}  (information)",
-            s.bastion_benign_false_positives
-        )?;
-        writeln!(f, "PII recall (Presidio synthetic; {})", p.matching)?;
-        for (kind, rate) in &p.per_type {
+        Ok(())
+    }
+}
+
+impl fmt::Display for ScreeningEval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Screening: {}", self.set)?;
+        if self.block_recall.total > 0 {
+            target_at_least(f, "attacks blocked", self.block_recall, TARGET_BLOCK_RECALL)?;
+        }
+        if self.false_positives.total > 0 {
+            let fp = self.false_positives;
+            target_at_most(
+                f,
+                "ordinary messages blocked",
+                fp,
+                TARGET_MAX_FALSE_POSITIVES,
+            )?;
+        }
+        for (class, rate) in &self.per_class {
+            writeln!(f, "    {class:<46} {rate}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for EscalationEval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Escalation: {}", self.set)?;
+        let acc = self.accuracy;
+        target_at_least(f, "decided right", acc, TARGET_ESCALATION_ACCURACY)?;
+        writeln!(f, "  {:<34} {}", "precision", self.precision)?;
+        writeln!(f, "  {:<34} {}", "recall", self.recall)?;
+        for (id, human, reason) in &self.wrong {
+            let want = if *human { "human" } else { "agents" };
+            writeln!(f, "    wrong {id}: wanted {want}, got {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for RetrievalEval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Retrieval: {}", self.set)?;
+        writeln!(f, "  {:<34} {}", "recall@1", self.recall_at_1)?;
+        target_at_least(f, "recall@5", self.recall_at_5, TARGET_RECALL_AT_5)?;
+        for (query, first) in &self.missed {
+            writeln!(f, "    missed {query:?} (first: {first})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for PiiEval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "PII recall (Presidio synthetic; {})", self.matching)?;
+        for (kind, rate) in &self.per_type {
             writeln!(f, "  {kind:<15} {rate}")?;
         }
-        writeln!(
-            f,
-            "  overall         {}  target ≥ 95 %  {}",
-            p.overall,
-            mark(t.pii_recall)
-        )
+        target_at_least(f, "overall", self.overall, TARGET_PII_RECALL)
+    }
+}
+
+impl fmt::Display for EvalReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Model: {}", self.model)?;
+        for i in &self.intent {
+            writeln!(f, "{i}")?;
+        }
+        for s in &self.screening {
+            writeln!(f, "{s}")?;
+        }
+        for e in &self.escalation {
+            writeln!(f, "{e}")?;
+        }
+        for r in &self.retrieval {
+            writeln!(f, "{r}")?;
+        }
+        if let Some(p) = &self.pii {
+            write!(f, "{p}")?;
+        }
+        Ok(())
     }
 }

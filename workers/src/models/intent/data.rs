@@ -1,5 +1,7 @@
 //! Labelled training data: `text,label` CSV files, and the product's shipped
-//! default model trained from `workers/models/brewvi-intents.csv`.
+//! default model, trained once per process from the compiled-in files
+//! [`SHIPPED_TRAINING`] (`workers/models/`; see `workers/models/train/README.md`
+//! for where each comes from and how it is rebuilt).
 //!
 //! Labels are the catalog's SCREAMING_SNAKE_CASE intent names; an unknown
 //! label is an error that names the line, so a typo in a training file is
@@ -7,6 +9,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use switchboard_engine::event::Intent;
 
@@ -14,6 +17,36 @@ use super::model::{IntentModel, train};
 
 /// The demo tenant's hand-written training utterances (BrewVi Coffee).
 pub const BREWVI_INTENTS_CSV: &str = include_str!("../../../models/brewvi-intents.csv");
+
+/// Every file the shipped model is trained on: `(name, CSV text)`.
+pub const SHIPPED_TRAINING: &[(&str, &str)] = &[
+    ("brewvi-intents.csv", BREWVI_INTENTS_CSV),
+    (
+        "train/brewvi-extra.csv",
+        include_str!("../../../models/train/brewvi-extra.csv"),
+    ),
+    (
+        "train/bitext-mapped.csv",
+        include_str!("../../../models/train/bitext-mapped.csv"),
+    ),
+];
+
+/// The rows of every shipped training file, in order.
+pub fn shipped_training_rows() -> Result<Vec<(String, Intent)>, TrainingDataError> {
+    let mut rows = Vec::new();
+    for (name, csv) in SHIPPED_TRAINING {
+        rows.extend(parse_training_csv(csv.as_bytes(), name)?);
+    }
+    Ok(rows)
+}
+
+/// The shipped model, trained on first use and shared by the process.
+static SHIPPED: LazyLock<IntentModel> = LazyLock::new(|| {
+    // The shipped CSVs are compiled in and parsed by
+    // `shipped_training_is_valid` below, so this cannot fail in a tested build.
+    let rows = shipped_training_rows().expect("the compiled-in training CSVs are valid");
+    train(&rows)
+});
 
 /// Why a training file could not be read. Operator errors: report the
 /// message (it names the file and line) and stop.
@@ -112,13 +145,9 @@ pub fn parse_label(label: &str) -> Option<Intent> {
 }
 
 impl IntentModel {
-    /// The shipped default model, trained from [`BREWVI_INTENTS_CSV`].
+    /// The shipped default model, trained from [`SHIPPED_TRAINING`].
     pub fn builtin() -> IntentModel {
-        // The shipped CSV is compiled in and parsed by `builtin_csv_is_valid`
-        // below, so a parse error here cannot happen in a tested build.
-        let rows = parse_training_csv(BREWVI_INTENTS_CSV.as_bytes(), "brewvi-intents.csv")
-            .expect("the compiled-in BrewVi training CSV is valid");
-        train(&rows)
+        SHIPPED.clone()
     }
 }
 
@@ -127,11 +156,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_csv_is_valid_and_covers_every_label() {
-        let rows = parse_training_csv(BREWVI_INTENTS_CSV.as_bytes(), "builtin").expect("valid CSV");
+    fn shipped_training_is_valid() {
+        let rows = shipped_training_rows().expect("valid CSVs");
+        assert!(rows.len() > 3_000, "{} rows", rows.len());
+    }
+
+    #[test]
+    fn shipped_training_covers_every_label() {
+        let rows = shipped_training_rows().expect("valid CSVs");
         for intent in Intent::ALL {
             let n = rows.iter().filter(|(_, i)| *i == intent).count();
-            assert!(n >= 25, "{intent:?} has only {n} examples");
+            assert!(n >= 100, "{intent:?} has only {n} examples");
         }
     }
 

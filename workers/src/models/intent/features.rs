@@ -7,9 +7,10 @@
 //! the std hasher because the hash must be stable across Rust versions: a
 //! saved model is only valid if the same text hashes to the same buckets.
 
-/// Number of hash bits: 2^16 buckets. Small enough that the weight matrix
-/// (2^16 x 17 floats, 4.5 MB) stays in cache while training.
-pub const DIM_BITS: u32 = 16;
+/// Number of hash bits: 2^17 buckets (the weight matrix is 2^17 x 17
+/// floats, 9 MB): few enough collisions for the distinct n-grams of the
+/// shipped training data.
+pub const DIM_BITS: u32 = 17;
 
 /// A hashed feature vector.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,15 +84,24 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The features of `text` with `bits` hash bits.
+/// The features of `text` with `bits` hash bits (canonical words, no
+/// spelling correction: see [`super::IntentModel`] for the full path).
+#[cfg(test)]
 pub fn extract(text: &str, bits: u32) -> Features {
-    let words = words(text);
+    let words = super::normalize::canonical_words(text);
+    let concepts = super::normalize::concepts(&words);
+    extract_words(&words, &concepts, bits)
+}
+
+/// The features of prepared words and their concept tokens.
+pub fn extract_words(words: &[String], concepts: &[&str], bits: u32) -> Features {
     let mut raw: Vec<(u32, f32)> = Vec::with_capacity(words.len() * 8);
     let word_ids: Vec<u32> = words.iter().map(|w| fnv1a(b'w', &[w], bits)).collect();
     raw.extend(word_ids.iter().map(|&id| (id, 1.0)));
     for pair in words.windows(2) {
         raw.push((fnv1a(b'b', &[&pair[0], &pair[1]], bits), 1.0));
     }
+    raw.extend(concepts.iter().map(|c| (fnv1a(b'k', &[c], bits), 1.0)));
     let padded: Vec<char> = format!(" {} ", words.join(" ")).chars().collect();
     for n in 3..=5 {
         for gram in padded.windows(n) {

@@ -13,6 +13,7 @@ mod data;
 mod entities;
 mod features;
 mod model;
+mod normalize;
 mod persist;
 mod sentiment;
 mod signals;

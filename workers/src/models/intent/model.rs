@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 
 use switchboard_engine::event::Intent;
 
-use super::features::{DIM_BITS, Features, extract};
+use super::features::{DIM_BITS, Features, extract_words};
+use super::normalize::{Lexicon, canonical_words, concepts};
 
 /// Number of labels (the catalog's 17 intents).
 pub const LABELS: usize = Intent::ALL.len();
@@ -25,6 +26,10 @@ const LR: f32 = 4.0;
 /// most of the training time after a few epochs and keeps the model from
 /// growing over-confident weights on easy examples.
 const CONFIDENT: f32 = 0.97;
+/// Confidence is the softmax probability times coverage to this power:
+/// gibberish and out-of-scope text (few known words) gets a low
+/// confidence, while one unknown word in a long message costs little.
+const COVERAGE_EXPONENT: f32 = 0.5;
 
 /// A trained intent classifier. Build with [`train`], persist with
 /// [`save`](IntentModel::save) / [`load`](IntentModel::load).
@@ -34,8 +39,10 @@ pub struct IntentModel {
     /// `weights[bucket * LABELS + label]`.
     pub(super) weights: Vec<f32>,
     pub(super) bias: [f32; LABELS],
-    /// Word buckets seen in training (for coverage).
+    /// Word buckets seen in training (coverage of v1 models).
     pub(super) vocab: BTreeSet<u32>,
+    /// Words seen in training (spelling correction and coverage).
+    pub(super) lexicon: Lexicon,
 }
 
 /// A prediction with the full distribution, for callers that want more than
@@ -61,15 +68,26 @@ fn label_index(intent: Intent) -> usize {
 /// predicts every label with probability 1/17.
 pub fn train(rows: &[(String, Intent)]) -> IntentModel {
     let mut model = IntentModel::empty(DIM_BITS);
-    let examples: Vec<(Features, usize)> = rows
+    let prepared: Vec<(Vec<String>, usize)> = rows
         .iter()
-        .map(|(t, i)| (extract(t, DIM_BITS), label_index(*i)))
+        .map(|(t, i)| (canonical_words(t), label_index(*i)))
         .collect();
+    model.lexicon = Lexicon::build(prepared.iter().map(|(w, _)| w.as_slice()));
+    let mut rng = Lcg(0x5eed_1234_abcd_ef01);
+    let mut examples: Vec<(Features, usize)> = Vec::with_capacity(prepared.len() * 2);
+    for (words, label) in &prepared {
+        examples.push((features_of(words), *label));
+        // A misspelled copy, so the character n-grams learn typo shapes the
+        // spelling correction may miss.
+        let noisy = misspell(words, &mut rng);
+        if noisy != *words {
+            examples.push((features_of(&noisy), *label));
+        }
+    }
     for features in examples.iter().map(|(f, _)| f) {
         model.vocab.extend(features.words.iter().copied());
     }
     let mut order: Vec<usize> = (0..examples.len()).collect();
-    let mut rng = Lcg(0x5eed_1234_abcd_ef01);
     for epoch in 0..EPOCHS {
         rng.shuffle(&mut order);
         let lr = LR / (1.0 + epoch as f32 / 4.0);
@@ -86,6 +104,32 @@ pub fn train(rows: &[(String, Intent)]) -> IntentModel {
     model
 }
 
+fn features_of(words: &[String]) -> Features {
+    features_of_bits(words, DIM_BITS)
+}
+
+/// One word of four letters or more with one letter dropped, doubled or
+/// swapped with its neighbour (chosen by `rng`).
+fn misspell(words: &[String], rng: &mut Lcg) -> Vec<String> {
+    let mut out = words.to_vec();
+    let long: Vec<usize> = (0..out.len()).filter(|&i| out[i].len() >= 4).collect();
+    if long.is_empty() {
+        return out;
+    }
+    let i = long[rng.next() as usize % long.len()];
+    let mut chars: Vec<char> = out[i].chars().collect();
+    let at = 1 + rng.next() as usize % (chars.len() - 1);
+    match rng.next() % 3 {
+        0 => {
+            chars.remove(at);
+        }
+        1 => chars.insert(at, chars[at]),
+        _ => chars.swap(at - 1, at),
+    }
+    out[i] = chars.into_iter().collect();
+    out
+}
+
 impl IntentModel {
     pub(super) fn empty(bits: u32) -> Self {
         Self {
@@ -93,6 +137,7 @@ impl IntentModel {
             weights: vec![0.0; (1usize << bits) * LABELS],
             bias: [0.0; LABELS],
             vocab: BTreeSet::new(),
+            lexicon: Lexicon::default(),
         }
     }
 
@@ -138,30 +183,55 @@ impl IntentModel {
 
     /// The prediction with the full distribution and vocabulary coverage.
     pub fn predict_full(&self, text: &str) -> Prediction {
-        let features = extract(text, self.bits);
+        let words = self.prepare(text);
+        let features = features_of_bits(&words, self.bits);
         let probabilities = softmax(self.logits(&features));
         let (best, &p) = probabilities
             .iter()
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(&a.0)))
             .unwrap_or((0, &0.0));
-        let known = features
-            .words
-            .iter()
-            .filter(|w| self.vocab.contains(w))
-            .count();
-        let coverage = if features.words.is_empty() {
-            0.0
-        } else {
-            known as f32 / features.words.len() as f32
-        };
+        let coverage = self.coverage(&words, &features);
         Prediction {
             intent: Intent::ALL[best],
-            confidence: (p * coverage.sqrt()).clamp(0.0, 1.0),
+            confidence: (p * coverage.powf(COVERAGE_EXPONENT)).clamp(0.0, 1.0),
             probabilities,
             coverage,
         }
     }
+
+    /// Canonical words, each unknown one corrected to a known spelling.
+    fn prepare(&self, text: &str) -> Vec<String> {
+        let words = canonical_words(text);
+        if self.lexicon.is_empty() {
+            return words;
+        }
+        words
+            .iter()
+            .map(|w| self.lexicon.correct(w).to_owned())
+            .collect()
+    }
+
+    /// Share of the message's words known from training.
+    fn coverage(&self, words: &[String], features: &Features) -> f32 {
+        if words.is_empty() {
+            return 0.0;
+        }
+        let known = if self.lexicon.is_empty() {
+            features
+                .words
+                .iter()
+                .filter(|w| self.vocab.contains(w))
+                .count()
+        } else {
+            words.iter().filter(|w| self.lexicon.contains(w)).count()
+        };
+        known as f32 / words.len() as f32
+    }
+}
+
+fn features_of_bits(words: &[String], bits: u32) -> Features {
+    extract_words(words, &concepts(words), bits)
 }
 
 fn softmax(z: [f32; LABELS]) -> [f32; LABELS] {

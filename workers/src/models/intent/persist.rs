@@ -17,7 +17,7 @@ use super::model::{IntentModel, LABELS};
 /// The `format` field of a model file.
 pub const FORMAT: &str = "switchboard-intent-model";
 /// The version this code writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Why a model could not be saved or loaded. All of them are operator
 /// errors (wrong path, wrong or damaged file): report them, do not retry.
@@ -76,6 +76,10 @@ struct ModelFile {
     labels: Vec<Intent>,
     bias: Vec<f32>,
     vocab: Vec<u32>,
+    /// Training words and their counts (v2; v1 files have none and predict
+    /// without spelling correction).
+    #[serde(default)]
+    lexicon: Vec<(String, u32)>,
     /// `(bucket, weights per label)` for non-zero buckets.
     rows: Vec<(u32, Vec<f32>)>,
 }
@@ -97,6 +101,11 @@ impl IntentModel {
             labels: Intent::ALL.to_vec(),
             bias: self.bias.to_vec(),
             vocab: self.vocab.iter().copied().collect(),
+            lexicon: self
+                .lexicon
+                .counts()
+                .map(|(w, c)| (w.to_owned(), c))
+                .collect(),
             rows,
         };
         let write_err = |source| ModelError::Write {
@@ -144,7 +153,7 @@ impl Invalid {
 }
 
 fn from_file(file: ModelFile) -> Result<IntentModel, Invalid> {
-    if file.format != FORMAT || file.version != FORMAT_VERSION {
+    if file.format != FORMAT || !(1..=FORMAT_VERSION).contains(&file.version) {
         return Err(Invalid::Unsupported(file.format, file.version));
     }
     let corrupt = |reason: String| Err(Invalid::Corrupt(reason));
@@ -160,6 +169,7 @@ fn from_file(file: ModelFile) -> Result<IntentModel, Invalid> {
     let mut model = IntentModel::empty(file.bits);
     model.bias = bias;
     model.vocab = file.vocab.into_iter().collect();
+    model.lexicon = super::normalize::Lexicon::from_counts(file.lexicon);
     let buckets = 1usize << file.bits;
     for (bucket, row) in file.rows {
         let bucket = bucket as usize;
