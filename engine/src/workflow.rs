@@ -149,8 +149,6 @@ pub struct Policy {
     pub refund_window_days: i64,
     /// Drafts the critic may reject before a human takes over. Default 3.
     pub max_draft_attempts: u32,
-    /// Earlier turns with the same intent that make a contact "repeated". Default 1.
-    pub repeat_contact_turns: usize,
 }
 
 impl Default for Policy {
@@ -160,7 +158,6 @@ impl Default for Policy {
             refund_auto_limit: 50.0,
             refund_window_days: 30,
             max_draft_attempts: 3,
-            repeat_contact_turns: 1,
         }
     }
 }
@@ -262,11 +259,6 @@ fn needs_human_after_classify(
         .as_ref()
         .is_some_and(|cu| cu.tier == CustomerTier::Vip);
     let refund = matches!(c.intent, Intent::RefundStatus | Intent::ReturnRequest);
-    let repeats = conversation
-        .past_intents
-        .iter()
-        .filter(|i| **i == c.intent)
-        .count();
     if has(Signal::HealthOrSafety) {
         Some(EscalationReason::HealthOrSafety)
     } else if has(Signal::LegalThreat) {
@@ -277,12 +269,20 @@ fn needs_human_after_classify(
         Some(EscalationReason::NegativeSentiment)
     } else if vip && c.intent == Intent::Complaint {
         Some(EscalationReason::VipComplaint)
-    } else if has(Signal::RepeatContact) || repeats >= policy.repeat_contact_turns.max(1) {
+    } else if has(Signal::RepeatContact) {
+        // Repeated contact is a new contact about a problem already raised:
+        // the classifier decides it from the wording and the earlier turns'
+        // intents (a follow-up that supplies an order number, a polite
+        // closing or a second question is not one).
         Some(EscalationReason::RepeatedContact)
     } else if refund
-        && c.entities
+        && (c
+            .entities
             .amount
             .is_some_and(|a| a > policy.refund_auto_limit)
+            || c.entities
+                .days_ago
+                .is_some_and(|d| i64::from(d) > policy.refund_window_days))
     {
         Some(EscalationReason::RefundPolicy)
     } else if c.confidence < policy.min_confidence {

@@ -364,6 +364,28 @@ fn escalation_rules_each_fire() {
 }
 
 #[test]
+fn a_refund_for_a_purchase_older_than_the_window_goes_to_a_human() {
+    let with_age = |days: u32| {
+        given()
+            .received()
+            .allowed()
+            .event(EventData::Classified(Classified {
+                intent: Intent::RefundStatus,
+                confidence: 0.9,
+                sentiment: Sentiment::Neutral,
+                entities: Entities {
+                    days_ago: Some(days),
+                    ..Entities::default()
+                },
+                signals: vec![],
+                model: None,
+            }))
+    };
+    with_age(60).then_escalates(EscalationReason::RefundPolicy);
+    with_age(10).then(Some(Step::Retrieve));
+}
+
+#[test]
 fn vip_complaint_goes_to_a_human_but_standard_complaint_does_not() {
     given()
         .received_from(CustomerTier::Vip)
@@ -404,7 +426,7 @@ fn refund_rules_read_the_order_after_retrieval() {
 }
 
 #[test]
-fn repeated_contact_about_the_same_intent_escalates() {
+fn repeated_contact_signalled_by_the_classifier_escalates() {
     given()
         .up_to_retrieval(Intent::OrderStatus)
         .drafted(1)
@@ -412,10 +434,18 @@ fn repeated_contact_about_the_same_intent_escalates() {
         .responded()
         .received()
         .allowed()
-        .classified(Intent::OrderStatus)
+        .classified_full(
+            Intent::OrderStatus,
+            0.9,
+            Sentiment::Neutral,
+            &[Signal::RepeatContact],
+            None,
+        )
         .then_escalates(EscalationReason::RepeatedContact);
+    // The same intent again without the signal (a second question, a
+    // follow-up with the order number) is answered by the agents.
     given()
-        .up_to_retrieval(Intent::ProductInquiry)
+        .up_to_retrieval(Intent::OrderStatus)
         .drafted(1)
         .validated(ValidateVerdict::Approve, 1)
         .responded()

@@ -215,6 +215,10 @@ pub struct Entities {
     /// A money amount the customer mentions (refunds), in the tenant's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<f64>,
+    /// How many days ago the customer says they bought or received what the
+    /// message is about ("two months ago" is 60), for the refund window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_ago: Option<u32>,
 }
 
 /// Something in a message that calls for a human, whatever the intent.

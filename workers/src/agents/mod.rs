@@ -28,6 +28,7 @@ pub use critic::Critic;
 pub use dry_run::{DryRun, TurnOutcome};
 
 use crate::knowledge::KnowledgeBase;
+use crate::models::intent::in_context;
 use crate::models::{IntentModel, LocalClassifier, redact};
 use crate::remote::{
     Classify, Draft, DraftRequest, Fallback, RemoteClassifier, RemoteConfig, RemoteError,
@@ -102,6 +103,7 @@ impl Worker for Intent {
             // fallback classifies the same redacted text.
             IntentBackend::Remote(fallback) => fallback.classify(&screened_text(turn)).await,
         };
+        let classified = in_context(classified, &turn.received.text, &state.past_intents);
         Ok(vec![EventData::Classified(classified)])
     }
 }

@@ -137,6 +137,59 @@ pub fn extract_entities(text: &str, catalog: &[Product]) -> Entities {
         phone: first(PiiKind::Phone),
         product: product(text, catalog),
         amount: amount(text),
+        days_ago: days_ago(text),
+    }
+}
+
+/// "3 weeks ago", "two months ago", "over a month ago", "last year".
+static AGO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)\b(?:(over|more than|about|almost|nearly)\s+)?(\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a couple of|a few|few|several)",
+        r"\s+(day|week|month|year)s?\s+(ago|back|since|old)\b|\blast (week|month|year)\b",
+    ))
+    .expect("compiled-in pattern is valid")
+});
+
+/// The largest "… ago" the text states, in days.
+fn days_ago(text: &str) -> Option<u32> {
+    AGO.captures_iter(text)
+        .filter_map(|c| {
+            if let Some(unit) = c.get(5) {
+                return Some(unit_days(unit.as_str()));
+            }
+            let count = count_of(c.get(2)?.as_str())?;
+            let more = c.get(1).is_some_and(|m| {
+                let m = m.as_str().to_lowercase();
+                m == "over" || m == "more than"
+            });
+            Some(count * unit_days(c.get(3)?.as_str()) + u32::from(more))
+        })
+        .max()
+}
+
+fn unit_days(unit: &str) -> u32 {
+    match unit.to_lowercase().as_str() {
+        "week" => 7,
+        "month" => 30,
+        "year" => 365,
+        _ => 1,
+    }
+}
+
+fn count_of(word: &str) -> Option<u32> {
+    const WORDS: &[&str] = &[
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+        "twelve",
+    ];
+    let w = word.to_lowercase();
+    if let Ok(n) = w.parse() {
+        return Some(n);
+    }
+    match w.as_str() {
+        "a" | "an" => Some(1),
+        "a couple of" => Some(2),
+        "a few" | "few" | "several" => Some(3),
+        _ => WORDS.iter().position(|x| *x == w).map(|i| i as u32 + 1),
     }
 }
 
@@ -177,6 +230,16 @@ fn amount(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn how_long_ago_is_read_in_days() {
+        assert_eq!(days_ago("I bought it two months ago"), Some(60));
+        assert_eq!(days_ago("got it 3 weeks ago"), Some(21));
+        assert_eq!(days_ago("over a month ago, I think"), Some(31));
+        assert_eq!(days_ago("ordered last week"), Some(7));
+        assert_eq!(days_ago("a couple of days ago"), Some(2));
+        assert_eq!(days_ago("where is my order"), None);
+    }
 
     #[test]
     fn extracts_brewvi_entities() {

@@ -9,6 +9,7 @@
 //! - `data`: `text,label` CSV reading and the shipped BrewVi model.
 //! - `sentiment`, `entities`, `signals`: the rest of `classified`.
 
+mod context;
 mod data;
 mod entities;
 mod features;
@@ -18,6 +19,7 @@ mod persist;
 mod sentiment;
 mod signals;
 
+pub use context::in_context;
 pub use data::{
     BREWVI_INTENTS_CSV, TrainingDataError, parse_label, parse_training_csv, read_training_csv,
 };
@@ -27,7 +29,7 @@ pub use persist::{FORMAT, FORMAT_VERSION, ModelError};
 pub use sentiment::sentiment;
 pub use signals::signals;
 
-use switchboard_engine::event::{Classified, ModelUsage};
+use switchboard_engine::event::{Classified, Intent, ModelUsage, Signal};
 
 /// The model name recorded on `classified` events.
 pub const INTENT_MODEL: &str = "local-intent-v1";
@@ -52,14 +54,16 @@ impl LocalClassifier {
 
     /// Classify a (screened, redacted) customer message.
     pub fn classify(&self, text: &str) -> Classified {
-        let (intent, confidence) = self.model.predict(text);
+        let prediction = self.model.predict_full(text);
         let (sentiment, abusive) = sentiment(text);
+        let signals = signals(text, abusive);
+        let (intent, confidence) = guard_explicit(&prediction, &signals);
         Classified {
             intent,
             confidence,
             sentiment,
             entities: extract_entities(text, self.catalog),
-            signals: signals(text, abusive),
+            signals,
             model: Some(ModelUsage {
                 model: INTENT_MODEL.to_owned(),
                 prompt_tokens: None,
@@ -70,11 +74,39 @@ impl LocalClassifier {
     }
 }
 
+/// Below this confidence, ESCALATION_REQUEST needs the customer's explicit
+/// words for a person (the `HumanRequested` signal): a hesitant guess must
+/// not hand a plain question to a human as if a human had been asked for.
+const EXPLICIT_FLOOR: f32 = 0.7;
+
+/// The predicted intent, or the runner-up when the winner is a hesitant
+/// ESCALATION_REQUEST without an explicit request.
+fn guard_explicit(p: &Prediction, signals: &[Signal]) -> (Intent, f32) {
+    let explicit = signals.contains(&Signal::HumanRequested);
+    if p.intent != Intent::EscalationRequest || explicit || p.confidence >= EXPLICIT_FLOOR {
+        return (p.intent, p.confidence);
+    }
+    let scale = if p.probabilities.iter().any(|&q| q > 0.0) {
+        p.confidence / p.probabilities.iter().copied().fold(0.0, f32::max)
+    } else {
+        0.0
+    };
+    let runner_up = Intent::ALL
+        .iter()
+        .zip(p.probabilities)
+        .filter(|(i, _)| **i != Intent::EscalationRequest)
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    match runner_up {
+        Some((&intent, q)) => (intent, (q * scale).clamp(0.0, 1.0)),
+        None => (p.intent, p.confidence),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
 
-    use switchboard_engine::event::{Intent, Sentiment, Signal};
+    use switchboard_engine::event::Sentiment;
 
     use super::*;
 
@@ -127,6 +159,34 @@ mod tests {
             assert_eq!(got.intent, expected, "{text}");
             assert!(got.confidence > 0.45, "{text}: {}", got.confidence);
         }
+    }
+
+    #[test]
+    fn a_hesitant_escalation_guess_without_an_explicit_request_is_not_one() {
+        let mut probabilities = [0.0; 17];
+        let esc = Intent::ALL
+            .iter()
+            .position(|i| *i == Intent::EscalationRequest);
+        let bill = Intent::ALL.iter().position(|i| *i == Intent::BillingIssue);
+        let (Some(esc), Some(bill)) = (esc, bill) else {
+            panic!("both intents are in the catalog");
+        };
+        probabilities[esc] = 0.4;
+        probabilities[bill] = 0.35;
+        let p = Prediction {
+            intent: Intent::EscalationRequest,
+            confidence: 0.4,
+            probabilities,
+            coverage: 1.0,
+        };
+        let (intent, confidence) = guard_explicit(&p, &[]);
+        assert_eq!(intent, Intent::BillingIssue);
+        assert!((confidence - 0.35).abs() < 1e-6);
+        assert_eq!(
+            guard_explicit(&p, &[Signal::HumanRequested]).0,
+            Intent::EscalationRequest,
+            "an explicit request keeps the label"
+        );
     }
 
     #[test]

@@ -83,6 +83,10 @@ pub fn train(rows: &[(String, Intent)]) -> IntentModel {
         if noisy != *words {
             examples.push((features_of(&noisy), *label));
         }
+        // A copy inside a polite frame ("hi, could you tell me ... thanks"),
+        // so greetings and politeness, which say nothing of the intent, do
+        // not pull a message towards the labels whose rows happen to use them.
+        examples.push((features_of(&framed(words, &mut rng)), *label));
     }
     for features in examples.iter().map(|(f, _)| f) {
         model.vocab.extend(features.words.iter().copied());
@@ -106,6 +110,32 @@ pub fn train(rows: &[(String, Intent)]) -> IntentModel {
 
 fn features_of(words: &[String]) -> Features {
     features_of_bits(words, DIM_BITS)
+}
+
+/// Openings and closings that carry no intent.
+const FRAMES: &[(&str, &str)] = &[
+    ("hi", ""),
+    ("hello there", "thanks"),
+    ("i would like to know", ""),
+    ("could you tell me", "please"),
+    ("i was wondering", "thank you"),
+    ("quick question", ""),
+    ("good morning i would like to ask", "many thanks"),
+    ("hey so", "thx"),
+    ("excuse me", ""),
+    ("dear team", "kind regards"),
+    ("", "thanks in advance"),
+    ("", "please help"),
+];
+
+/// `words` inside one of [`FRAMES`] (chosen by `rng`).
+fn framed(words: &[String], rng: &mut Lcg) -> Vec<String> {
+    let (open, close) = FRAMES[rng.next() as usize % FRAMES.len()];
+    let split = |s: &'static str| s.split_whitespace().map(str::to_owned);
+    split(open)
+        .chain(words.iter().cloned())
+        .chain(split(close))
+        .collect()
 }
 
 /// One word of four letters or more with one letter dropped, doubled or

@@ -6,7 +6,40 @@
 //! make the message very negative and abusive: DESIGN §3 hands those
 //! conversations to a human.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use switchboard_engine::event::Sentiment;
+
+/// Phrases of frustration, threat or hardship that carry no swear word:
+/// `(weight, pattern)`. A threat to go public or to the bank, or money
+/// trouble caused by us, is enough on its own for a human (≤ -4).
+static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
+    let r = |p: &str| Regex::new(p).expect("compiled-in frustration pattern is valid");
+    vec![
+        // Threats to warn others, go public, or never come back.
+        (
+            -4.0,
+            r(
+                r"(?i)\b(post|leave|write|put|give|share)\w*\s+(\w+\s+){0,3}(bad|negative|terrible|awful|honest|scathing|one[- ]star|1[- ]star|zero[- ]star)\s+reviews?\b|\breviews?\s+(\w+\s+){0,2}everywhere\b|\b(tell|warn)\w*\s+(everyone|everybody|all my|others|other people|people|the world|my followers)\b|\ball over (social media|twitter|facebook|instagram|tiktok|reddit|the internet)\b|\bgo(ing)? public\b|\b(report|reporting) (you|this|brewvi)\b|\b(dispute|reverse) (the |this |that )?(charge|payment|transaction)\b|\b(call|calling|contact\w*) (my|the) bank\b",
+            ),
+        ),
+        // Money trouble the problem causes.
+        (
+            -4.0,
+            r(
+                r"(?i)\b(pay|make|cover|short (of|on)|for) (my |the )?(rent|mortgage|bills?|groceries)\b|\brent (money|is due)\b|\b(cannot|can'?t|couldn'?t) afford\b|\boverdra(ft|wn)\b|\bshort (of|on) (money|cash|funds)\b|\b(need|needed) (that|this|the|my) money\b|\bliving paycheck\b",
+            ),
+        ),
+        // Exasperation.
+        (
+            -2.5,
+            r(
+                r"(?i)\bfed up\b|\bsick (and tired|of)\b|\bhad enough\b|\blast straw\b|\bbeyond (frustrated|annoyed|angry|upset)\b|\b(this|it|that|you|service) (is|are) (a |an )?(complete |total |absolute |such a )?joke\b|\bwaste of (my )?(time|money)\b|\blivid\b|\boutraged?\b|\bdisgusted\b|\bhow hard (is it|can it be)\b|\bnobody (helps|cares|answers|responds)\b|\bno ?one (helps|cares|answers|responds)\b|\bgetting nowhere\b|\bfor weeks\b|\bruined\b|\bfurious\b|\bat my wit'?s'? end\b|\bnever (again|ordering|buying|shopping)\b|\bi want (this|it) (fixed|sorted|resolved|refunded) (now|today|immediately)\b|\bwhat (a|the) (joke|mess)\b|\bseriously\?|\bunbelievable\b|\bthe worst\b|\bdone with (you|brewvi|this company)\b",
+            ),
+        ),
+    ]
+});
 
 const POSITIVE: &[(&str, f32)] = &[
     ("love", 2.0),
@@ -52,7 +85,7 @@ const NEGATIVE: &[(&str, f32)] = &[
     ("annoyed", 1.5),
     ("upset", 1.5),
     ("ridiculous", 2.0),
-    ("useless", 2.0),
+    ("useless", 2.5),
     ("broken", 1.0),
     ("damaged", 1.0),
     ("wrong", 1.0),
@@ -166,6 +199,10 @@ pub fn sentiment(text: &str) -> (Sentiment, bool) {
         }
         score += weight;
     }
+    score += FRUSTRATION
+        .iter()
+        .map(|(weight, pattern)| weight * pattern.find_iter(text).count() as f32)
+        .sum::<f32>();
     let shouting = tokens.iter().filter(|(_, s)| *s).count();
     if text.contains("!!") || shouting >= 3 {
         score -= 1.0;
@@ -206,6 +243,24 @@ mod tests {
             sentiment("This is absolutely unacceptable and the worst service ever").0,
             Sentiment::VeryNegative
         );
+    }
+
+    #[test]
+    fn fury_without_swearing_is_very_negative() {
+        for text in [
+            "If this isn't sorted today I will leave one-star reviews everywhere",
+            "You charged me twice and now I can't pay my rent this month",
+            "I'm going to tell everyone I know to avoid you",
+        ] {
+            assert_eq!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
+        }
+        for text in [
+            "Can I leave a review for the Colombian beans?",
+            "How much is the brewer? I want to check I can afford it next month",
+            "Thanks, that sorted it!",
+        ] {
+            assert_ne!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
+        }
     }
 
     #[test]

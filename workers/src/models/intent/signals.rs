@@ -23,9 +23,23 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
         ),
         (
             Signal::HealthOrSafety,
-            regex(
-                r"(?i)\b(burn(ed|t|s)?|scald(ed)?|injur(y|ed|ies)|hurt (me|my|myself|him|her)|allerg(y|ic|ies)|anaphyla\w*|hospital|emergency room|\ber\b|fire|flames?|smok(e|ing)|sparks?|electric (shock)|shocked me|electrocut\w*|explod\w*|caught fire|melt(ed|ing)|poison\w*|food poisoning|made me (sick|ill)|got sick|vomit\w*|choking|choked|glass (in|shards)|mou?ld(y)?|rash|swelling)\b",
-            ),
+            // Words that are also taste or slang ("tastes burnt", "these pods
+            // are fire", "smoky roast", "er, where is it") only count in an
+            // injury or device context.
+            regex(concat!(
+                r"(?i)\bburn(ed|t|s|ing)?\s+(my|his|her|their|our|me|myself|him|them|the (skin|hand|kid|baby|child))\b",
+                r"|\b(got|was|been|am|i'm|im|were|is|badly)\s+(badly\s+)?(burned|burnt|scalded)\b",
+                r"|\bscald(ed|ing|s)?\b|\bburns?\s+(mark|blister|wound|injur\w*)",
+                r"|\binjur(y|ed|ies)\b|\bhurt (me|my|myself|him|her|them|the)\b|\ballerg(y|ic|ies)\b|\banaphyla\w*",
+                r"|\bhospital\b|\bemergency room\b|(?-i:\bER\b)|\bambulance\b|\bdoctor\b",
+                r"|\b(caught|catch|catches|catching)\s+(on\s+)?fire\b|\b(started|start|causing|cause|caused)\s+a\s+fire\b",
+                r"|\bfire\s+(hazard|alarm|risk|department|brigade|extinguisher)\b|\bflames?\b|\bburst into\b",
+                r"|\bsmoke\s+(came|coming|poured|pouring|from|out)\b|\b(smoking|sparking)\s+(brewer|machine|outlet|plug|cord|unit)\b",
+                r"|\b(brewer|machine|outlet|plug|cord|unit|it)\s+(is\s+|was\s+|started\s+|began\s+|keeps\s+)?(smoking|sparking)\b|\bsparks?\b",
+                r"|\belectric(al)?\s+shock\b|\bshocked me\b|\belectrocut\w*|\bexplod\w*|\bmelt(ed|ing)\b",
+                r"|\bpoison\w*|\bfood poisoning\b|\bmade (me|us|him|her|my \w+) (sick|ill)\b|\b(got|getting|feel|felt) (sick|ill)\b",
+                r"|\bvomit\w*|\bthrew up\b|\bchok(ing|ed)\b|\bglass (in|shards)\b|\bshards?\b|\bmou?ld(y)?\b|\brash\b|\bswell(ing|ed|s)?\b|\bswollen\b|\bhives\b|\bcut (my|his|her) (gum|lip|mouth|finger|hand|tongue)\b",
+            )),
         ),
         (
             Signal::LegalThreat,
@@ -79,5 +93,28 @@ mod tests {
         );
         assert_eq!(signals("where is my order", true), vec![Signal::Abusive]);
         assert!(signals("Where is order #10234?", false).is_empty());
+    }
+
+    #[test]
+    fn safety_words_in_a_taste_or_slang_context_are_not_safety() {
+        for text in [
+            "this roast tastes burnt",
+            "the new espresso pods are fire",
+            "love the smoky dark roast",
+            "er, where is my order",
+            "I'm dying for my coffee, when does it ship?",
+            "burnt caramel notes are my favourite",
+        ] {
+            assert!(signals(text, false).is_empty(), "{text}");
+        }
+        for text in [
+            "the brewer caught fire on my counter",
+            "hot water sprayed out and burned my hand",
+            "smoke came out of the machine",
+            "my son had an allergic reaction to the hazelnut pods",
+            "I got an electric shock from the brewer",
+        ] {
+            assert_eq!(signals(text, false), vec![Signal::HealthOrSafety], "{text}");
+        }
     }
 }
