@@ -3,9 +3,9 @@
 //! Two decisions need the earlier turns, and both are made here for the
 //! local and the remote classifier alike:
 //! - **Follow-ups continue the open intent.** A reply that only supplies
-//!   what the agent asked for ("it's #10234", an e-mail address) is
-//!   classified as the previous turn's intent, confidently, and is never
-//!   "repeated contact".
+//!   what the agent asked for ("it's #10234", an e-mail address), or a short
+//!   reply the model cannot place, is classified as the previous turn's
+//!   intent, confidently, and is never "repeated contact".
 //! - **Repeated contact** (DESIGN §3) is a new contact about a problem
 //!   already raised in this conversation: a problem intent after an
 //!   earlier problem turn *and* wording that says the problem persists
@@ -66,7 +66,7 @@ pub fn in_context(mut c: Classified, text: &str, past: &[Intent]) -> Classified 
     let Some(&open) = past.last() else {
         return c;
     };
-    if is_info_reply(text) {
+    if is_info_reply(text) || is_unclear_short_reply(&c, text) {
         c.intent = open;
         c.confidence = c.confidence.max(FOLLOW_UP_CONFIDENCE);
         c.signals.retain(|s| *s != Signal::RepeatContact);
@@ -81,6 +81,16 @@ pub fn in_context(mut c: Classified, text: &str, past: &[Intent]) -> Classified 
         c.signals.push(Signal::RepeatContact);
     }
     c
+}
+
+/// Below the workflow's confidence floor, a short reply in a conversation
+/// with an open intent is read as being about that intent ("ok and when
+/// then?", "the blue one"): in a dialogue that is what short replies are,
+/// and a hand-off for it would be needless.
+fn is_unclear_short_reply(c: &Classified, text: &str) -> bool {
+    const SHORT_WORDS: usize = 8;
+    const FLOOR: f32 = 0.45;
+    c.confidence < FLOOR && c.signals.is_empty() && text.split_whitespace().count() <= SHORT_WORDS
 }
 
 /// A reply that supplies an order number, e-mail or phone and says little
@@ -163,6 +173,26 @@ mod tests {
             &[Intent::OrderStatus],
         );
         assert!(new_problem.signals.is_empty(), "no persistence wording");
+    }
+
+    #[test]
+    fn given_an_open_question_when_a_short_reply_is_unclear_then_it_continues() {
+        let c = in_context(
+            classified(Intent::Feedback, 0.3),
+            "ok and the blue one?",
+            &[Intent::ProductInquiry],
+        );
+        assert_eq!(c.intent, Intent::ProductInquiry);
+        let long = in_context(
+            classified(Intent::Feedback, 0.3),
+            "I have a completely different question now about something else entirely here",
+            &[Intent::ProductInquiry],
+        );
+        assert_eq!(
+            long.intent,
+            Intent::Feedback,
+            "long messages stand on their own"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
         (
             -4.0,
             r(
-                r"(?i)\b(post|leave|write|put|give|share)\w*\s+(\w+\s+){0,3}(bad|negative|terrible|awful|honest|scathing|one[- ]star|1[- ]star|zero[- ]star)\s+reviews?\b|\breviews?\s+(\w+\s+){0,2}everywhere\b|\b(tell|warn)\w*\s+(everyone|everybody|all my|others|other people|people|the world|my followers)\b|\ball over (social media|twitter|facebook|instagram|tiktok|reddit|the internet)\b|\bgo(ing)? public\b|\b(report|reporting) (you|this|brewvi)\b|\b(dispute|reverse) (the |this |that )?(charge|payment|transaction)\b|\b(call|calling|contact\w*) (my|the) bank\b",
+                r"(?i)\b(post|leave|write|put|give|share)\w*\s+(\w+\s+){0,3}(bad|negative|terrible|awful|honest|scathing|one[- ]star|1[- ]star|zero[- ]star)\s+reviews?\b|\breviews?\s+(\w+\s+){0,2}everywhere\b|\b(tell|warn)\w*\s+(everyone|everybody|all my|others|other people|people|the world|my followers)\b|\ball over (social media|twitter|facebook|instagram|tiktok|reddit|the internet)\b|\bgo(ing)? public\b|\b(report|reporting) (you|this|brewvi)\b|\b(dispute|reverse) (the |this |that )?(charge|payment|transaction)\b|\b(call|calling|contact\w*) (my|the) bank\b|\b(file|filing|open|opening|issue|issuing|do|doing|start)\s+(a\s+)?charge ?back\b",
             ),
         ),
         // Money trouble the problem causes.
@@ -142,6 +142,12 @@ const ABUSE: &[&str] = &[
     "scumbags",
     "retard",
     "retards",
+    "thieves",
+    "crooks",
+    "liars",
+    "scammers",
+    "clowns",
+    "incompetent",
 ];
 
 const NEGATORS: &[&str] = &[

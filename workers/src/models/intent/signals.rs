@@ -17,9 +17,14 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
     vec![
         (
             Signal::HumanRequested,
-            regex(
+            regex(concat!(
                 r"(?i)\b(speak|talk|chat)\s+(to|with)\s+(a\s+|an\s+|some\s+|your\s+)?(human|person|real person|live (agent|person)|agent|representative|rep|manager|supervisor|someone|somebody)\b|\b(human|live|real)\s+(agent|person|being|rep)\b|\btransfer me\b|\bescalate\b|\bhuman,? please\b|\b(not|don't want( to talk to)?) (a )?(bot|robot)\b|^\s*(representative|agent|human)\s*[.!]*\s*$|\bget (me )?(your|a) (manager|supervisor)\b|\b(want|need|demand) (a |your |the )?(manager|supervisor|human|real person)\b|\bcall me back\b|\bcallback\b",
-            ),
+                r"|\b(put|connect|transfer|pass|forward|hand)\s+me\s+(through\s+|over\s+|on\s+)?(to|with)\b",
+                r"|\b(get|need|want|give|find)\s+(me\s+)?(a|an|some|to)?\s*(human|real person|actual person|live agent|human agent|real agent|manager|supervisor|representative)\b",
+                r"|\b(phone|ring|call)\s+me\b|\b(someone|somebody|a person|a human)\s+(real|from (your|the) (team|staff|company)|who can (actually )?help)\b",
+                r"|\b(is there|are there|can i get|could i get)\s+(a|any)\s+(human|person|people|real person|actual person|agent)\b",
+                r"|\b(human|person|agent|manager|supervisor|representative),?\s+(please|now|pls|asap)\b",
+            )),
         ),
         (
             Signal::HealthOrSafety,
