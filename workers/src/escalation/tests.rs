@@ -58,6 +58,7 @@ fn classified(intent: Intent, sentiment: Sentiment, signals: Vec<Signal>) -> Cla
             phone: Some("+1 415 555 0199".into()),
             product: Some("jane.doe@example.com".into()),
             amount: None,
+            days_ago: None,
         },
         signals,
         model: None,
