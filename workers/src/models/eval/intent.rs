@@ -94,7 +94,7 @@ impl Tally {
                 count,
             })
             .collect();
-        confused.sort_by(|a, b| b.count.cmp(&a.count));
+        confused.sort_by_key(|c| std::cmp::Reverse(c.count));
         confused.truncate(8);
         IntentEval {
             set: set.to_owned(),
