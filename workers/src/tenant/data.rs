@@ -99,3 +99,47 @@ impl TenantData {
         .map_err(TenantError::from)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_tenant_builds_the_builtin_passages() {
+        let demo = TenantData::demo().expect("the demo tenant parses");
+        let ids: Vec<&str> = demo.documents.keys().map(DocId::as_str).collect();
+        assert_eq!(ids, ["faq", "policies"]);
+        let mut ours: Vec<String> = demo
+            .knowledge_base()
+            .expect("builds")
+            .source_ids()
+            .map(str::to_owned)
+            .collect();
+        let mut builtin: Vec<String> = KnowledgeBase::builtin()
+            .expect("builtin")
+            .source_ids()
+            .map(str::to_owned)
+            .collect();
+        ours.sort();
+        builtin.sort();
+        assert_eq!(ours, builtin);
+    }
+
+    #[test]
+    fn a_source_id_in_two_documents_is_a_duplicate() {
+        let mut data = TenantData::default();
+        for (stem, text) in [
+            ("a", "## x.one: One\ntext\n"),
+            ("b", "## x.one: Again\nmore\n"),
+        ] {
+            let doc = parse_markdown("f.md", stem, text).expect("valid");
+            data.documents.insert(doc.id.clone(), doc);
+        }
+        let e = data.knowledge_base().expect_err("x.one twice");
+        assert_eq!(e.kind(), TenantErrorKind::Duplicate);
+        assert_eq!(
+            e.to_string(),
+            "source id x.one is used by documents a and b"
+        );
+    }
+}

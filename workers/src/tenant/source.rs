@@ -51,3 +51,18 @@ impl KnowledgeSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_without_data_gets_no_knowledge_base() {
+        let kb = Arc::new(KnowledgeBase::builtin().expect("builtin"));
+        let alpha = Tenant::new("alpha").expect("tenant");
+        let map = HashMap::from([(alpha.clone(), kb)]);
+        let source = KnowledgeSource::PerTenant(Arc::new(map));
+        assert!(source.get(&alpha).is_some());
+        assert!(source.get(&Tenant::new("beta").expect("tenant")).is_none());
+    }
+}
