@@ -296,9 +296,14 @@ async fn a_running_worker_picks_up_a_changed_document() {
         .await
         .expect("imports the edit");
     assert_eq!(report[0].change, Change::Updated);
+    let waited = std::time::Instant::now();
     assert!(
         live.wait_for(report[0].revision, DEADLINE).await,
         "the edit is in service within {DEADLINE:?}"
+    );
+    eprintln!(
+        "the edit was in service {:?} after its import returned",
+        waited.elapsed()
     );
     let key = say(&events, "acme/after", question).await;
     let events_after = settled(&events, &key).await;
