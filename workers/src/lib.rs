@@ -13,6 +13,8 @@
 //!   the projection store), rebuild, status and the projection benchmark.
 //! - [`models`]: the local, offline models behind the agents: the rule-based
 //!   critic, the trainable intent classifier and their evaluation.
+//! - [`tenant`]: each tenant's knowledge base and records in a JetStream
+//!   KV bucket, imported by the CLI and kept current in every worker.
 //! - [`agents`]: the five agents that own workflow steps, over those models.
 //! - [`remote`]: the Azure OpenAI / OpenAI-compatible model path for the
 //!   agents' capabilities, with retries, a circuit breaker and local fallback.
@@ -30,3 +32,4 @@ pub mod projector;
 pub mod remote;
 pub mod response;
 pub mod runtime;
+pub mod tenant;

@@ -89,6 +89,14 @@ async fn up_answers_projects_serves_metrics_and_stops_on_sigterm() {
     })
     .await;
     assert!(!answer.trim().is_empty(), "an empty answer");
+    // The demo tenant was loaded into the tenant-data bucket on first start.
+    let listed = switchboard(&url, &["kb", "list", "brewvi"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let listed = text(&listed.stdout);
+    assert!(
+        listed.contains("policies\t") && listed.contains("faq\t"),
+        "{listed}"
+    );
 
     let metrics = eventually("projection lag in the metrics", DEADLINE, || async {
         scrape(metrics_port).filter(|body| body.contains("switchboard_projection_lag{"))

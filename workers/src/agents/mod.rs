@@ -36,6 +36,7 @@ use crate::remote::{
 };
 use crate::response::{LocalResponder, handoff_text};
 use crate::runtime::{self, RunError, StepError, Worker, WorkerOptions};
+use crate::tenant::KnowledgeSource;
 
 /// The current turn, which every step needs.
 pub(crate) fn turn(state: &Conversation) -> Result<&Turn, StepError> {
@@ -108,15 +109,21 @@ impl Worker for Intent {
     }
 }
 
-/// Retrieves passages and records for the classified message.
+/// Retrieves passages and records for the classified message, from the
+/// knowledge base of the conversation's tenant.
 pub struct Knowledge {
-    kb: KnowledgeBase,
+    source: KnowledgeSource,
 }
 
 impl Knowledge {
-    /// The agent over a knowledge base.
+    /// The agent over one knowledge base for every tenant (tests, benches).
     pub fn new(kb: KnowledgeBase) -> Self {
-        Self { kb }
+        Self::with_source(KnowledgeSource::Shared(Arc::new(kb)))
+    }
+
+    /// The agent over `source` (the tenant-data bucket in the running system).
+    pub fn with_source(source: KnowledgeSource) -> Self {
+        Self { source }
     }
 }
 
@@ -135,9 +142,14 @@ impl Worker for Knowledge {
             .as_ref()
             .ok_or_else(|| StepError::permanent("state", "retrieval before classification"))?;
         let text = screened_text(turn);
-        let retrieved = self
-            .kb
-            .retrieve(&text, classified, &turn.received.customer.id, Utc::now());
+        let tenant = &turn.received_envelope.conversation.tenant;
+        let retrieved = match self.source.get(tenant) {
+            Some(kb) => kb.retrieve(&text, classified, &turn.received.customer.id, Utc::now()),
+            None => {
+                tracing::warn!(tenant = %tenant, "tenant has no knowledge base: nothing retrieved");
+                crate::knowledge::nothing_found(&text)
+            }
+        };
         Ok(vec![EventData::Retrieved(retrieved)])
     }
 }
@@ -296,7 +308,10 @@ pub struct Agents {
 }
 
 impl Agents {
-    /// Builds every agent with the demo tenant's local models.
+    /// Builds every agent with the demo tenant's local models; the
+    /// knowledge agent answers every tenant from the built-in BrewVi
+    /// knowledge base (single-tenant mode for tests and benches; the
+    /// running system uses [`with_knowledge`](Self::with_knowledge)).
     pub fn builtin() -> Result<Self, BuildError> {
         Self::new(AgentsConfig::default())
     }
@@ -341,6 +356,13 @@ impl Agents {
             response: Arc::new(response),
             escalation: Arc::new(Escalation),
         })
+    }
+
+    /// The same agents, with the knowledge agent answering from `source`
+    /// (what `switchboard worker` and `up` do with the tenant-data bucket).
+    pub fn with_knowledge(mut self, source: KnowledgeSource) -> Self {
+        self.knowledge = Arc::new(Knowledge::with_source(source));
+        self
     }
 
     /// Runs one agent's worker loop until `shutdown`.

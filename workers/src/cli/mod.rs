@@ -7,6 +7,7 @@
 mod bench;
 mod config;
 mod eval;
+mod kb;
 mod models;
 mod projections;
 mod projector;
@@ -15,6 +16,7 @@ mod query;
 mod replay;
 mod schemas;
 mod streams;
+mod tenant;
 mod up;
 mod worker;
 
@@ -92,6 +94,13 @@ pub enum Command {
     Models(models::ModelsCommand),
     /// Measure the agents that ship on labelled sets (own, yours, public held-out).
     Eval(eval::EvalArgs),
+    /// A tenant's knowledge-base documents in the tenant-data bucket.
+    #[command(subcommand)]
+    Kb(kb::KbCommand),
+    /// A tenant's records (products, orders, customers, loyalty) in the
+    /// tenant-data bucket.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
     /// Inspect the resolved configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -147,6 +156,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Models(cmd) => models::run(cmd),
         Command::Eval(args) => eval::run(args).await,
         Command::Config(cmd) => config::run(&cli.global, cmd),
+        Command::Kb(cmd) => kb::run(&cli.global, cmd).await,
+        Command::Tenant(cmd) => tenant::run(&cli.global, cmd).await,
     }
 }
 

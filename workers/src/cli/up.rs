@@ -5,7 +5,8 @@
 //! `--intent-model` or `SWITCHBOARD_REMOTE_AGENTS` say otherwise)
 //! and the projector on SQLite (`<data-dir>/projections.sqlite`), until
 //! Ctrl-C or SIGTERM; then stops pulling, finishes in-flight work, and stops
-//! the server. Metrics are served for Prometheus on `--metrics-addr`.
+//! the server. On first start the BrewVi demo tenant is loaded into the
+//! tenant-data bucket (only if it has no data yet). Metrics are served for Prometheus on `--metrics-addr`.
 
 use std::path::PathBuf;
 
@@ -16,10 +17,14 @@ use switchboard_engine::streams;
 
 use std::sync::Arc;
 
+use switchboard_engine::ids::Tenant;
 use switchboard_engine::projection::ProjectionStore;
 use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
 use switchboard_engine::store::{EventStore, StoreOptions};
 use switchboard_workers::projector::{ProjectorOptions, run_projector};
+use switchboard_workers::tenant::{
+    self, DEMO_TENANT, KnowledgeSource, TenantData, TenantKnowledge, TenantStore,
+};
 use tokio::sync::watch;
 
 use super::worker::WorkerArgs;
@@ -90,6 +95,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         SqliteStore::open(SqliteConfig::new(args.data_dir.join("projections.sqlite"))).await?,
     );
     let (stop, shutdown) = watch::channel(false);
+    let agents = agents.with_knowledge(live_knowledge(&client, &shutdown, true).await?);
     let store = EventStore::new(client.clone(), StoreOptions::default());
     let mut tasks = vec![agents.spawn_team(&store, &args.workers.options(), &shutdown)];
     let projector = tokio::spawn(run_projector(
@@ -121,6 +127,30 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         .context("stopping nats-server")?;
     println!("stopped");
     Ok(())
+}
+
+/// The tenant-data bucket as the knowledge agent's source, kept current
+/// until `shutdown`. With `seed_demo` (what `up` does), the BrewVi demo
+/// tenant is written first if it has no data yet, so a later edit of it is
+/// never overwritten.
+pub async fn live_knowledge(
+    client: &async_nats::Client,
+    shutdown: &watch::Receiver<bool>,
+    seed_demo: bool,
+) -> anyhow::Result<KnowledgeSource> {
+    let store = TenantStore::open(client).await?;
+    if seed_demo {
+        let demo = Tenant::new(DEMO_TENANT)?;
+        if tenant::import::seed_if_absent(&store, &demo, &TenantData::demo()?).await? {
+            tracing::info!(
+                tenant = DEMO_TENANT,
+                "demo tenant loaded into the tenant-data bucket"
+            );
+        }
+    }
+    let live = TenantKnowledge::start(store, shutdown.clone()).await?;
+    tracing::info!(tenants = ?live.tenants(), "tenant knowledge bases in service");
+    Ok(KnowledgeSource::Live(live))
 }
 
 /// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is

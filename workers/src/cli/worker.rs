@@ -1,6 +1,8 @@
 //! `switchboard worker <agent>`: one agent as its own process (distributed
 //! mode), or `all` of them behind one consumer as `up` runs them. Run as
-//! many replicas as needed: they compete, they never duplicate.
+//! many replicas as needed: they compete, they never duplicate. The
+//! knowledge agent answers each conversation from its tenant's data in the
+//! tenant-data bucket, picking up changes while it runs.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -99,8 +101,15 @@ pub async fn run(global: &Global, cmd: WorkerCommand) -> anyhow::Result<()> {
         &format!("switchboard-worker-{:?}", cmd.agent).to_lowercase(),
     )
     .await?;
-    let store = EventStore::new(client, StoreOptions::default());
     let (stop, shutdown) = watch::channel(false);
+    // Only the knowledge agent reads tenant data.
+    let agents = match cmd.agent {
+        AgentName::Knowledge | AgentName::All => {
+            agents.with_knowledge(super::up::live_knowledge(&client, &shutdown, false).await?)
+        }
+        _ => agents,
+    };
+    let store = EventStore::new(client, StoreOptions::default());
     let options = cmd.settings.options();
     let mut handle = match cmd.agent.agent() {
         Some(agent) => agents.spawn(agent, store, options, shutdown),

@@ -68,6 +68,11 @@ impl KbError {
     pub fn file(&self) -> &str {
         &self.file
     }
+
+    /// What is wrong, without the kind and file.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
 }
 
 /// Why a search over the passages failed (the in-memory index refused the

@@ -26,9 +26,12 @@ use switchboard_engine::event::{Classified, Intent, Passage, Record, Retrieved};
 pub use error::{KbError, KbErrorKind, SearchError};
 pub use records::normalize_order_number;
 
+pub use passages::KbPassage;
+pub(crate) use passages::parse as parse_passages;
+use records::{LoyaltyFile, OrdersFile, ProductsFile};
+
 use index::{PassageIndex, Prior};
-use passages::KbPassage;
-use records::{LoyaltyAccount, LoyaltyFile, Order, OrdersFile, Product, ProductsFile};
+pub(crate) use records::{LoyaltyAccount, Order, Product};
 
 /// How many passages a `retrieved` event carries.
 pub const TOP_K: usize = 3;
@@ -100,18 +103,36 @@ impl KnowledgeBase {
     fn from_sources(s: &Sources<'_>) -> Result<Self, KbError> {
         let mut passages = passages::parse("policies.md", s.policies)?;
         passages.extend(passages::parse("faq.md", s.faq)?);
+        Self::from_parts(
+            passages,
+            "policies.md/faq.md",
+            ("products.json", s.products),
+            ("orders.json", s.orders),
+            ("loyalty.json", s.loyalty),
+        )
+    }
+
+    /// A knowledge base from parsed passages and the three record files as
+    /// text (each a `(name for errors, JSON)` pair, in the shapes of
+    /// `products.json`, `orders.json` and `loyalty.json`). This is how a
+    /// tenant's data from the bucket becomes a knowledge base
+    /// ([`crate::tenant`]). Source ids must be unique; `passages_label`
+    /// names the passages' origin in that error.
+    pub fn from_parts(
+        passages: Vec<KbPassage>,
+        passages_label: &str,
+        products: (&str, &str),
+        orders: (&str, &str),
+        loyalty: (&str, &str),
+    ) -> Result<Self, KbError> {
         let mut seen = HashSet::new();
         if let Some(dup) = passages.iter().find(|p| !seen.insert(p.source_id.as_str())) {
             let detail = format!("source id {} is used twice", dup.source_id);
-            return Err(KbError::new(
-                KbErrorKind::Format,
-                "policies.md/faq.md",
-                detail,
-            ));
+            return Err(KbError::new(KbErrorKind::Format, passages_label, detail));
         }
-        let orders: OrdersFile = decode("orders.json", s.orders)?;
-        let products: ProductsFile = decode("products.json", s.products)?;
-        let loyalty: LoyaltyFile = decode("loyalty.json", s.loyalty)?;
+        let orders: OrdersFile = decode(orders.0, orders.1)?;
+        let products: ProductsFile = decode(products.0, products.1)?;
+        let loyalty: LoyaltyFile = decode(loyalty.0, loyalty.1)?;
         let index = PassageIndex::build(&passages)?;
         Ok(Self {
             passages,
@@ -120,6 +141,11 @@ impl KnowledgeBase {
             products: products.products,
             loyalty: loyalty.accounts,
         })
+    }
+
+    /// How many passages there are.
+    pub fn passage_count(&self) -> usize {
+        self.passages.len()
     }
 
     /// Every passage source id, in knowledge-base order.
@@ -224,6 +250,17 @@ impl KnowledgeBase {
             .iter()
             .find(|a| a.customer_id() == customer_id)
             .map(LoyaltyAccount::to_record)
+    }
+}
+
+/// What retrieval gives when a tenant has no knowledge base: the query and
+/// nothing else, so the response says it has no information (it never
+/// borrows another tenant's data).
+pub fn nothing_found(text: &str) -> Retrieved {
+    Retrieved {
+        query: text.chars().take(MAX_QUERY_CHARS).collect(),
+        passages: Vec::new(),
+        records: Vec::new(),
     }
 }
 

@@ -203,6 +203,14 @@ async fn drive(
     let store = EventStore::new(client.clone(), StoreOptions::default());
     let specs = switchboard_engine::streams::builtin(None);
     switchboard_engine::streams::apply(store.jetstream(), &specs, false).await?;
+    // The workers answer from the tenant-data bucket: the demo tenant's data.
+    let tenant_store = switchboard_workers::tenant::TenantStore::open(&client).await?;
+    switchboard_workers::tenant::import::seed_if_absent(
+        &tenant_store,
+        &Tenant::new(TENANT)?,
+        &switchboard_workers::tenant::TenantData::demo()?,
+    )
+    .await?;
     let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
     broker.stage_batches(&names);
     let run_id = uuid::Uuid::now_v7().simple().to_string();
