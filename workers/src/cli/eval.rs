@@ -28,6 +28,17 @@ pub struct EvalArgs {
     /// An escalation set: JSON lines `{"id","turns":[...],"human":bool}`.
     #[arg(long, value_name = "F.jsonl")]
     pub escalation: Vec<PathBuf>,
+    /// A retrieval set: JSON lines `{"tenant","query","expected":[source ids]}`.
+    #[arg(long, value_name = "F.jsonl")]
+    pub retrieval: Vec<PathBuf>,
+    /// A tenant's knowledge base as a directory of `.md` / `.json`
+    /// documents (the `kb import` formats), for retrieval sets; `brewvi` is
+    /// the demo tenant unless given.
+    #[arg(long, value_name = "TENANT=DIR", value_parser = parse_kb)]
+    pub kb: Vec<(String, PathBuf)>,
+    /// Only the retrieval queries of this tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
     /// Measure this intent model (from `switchboard models train`) instead
     /// of the shipped one.
     #[arg(long, value_name = "FILE")]
@@ -68,12 +79,15 @@ fn options(args: &EvalArgs) -> anyhow::Result<EvalOptions> {
             intent: args.intent.clone(),
             screening: args.screening.clone(),
             escalation: args.escalation.clone(),
+            retrieval: args.retrieval.clone(),
             ..EvalOptions::default()
         }
     } else {
         EvalOptions::own_sets(&args.sets)
     };
     options.intent_model = args.intent_model.clone();
+    options.knowledge.extend(args.kb.iter().cloned());
+    options.tenant = args.tenant.clone();
     options.shared = match &args.data {
         Some(dir) if !dir.join("MANIFEST.md").is_file() => {
             anyhow::bail!(
@@ -90,12 +104,25 @@ fn options(args: &EvalArgs) -> anyhow::Result<EvalOptions> {
     if options.intent.is_empty()
         && options.screening.is_empty()
         && options.escalation.is_empty()
+        && options.retrieval.is_empty()
         && options.shared.is_none()
     {
         anyhow::bail!(
-            "nothing to measure: no set in {} and no shared data; pass --intent/--screening/--escalation files or --data DIR",
+            "nothing to measure: no set in {} and no shared data; pass --intent/--screening/--escalation/--retrieval files or --data DIR",
             args.sets.display()
         );
     }
     Ok(options)
+}
+
+/// `TENANT=DIR`, with the directory checked.
+fn parse_kb(value: &str) -> Result<(String, PathBuf), String> {
+    let (tenant, dir) = value
+        .split_once('=')
+        .ok_or_else(|| format!("{value:?} is not TENANT=DIR"))?;
+    let dir = PathBuf::from(dir);
+    if !dir.is_dir() {
+        return Err(format!("{} is not a directory", dir.display()));
+    }
+    Ok((tenant.to_owned(), dir))
 }

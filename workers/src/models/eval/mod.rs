@@ -12,6 +12,7 @@
 //! - `bitext`: the Bitext → intent mapping and its held-out part.
 //! - `screening`: block recall per class and false positives.
 //! - `escalation`: multi-turn escalation decisions through the real workflow.
+//! - `retrieval`: recall@1 and @5 of the knowledge agent per tenant and language.
 //! - `pii`: recall of the PII detector per type.
 //! - `report`: the report types and their table rendering.
 
@@ -20,6 +21,7 @@ mod escalation;
 mod intent;
 mod pii;
 mod report;
+mod retrieval;
 mod screening;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +33,7 @@ pub use report::{
     Confusion, EscalationEval, EvalReport, IntentEval, LabelRecall, PiiEval, Rate, RetrievalEval,
     ScreeningEval,
 };
+pub use retrieval::{RetrievalQuery, knowledge_base_from_dir, read_retrieval_jsonl};
 pub use screening::{ScreeningRow, read_screening_csv};
 
 use crate::agents::Agents;
@@ -47,6 +50,12 @@ pub struct EvalOptions {
     pub screening: Vec<PathBuf>,
     /// JSON-lines multi-turn escalation sets.
     pub escalation: Vec<PathBuf>,
+    /// JSON-lines retrieval sets.
+    pub retrieval: Vec<PathBuf>,
+    /// Knowledge-base directories per tenant (`brewvi` defaults to the demo).
+    pub knowledge: Vec<(String, PathBuf)>,
+    /// Only the retrieval queries of this tenant.
+    pub tenant: Option<String>,
     /// The intent model to measure instead of the shipped one.
     pub intent_model: Option<PathBuf>,
 }
@@ -63,6 +72,8 @@ impl EvalOptions {
             intent: some("intents.csv"),
             screening: some("screening.csv"),
             escalation: some("escalation.jsonl"),
+            retrieval: some("retrieval.jsonl"),
+            knowledge: tenant_dirs(&dir.join("tenants")),
             ..Self::default()
         }
     }
@@ -141,10 +152,55 @@ pub async fn run_eval(options: &EvalOptions) -> Result<EvalReport, EvalError> {
                 .push(escalation::measure(&name, &agents, &cases).await);
         }
     }
+    for path in &options.retrieval {
+        let mut queries = read_retrieval_jsonl(path)?;
+        queries.retain(|q| options.tenant.as_ref().is_none_or(|t| *t == q.tenant));
+        let bases = knowledge_bases(options, &queries)?;
+        let name = path.display().to_string();
+        let evals = retrieval::measure(&name, &classifier, &bases, &queries);
+        report.retrieval.extend(evals);
+    }
     if let Some(data) = &options.shared {
         shared(data, &classifier, &critic, &mut report)?;
     }
     Ok(report)
+}
+
+/// `<dir>/<tenant>/kb/` for every tenant directory under `dir`.
+fn tenant_dirs(dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("kb").is_dir())
+        .filter_map(|e| Some((e.file_name().to_str()?.to_owned(), e.path().join("kb"))))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The knowledge bases of the tenants `queries` ask: a directory given for
+/// the tenant, else the demo tenant for `brewvi`.
+fn knowledge_bases(
+    options: &EvalOptions,
+    queries: &[RetrievalQuery],
+) -> Result<std::collections::BTreeMap<String, crate::knowledge::KnowledgeBase>, EvalError> {
+    let mut bases = std::collections::BTreeMap::new();
+    let tenants: std::collections::BTreeSet<&str> =
+        queries.iter().map(|q| q.tenant.as_str()).collect();
+    for tenant in tenants {
+        let dir = options.knowledge.iter().rev().find(|(t, _)| t == tenant);
+        let kb = match dir {
+            Some((_, dir)) => knowledge_base_from_dir(dir)?,
+            None if tenant == "brewvi" => crate::tenant::TenantData::demo()
+                .and_then(|d| d.knowledge_base())
+                .map_err(|e| EvalError::Model(e.to_string()))?,
+            None => continue,
+        };
+        bases.insert(tenant.to_owned(), kb);
+    }
+    Ok(bases)
 }
 
 /// The held-out parts of the shared public data.
