@@ -46,6 +46,23 @@ pub fn fold(text: &str) -> String {
     collapse_spaces(&fold_chars(text))
 }
 
+/// Text-speak spelled out (`u` → `you`, `ur` → `your`, `pls` → `please`).
+static TEXT_SPEAK: LazyLock<Regex> = LazyLock::new(|| {
+    // A literal pattern, exercised by the unit tests.
+    Regex::new(r"\b(u|ur|pls|plz|ppl)\b").expect("compiled-in text-speak pattern is valid")
+});
+
+fn spell_out(folded: &str) -> String {
+    TEXT_SPEAK
+        .replace_all(folded, |caps: &regex::Captures<'_>| match &caps[1] {
+            "u" => "you",
+            "ur" => "your",
+            "ppl" => "people",
+            _ => "please",
+        })
+        .into_owned()
+}
+
 /// [`fold`] without collapsing spaces (spaced-letter detection needs the
 /// double spaces between words).
 fn fold_chars(text: &str) -> String {
@@ -188,7 +205,7 @@ fn unleet(folded: &str, one: char) -> Option<String> {
 /// rot13, ...), all folded, without duplicates.
 pub fn views(text: &str) -> Vec<View> {
     let chars = fold_chars(text);
-    let plain = collapse_spaces(&chars);
+    let plain = spell_out(&collapse_spaces(&chars));
     let mut out = vec![View {
         name: "plain",
         text: plain.clone(),
