@@ -136,7 +136,7 @@ fn dev_set_recall_per_class_and_false_positives_meet_targets() {
     let mut fp_by_source: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut fp_examples = Vec::new();
     for (source, text) in &ordinary {
-        let slot = fp_by_source.entry(source).or_default();
+        let slot = fp_by_source.entry(*source).or_default();
         slot.1 += 1;
         if blocked(&critic, text) {
             slot.0 += 1;

@@ -200,6 +200,24 @@ fn unleet(folded: &str, one: char) -> Option<String> {
     Some(out.join(" "))
 }
 
+/// Common short words of the languages screened: a text with several of
+/// them reads as words, not as rot13 or reversed text.
+const COMMON_WORDS: &[&str] = &[
+    "the", "and", "to", "you", "is", "my", "i", "a", "of", "for", "it", "in", "on", "your", "me",
+    "with", "this", "that", "can", "please", "order", "what", "how", "do", "not", "le", "la",
+    "les", "de", "et", "el", "los", "que", "y", "der", "die", "und", "ich", "o", "e", "um",
+    "meu", "se", "un", "une", "es", "ist",
+];
+
+fn reads_as_words(folded: &str) -> bool {
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let common = words.iter().filter(|w| COMMON_WORDS.contains(w)).count();
+    common >= 2 && common * 6 >= words.len()
+}
+
 /// Every reading of `text` worth screening: the plain folded text first,
 /// then leetspeak and spaced letters undone, then each decoding (base64,
 /// rot13, ...), all folded, without duplicates.
@@ -223,8 +241,12 @@ pub fn views(text: &str) -> Vec<View> {
             push("leet", t);
         }
     }
+    let readable = reads_as_words(&plain);
     for (name, decoded) in decode::variants(text) {
-        if matches!(name, "leet" | "spaced") {
+        // Whole-text rot13 and reversal are only worth screening when the
+        // text does not already read as words.
+        let whole_text = matches!(name, "rot13" | "reversed");
+        if matches!(name, "leet" | "spaced") || (whole_text && readable) {
             continue;
         }
         push(name, fold(&decoded));

@@ -8,7 +8,7 @@
 //! checks (a framing plus a forbidden request, a third party plus personal
 //! data plus a request for it, a deception plus a gain).
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use switchboard_engine::event::{InputFinding, InputFindingKind};
 
 /// What a match of a rule means for the screening decision.
@@ -117,7 +117,10 @@ fn ascii_boundaries(pattern: &str) -> String {
 
 fn literal_regex(pattern: &str) -> Regex {
     // The specs are compiled-in literals; the unit tests compile all of them.
-    Regex::new(&ascii_boundaries(pattern)).expect("compiled-in critic rule is a valid regex")
+    RegexBuilder::new(&ascii_boundaries(pattern))
+        .size_limit(64 << 20)
+        .build()
+        .expect("compiled-in critic rule is a valid regex")
 }
 
 /// Build a rule list from specs (or `(name, kind, score, pattern)` literals,
