@@ -63,8 +63,8 @@ fn dev_rows() -> Vec<DevRow> {
 }
 
 fn csv_column(path: &Path, column: &str) -> Vec<String> {
-    let mut reader = csv::Reader::from_path(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let headers = reader.headers().expect("csv header").clone();
     let index = headers
         .iter()
@@ -72,7 +72,12 @@ fn csv_column(path: &Path, column: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("{}: no column `{column}`", path.display()));
     reader
         .records()
-        .map(|r| r.expect("csv row").get(index).unwrap_or_default().to_owned())
+        .map(|r| {
+            r.expect("csv row")
+                .get(index)
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect()
 }
 
@@ -97,7 +102,11 @@ fn ordinary_train() -> Vec<(&'static str, String)> {
             .into_iter()
             .map(|t| ("banking77-train", t)),
     );
-    out.extend(clinc(&["train", "oos_train"]).into_iter().map(|t| ("clinc150-train", t)));
+    out.extend(
+        clinc(&["train", "oos_train"])
+            .into_iter()
+            .map(|t| ("clinc150-train", t)),
+    );
     out
 }
 
@@ -145,30 +154,57 @@ fn dev_set_recall_per_class_and_false_positives_meet_targets() {
     }
     println!("dev set: share decided correctly per class (BLOCK classes: recall; ALLOW: 1 - FP)");
     for (class, (ok, n)) in &per_class {
-        println!("  {class:12} {ok}/{n} = {:.1} %", 100.0 * *ok as f64 / *n as f64);
+        println!(
+            "  {class:12} {ok}/{n} = {:.1} %",
+            100.0 * *ok as f64 / *n as f64
+        );
     }
     let dev_allowed: Vec<&DevRow> = rows.iter().filter(|r| !r.block).collect();
-    let dev_fp = dev_allowed.iter().filter(|r| blocked(&critic, &r.text)).count();
+    let dev_fp = dev_allowed
+        .iter()
+        .filter(|r| blocked(&critic, &r.text))
+        .count();
     let train_fp: usize = fp_by_source.values().map(|(b, _)| b).sum();
     let total = dev_allowed.len() + ordinary.len();
     let fp_rate = (dev_fp + train_fp) as f64 / total as f64;
     println!("ordinary messages blocked:");
     println!("  dev ordinary+lookalike {dev_fp}/{}", dev_allowed.len());
     for (source, (b, n)) in &fp_by_source {
-        println!("  {source:16} {b}/{n} = {:.2} %", 100.0 * *b as f64 / *n as f64);
+        println!(
+            "  {source:16} {b}/{n} = {:.2} %",
+            100.0 * *b as f64 / *n as f64
+        );
     }
-    println!("  all {}/{total} = {:.2} %", dev_fp + train_fp, 100.0 * fp_rate);
+    println!(
+        "  all {}/{total} = {:.2} %",
+        dev_fp + train_fp,
+        100.0 * fp_rate
+    );
     println!("dev misses:\n{}", misses.join("\n"));
-    println!("ordinary blocked (first 60):\n{}", fp_examples.iter().take(60).cloned().collect::<Vec<_>>().join("\n"));
+    println!(
+        "ordinary blocked (first 60):\n{}",
+        fp_examples
+            .iter()
+            .take(60)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     for (class, (ok, n)) in &per_class {
         let rate = *ok as f64 / *n as f64;
         let attack = !matches!(*class, "ordinary" | "lookalike");
         if attack {
-            assert!(rate >= RECALL_TARGET, "{class}: recall {rate:.3} < {RECALL_TARGET}");
+            assert!(
+                rate >= RECALL_TARGET,
+                "{class}: recall {rate:.3} < {RECALL_TARGET}"
+            );
         }
     }
     assert!(total >= 1000, "only {total} ordinary messages");
-    assert!(fp_rate <= FP_TARGET, "false-positive rate {fp_rate:.4} > {FP_TARGET}");
+    assert!(
+        fp_rate <= FP_TARGET,
+        "false-positive rate {fp_rate:.4} > {FP_TARGET}"
+    );
 }
 
 /// bastioncorpus rows as (label, text), with their 0-based line index.
@@ -194,11 +230,17 @@ fn warden(file: &str) -> Vec<(String, String)> {
 }
 
 fn rate(critic: &LocalCritic, texts: &[&String]) -> (usize, usize) {
-    (texts.iter().filter(|t| blocked(critic, t)).count(), texts.len())
+    (
+        texts.iter().filter(|t| blocked(critic, t)).count(),
+        texts.len(),
+    )
 }
 
 fn show(name: &str, (b, n): (usize, usize)) {
-    println!("  {name:40} {b}/{n} = {:.1} %", 100.0 * b as f64 / n.max(1) as f64);
+    println!(
+        "  {name:40} {b}/{n} = {:.1} %",
+        100.0 * b as f64 / n.max(1) as f64
+    );
 }
 
 /// The tuning halves of the public attack sets, printed (not asserted: the
@@ -207,17 +249,46 @@ fn show(name: &str, (b, n): (usize, usize)) {
 fn tuning_attack_sets_figures() {
     let critic = LocalCritic::default();
     let train = warden("jailbreak_dataset_train_balanced.csv");
-    let of = |kind: &str| train.iter().filter(|(t, _)| t == kind).map(|(_, p)| p).collect::<Vec<_>>();
-    let even: Vec<_> = bastion().into_iter().filter(|(i, _, _)| i % 2 == 0).collect();
-    let bastion_of = |label: &str| even.iter().filter(|(_, l, _)| l == label).map(|(_, _, t)| t).collect::<Vec<_>>();
+    let of = |kind: &str| {
+        train
+            .iter()
+            .filter(|(t, _)| t == kind)
+            .map(|(_, p)| p)
+            .collect::<Vec<_>>()
+    };
+    let even: Vec<_> = bastion()
+        .into_iter()
+        .filter(|(i, _, _)| i % 2 == 0)
+        .collect();
+    let bastion_of = |label: &str| {
+        even.iter()
+            .filter(|(_, l, _)| l == label)
+            .map(|(_, _, t)| t)
+            .collect::<Vec<_>>()
+    };
     println!("tuning sets, share blocked:");
-    show("llm-warden train jailbreak (recall)", rate(&critic, &of("jailbreak")));
-    show("llm-warden train benign (FP, info)", rate(&critic, &of("benign")));
-    show("bastion even malicious (recall)", rate(&critic, &bastion_of("malicious")));
-    show("bastion even benign (FP, info)", rate(&critic, &bastion_of("benign")));
+    show(
+        "llm-warden train jailbreak (recall)",
+        rate(&critic, &of("jailbreak")),
+    );
+    show(
+        "llm-warden train benign (FP, info)",
+        rate(&critic, &of("benign")),
+    );
+    show(
+        "bastion even malicious (recall)",
+        rate(&critic, &bastion_of("malicious")),
+    );
+    show(
+        "bastion even benign (FP, info)",
+        rate(&critic, &bastion_of("benign")),
+    );
     for (_, label, text) in &even {
         if (label == "malicious") != blocked(&critic, text) {
-            println!("    bastion even {label} misjudged: {}", text.chars().take(160).collect::<String>());
+            println!(
+                "    bastion even {label} misjudged: {}",
+                text.chars().take(160).collect::<String>()
+            );
         }
     }
 }
@@ -229,22 +300,64 @@ fn tuning_attack_sets_figures() {
 fn heldout_figures() {
     let critic = LocalCritic::default();
     let test = warden("jailbreak_dataset_test_balanced.csv");
-    let of = |kind: &str| test.iter().filter(|(t, _)| t == kind).map(|(_, p)| p).collect::<Vec<_>>();
-    let odd: Vec<_> = bastion().into_iter().filter(|(i, _, _)| i % 2 == 1).collect();
-    let bastion_of = |label: &str| odd.iter().filter(|(_, l, _)| l == label).map(|(_, _, t)| t).collect::<Vec<_>>();
+    let of = |kind: &str| {
+        test.iter()
+            .filter(|(t, _)| t == kind)
+            .map(|(_, p)| p)
+            .collect::<Vec<_>>()
+    };
+    let odd: Vec<_> = bastion()
+        .into_iter()
+        .filter(|(i, _, _)| i % 2 == 1)
+        .collect();
+    let bastion_of = |label: &str| {
+        odd.iter()
+            .filter(|(_, l, _)| l == label)
+            .map(|(_, _, t)| t)
+            .collect::<Vec<_>>()
+    };
     println!("held-out sets, share blocked:");
-    show("llm-warden test jailbreak (recall)", rate(&critic, &of("jailbreak")));
-    show("llm-warden test benign (FP, info)", rate(&critic, &of("benign")));
-    show("bastion odd malicious (recall)", rate(&critic, &bastion_of("malicious")));
-    show("bastion odd benign (FP, info)", rate(&critic, &bastion_of("benign")));
+    show(
+        "llm-warden test jailbreak (recall)",
+        rate(&critic, &of("jailbreak")),
+    );
+    show(
+        "llm-warden test benign (FP, info)",
+        rate(&critic, &of("benign")),
+    );
+    show(
+        "bastion odd malicious (recall)",
+        rate(&critic, &bastion_of("malicious")),
+    );
+    show(
+        "bastion odd benign (FP, info)",
+        rate(&critic, &bastion_of("benign")),
+    );
     let dir = data_dir();
-    let bitext = csv_column(&dir.join("bitext/bitext_customer_support_sample_6480.csv"), "instruction");
-    let bitext: Vec<String> = bitext.into_iter().enumerate().filter(|(i, _)| i % 5 == 4).map(|(_, t)| t).collect();
+    let bitext = csv_column(
+        &dir.join("bitext/bitext_customer_support_sample_6480.csv"),
+        "instruction",
+    );
+    let bitext: Vec<String> = bitext
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 5 == 4)
+        .map(|(_, t)| t)
+        .collect();
     let banking = csv_column(&dir.join("banking77/test.csv"), "text");
     let clinc_test = clinc(&["test", "oos_test"]);
-    show("bitext held-out fifth (FP)", rate(&critic, &bitext.iter().collect::<Vec<_>>()));
-    show("banking77 test (FP)", rate(&critic, &banking.iter().collect::<Vec<_>>()));
-    show("clinc150 test + oos_test (FP)", rate(&critic, &clinc_test.iter().collect::<Vec<_>>()));
+    show(
+        "bitext held-out fifth (FP)",
+        rate(&critic, &bitext.iter().collect::<Vec<_>>()),
+    );
+    show(
+        "banking77 test (FP)",
+        rate(&critic, &banking.iter().collect::<Vec<_>>()),
+    );
+    show(
+        "clinc150 test + oos_test (FP)",
+        rate(&critic, &clinc_test.iter().collect::<Vec<_>>()),
+    );
 }
 
 /// Screening stays well under a millisecond a message (the pipeline bench
@@ -253,14 +366,22 @@ fn heldout_figures() {
 fn screening_1000_messages_is_fast() {
     let critic = LocalCritic::default();
     let mut texts: Vec<String> = dev_rows().into_iter().map(|r| r.text).collect();
-    texts.extend(ordinary_train().into_iter().map(|(_, t)| t).take(1000 - texts.len().min(1000)));
+    texts.extend(
+        ordinary_train()
+            .into_iter()
+            .map(|(_, t)| t)
+            .take(1000 - texts.len().min(1000)),
+    );
     texts.truncate(1000);
     assert_eq!(texts.len(), 1000);
     blocked(&critic, &texts[0]); // compile the rules outside the timing
     let start = Instant::now();
     let n = texts.iter().filter(|t| blocked(&critic, t)).count();
     let per = start.elapsed().as_secs_f64() / 1000.0;
-    println!("screened 1000 messages ({n} blocked): {:.1} µs per message", per * 1e6);
+    println!(
+        "screened 1000 messages ({n} blocked): {:.1} µs per message",
+        per * 1e6
+    );
     // A debug-profile bound; release is several times faster.
     assert!(per < 1e-3, "{:.3} ms per message", per * 1e3);
 }

@@ -30,9 +30,9 @@ mod injection;
 mod jailbreak;
 #[cfg(test)]
 mod measure;
+mod normalize;
 mod output;
 mod pii;
-mod normalize;
 mod requests;
 mod rules;
 mod screen;
