@@ -16,10 +16,34 @@ use switchboard_engine::event::InputFindingKind::{Jailbreak as J, PromptInjectio
 #[cfg(test)]
 use super::jailbreak;
 
-use super::rules::{Rules, compile};
+use super::rules::{Rules, Spec, compile};
 
 /// The injection and jailbreak rules.
-pub static RULES: LazyLock<Rules> = LazyLock::new(|| compile(SPECS.iter().copied()));
+pub static RULES: LazyLock<Rules> = LazyLock::new(|| {
+    compile(SPECS.iter().map(|&spec| {
+        let name = spec.0;
+        let spec = Spec::from(spec);
+        match veto(name) {
+            Some(v) => spec.unless(v),
+            None => spec,
+        }
+    }))
+});
+
+/// Ordinary messages some rules would otherwise match: the customer's own
+/// earlier instructions ("disregard my earlier instructions about gift
+/// wrapping"), the shop's rules ("what are your rules on returns?").
+fn veto(rule: &str) -> Option<&'static str> {
+    match rule {
+        "ignore-previous-instructions" => Some(
+            r"\b(ignore|disregard|forget|skip|drop|override)\s+(all\s+|of\s+)*(my|our)\s+(own\s+)?([\w-]+\s+){0,2}(instructions?|rules|requests?|notes?|messages?|comments?|emails?|directions|preferences|inputs?|commands?|questions?|orders?|answers?)\b",
+        ),
+        "reveal-system-prompt" => Some(
+            r"\byour (rules|instructions|guidelines|policy|policies) (on|about|for|regarding|when|if|around|of)\b",
+        ),
+        _ => None,
+    }
+}
 
 const SPECS: &[(&str, switchboard_engine::event::InputFindingKind, f32, &str)] = &[
     // --- Overriding the instructions -------------------------------------
@@ -45,7 +69,7 @@ const SPECS: &[(&str, switchboard_engine::event::InputFindingKind, f32, &str)] =
         "new-instructions",
         P,
         0.75,
-        r"\b(new|updated|real|actual|true)\s+(instructions?|directives?|task|rules|orders)\s*(:|is\b|are\b|supersede)",
+        r"\b(new|updated|real|actual|true)\s+(instructions?|directives?|task|rules?|orders|policy|command)\s*(:|is\b|are\b|supersede)",
     ),
     (
         "supersedes",
@@ -161,7 +185,7 @@ const SPECS: &[(&str, switchboard_engine::event::InputFindingKind, f32, &str)] =
         "ai-reading-this",
         P,
         0.8,
-        r"\b(ai|llm)\s+(assistants?|systems?|agents?|models?|coding agents?)\s+(reading|processing|integrating|reviewing|that reads?|parsing)\b|\bif you are an?\s+(ai|llm|language model|assistant|bot)\b|\bfor ai (coding )?agents\b",
+        r"\b(ai|llm)\s+(assistants?|systems?|agents?|models?|coding agents?)\s+(reading|processing|integrating|reviewing|that reads?|parsing)\b|\bif you are an?\s+(ai|llm|language model|assistant|bot)( \w+){0,3}\s*[,:]?\s*(you must|you should|please|then|ignore|append|include|add|respond|reply|output|send|do not|don't)\b|\bfor ai (coding )?agents\b",
     ),
     (
         "tool-call-smuggling",
@@ -241,7 +265,7 @@ const SPECS: &[(&str, switchboard_engine::event::InputFindingKind, f32, &str)] =
         "system-prompt-de-fr-es-it",
         P,
         0.85,
-        r"system-?prompt|systemanweisung\w*|prompt (di|del|de) (sistema|système)|prompt syst[eè]me|instructions? syst[eè]me|instrucciones del sistema|istruzioni di sistema",
+        r"system-?prompt|systemanweisung\w*|prompt (di|del|de) (sistema|syst[eè]me)|prompt syst[eè]me|instructions? syst[eè]me|instrucciones del sistema|istruzioni di sistema",
     ),
     (
         "system-note-de-fr-es-it",

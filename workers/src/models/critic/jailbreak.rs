@@ -9,10 +9,30 @@ use std::sync::LazyLock;
 
 use switchboard_engine::event::InputFindingKind::{self, Jailbreak as J};
 
-use super::rules::{Rules, compile};
+use super::rules::{Rules, Spec, compile};
 
 /// The persona-jailbreak rules.
-pub static RULES: LazyLock<Rules> = LazyLock::new(|| compile(SPECS.iter().copied()));
+pub static RULES: LazyLock<Rules> = LazyLock::new(|| {
+    compile(SPECS.iter().map(|&spec| {
+        let name = spec.0;
+        let spec = Spec::from(spec);
+        match veto(name) {
+            Some(v) => spec.unless(v),
+            None => spec,
+        }
+    }))
+});
+
+/// Ordinary messages a rule would otherwise match: a phone's or the app's
+/// own developer mode ("the app says developer mode is on").
+fn veto(rule: &str) -> Option<&'static str> {
+    match rule {
+        "special-mode" | "mode-enabled" => Some(
+            r"\b(app|phone|device|browser|android|iphone|ios|settings|tablet|laptop)\b.{0,50}\b(developer|dev) mode\b|\b(developer|dev) mode\b.{0,50}\b(app|phone|device|browser|android|iphone|ios|settings|tablet|laptop|turn (it )?off)\b",
+        ),
+        _ => None,
+    }
+}
 
 const SPECS: &[(&str, InputFindingKind, f32, &str)] = &[
     // --- Persona jailbreaks ------------------------------------------------
@@ -82,7 +102,7 @@ const SPECS: &[(&str, InputFindingKind, f32, &str)] = &[
         "redefine-assistant",
         J,
         0.7,
-        r"(^|\n)\W*(you are|you're|you will be) now\b|\byour (new )?(persona|character|role|name) (is|will be)\b|\bfrom now on,? you (are|will|must|shall)\b",
+        r"(^|\n)\W*(you are|you're|you will be) now\b|\byour (new )?(persona|character|role) (is|will be)\b|\bfrom now on,? you (are|will|must|shall)\b",
     ),
     (
         "lets-play",
@@ -244,7 +264,7 @@ const SPECS: &[(&str, InputFindingKind, f32, &str)] = &[
         "unrestricted-de-fr-es-it",
         J,
         0.85,
-        r"sin restricciones|senza restrizioni|sans restrictions|ohne (einschr(ä|ae)nkungen|regeln|filter)|uneingeschr(ä|ae)nkt|modo desarrollador|modalit(à|a) sviluppatore|mode d[ée]veloppeur|entwicklermodus|sin filtro|senza filtri|non valgono|no aplican|ne s'appliquent pas|nicht gelten",
+        r"sin restricciones|senza restrizioni|sans restrictions|ohne (einschr(ä|ae|a)nkungen|regeln|filter)|uneingeschr(ä|ae|a)nkt|modo desarrollador|modalit(à|a) sviluppatore|mode d[ée]veloppeur|entwicklermodus|sin filtro|senza filtri|non valgono|no aplican|ne s'appliquent pas|nicht gelten",
     ),
 ];
 

@@ -12,18 +12,30 @@
 //! - `checks`: Luhn, IBAN mod-97 and SSN validators.
 //! - `pii`: personal-data spans and [`redact`].
 //! - `rules`: the scored-regex rule engine and text normalisation.
-//! - `injection`, `jailbreak`, `requests`: the screening rule sets.
-//! - `decode`: undoes obfuscations so the rules can read hidden text.
+//! - `injection`, `jailbreak`, `requests`: the direct screening rule sets.
+//! - `cues`: class-level phrase families (framing, forbidden requests,
+//!   third-party data, deception and gain) that block in combination.
+//! - `normalize`, `decode`: fold disguised text (NFKC-style compatibility
+//!   forms, zero-width characters, confusables, leetspeak, spaced letters)
+//!   and decode hidden text (base64, rot13, ...) into views to screen.
+//! - `screen`: runs every rule set on every view and combines the parts.
+//! - `eval`: block recall and false-positive rate on the development set
+//!   and ordinary messages (tests); the data splits are in `SPLITS.md`.
 //! - `output`: the draft validation rules.
 
 mod checks;
+mod cues;
 mod decode;
 mod injection;
 mod jailbreak;
+#[cfg(test)]
+mod measure;
+mod normalize;
 mod output;
 mod pii;
 mod requests;
 mod rules;
+mod screen;
 
 pub use checks::{iban_valid, luhn_valid, ssn_valid};
 pub use output::Validation;
@@ -74,7 +86,7 @@ impl LocalCritic {
     /// Screen a customer message: block or allow, with findings (most
     /// severe first) and redactions of the customer's own personal data.
     pub fn screen(&self, text: &str) -> Screened {
-        let mut findings = threat_findings(text);
+        let mut findings = screen::threat_findings(text);
         findings.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -127,23 +139,6 @@ impl LocalCritic {
     pub fn validation(&self, draft: &str, customer_text: &str) -> Validation {
         output::validate(&self.config, draft, customer_text)
     }
-}
-
-/// Injection, jailbreak, PII-request and fraud findings, on the text as
-/// written and on every decoding of it (for injection and jailbreak rules).
-fn threat_findings(text: &str) -> Vec<InputFinding> {
-    let normalized = rules::normalize(text);
-    let mut findings = Vec::new();
-    rules::scan(&injection::RULES, &normalized, "", &mut findings);
-    rules::scan(&jailbreak::RULES, &normalized, "", &mut findings);
-    rules::scan(&requests::RULES, &normalized, "", &mut findings);
-    for (decoder, decoded) in decode::variants(text) {
-        let prefix = format!("decoded-{decoder}:");
-        let decoded = rules::normalize(&decoded);
-        rules::scan(&injection::RULES, &decoded, &prefix, &mut findings);
-        rules::scan(&jailbreak::RULES, &decoded, &prefix, &mut findings);
-    }
-    findings
 }
 
 #[cfg(test)]

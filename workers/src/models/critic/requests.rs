@@ -17,10 +17,10 @@ use super::rules::{Rules, compile};
 pub static RULES: LazyLock<Rules> = LazyLock::new(|| compile(specs()));
 
 /// Words for "someone who is not the customer".
-const OTHER: &str = r"(someone else|somebody else|some(one|body)|another (customer|person|user|client|member)|other (customers|people|users|members)|a (customer|person|user|guy|lady|woman|man) (named|called)|the (customer|person|guy|lady|woman|man) (named|called|who)|my (neighbou?r|ex|ex-wife|ex-husband|ex-girlfriend|ex-boyfriend|boss|co-?worker|colleague|roommate|landlord|tenant)|a stranger)";
+const OTHER: &str = r"(someone else|somebody else|another (customer|person|user|client|member)|other (customers|people|users|members)|a (customer|person|user|guy|lady|woman|man) (named|called)|the (customer|person|guy|lady|woman|man) (named|called|who)|my (neighbou?r|ex|ex-wife|ex-husband|ex-girlfriend|ex-boyfriend|boss|co-?worker|colleague|roommate|landlord|tenant)|a stranger)";
 
 /// Personal data someone might ask for.
-const DATA: &str = r"(home address|address|addresses|email|e-mail|emails|phone( number)?|phone numbers|number|orders?|order history|card( number)?|credit card|debit card|payment (details|info|method)|account|details|info|information|purchases?|password|birthday|date of birth)";
+const DATA: &str = r"(home address|address|addresses|email|e-mail|emails|phone( number)?|phone numbers|number|orders?|order history|card( number)?|credit card|debit card|payment (details|info|method)|details|purchases?|password|birthday|date of birth)";
 
 type Spec = (&'static str, InputFindingKind, f32, String);
 
@@ -39,13 +39,13 @@ fn specs() -> Vec<Spec> {
             format!(r"\b(neighbou?r|ex|ex-wife|ex-husband|ex-girlfriend|ex-boyfriend|boss|co-?worker|colleague|roommate|landlord|stranger|someone else|somebody else|another (customer|person|user)|other customers)'s?\s+(\w+\s+)?{DATA}"),
         ),
         ("what-card-does-x-use", R, 0.85, r"\bwhat (credit |debit )?card (does|did) (?:[a-z]+) (use|have|pay with|have on file)".into()),
-        ("who-bought", R, 0.7, r"\b(who|which customers?|what customers?) (else )?(bought|ordered|purchased|lives? at|lives? on|lives? in|owns)\b".into()),
+        ("who-bought", R, 0.7, r"\b(who|which customers?|what customers?) (else )?(bought|ordered|purchased|lives? at|owns)\b".into()),
         ("bulk-customer-data", R, 0.85, r"\b(list|export|download|dump|all|every)\b.{0,20}\b(customers?|users?|members?)('s?)? (emails?|addresses|phone numbers|details|data|information|personal)".into()),
         ("person-named-lookup", R, 0.75, format!(r"\b(look up|lookup|find|search( for)?|pull up)\b.{{0,30}}\b(customer|person|user|account|member)\s+(named|called|with the name)\b.{{0,40}}\b{DATA}")),
         ("account-of-other", F, 0.85, r"\b(log ?in(to)?|get into|access|hack|break into|take over|reset the password (of|for|on))\b.{0,20}\b(someone else's|somebody's|another (person|customer|user)'s|(my )?(ex|wife|husband|girlfriend|boyfriend|neighbou?r|boss|friend|sister|brother|roommate)'s) (account|profile|email|login)".into()),
         ("password-of-other", F, 0.85, r"\b(reset|change|tell me|give me|what is)\b.{0,20}\bpassword\b.{0,20}\b(for|of|on) (someone|somebody|another|my (ex|wife|husband|neighbou?r|boss|roommate))".into()),
-        ("stolen-card-use", F, 0.9, r"\b(use|using|with|bought with|paid with|pay with|have|got|bought|buy)\s+(a\s+|some\s+|these\s+)?stolen (credit |debit )?(cards?|card numbers?|cc|accounts?)\b|\bstolen (cards?|card numbers|ccs?|cvvs?|fullz)\b.{0,40}\b(work|use|buy|order|checkout|cash)".into()),
-        ("card-not-mine", F, 0.8, r"\b(card|account|paypal)\s+(that|which)\s+(isn't|is not|ain't|wasn't|was not)\s+(mine|in my name)\b|\b(someone else's|somebody else's|another person's|a found|a stranger's) (credit |debit )?card\b".into()),
+        ("stolen-card-use", F, 0.9, r"\b(buy|order|pay|purchase|checkout|shop)\b.{0,30}\bwith\s+(a\s+|some\s+|these\s+)?stolen (credit |debit )?(cards?|card numbers?|cc)\b|\b(use|using|bought with|paid with|pay with|buy with|order with|shop with|order using)\s+(a\s+|some\s+|these\s+)?stolen (credit |debit )?(cards?|card numbers?|cc|accounts?)\b|\bstolen (card numbers|ccs?|cvvs?|fullz)\b|\bstolen cards?\b.{0,40}\b(still work|to buy|to order|at checkout|cash out)".into()),
+        ("card-not-mine", F, 0.8, r"\b(card|paypal)\s+(that|which)\s+(isn't|is not|ain't|wasn't|was not)\s+(mine|in my name)\b|\b(someone else's|somebody else's|another person's|a found|a stranger's) (credit |debit )?card\b|\b(a|the|this|some|that) (credit |debit )?(card|cards|wallet) (that )?(i|we) (found|picked up|stole)\b|\b(use|using|pay with|order with|buy with|shop with)\s+(a |the |this )?(found|someone's|somebody's|stranger's) (credit |debit )?card\b".into()),
         ("without-them-knowing", F, 0.6, r"\bwithout (him|her|them|the owner|the cardholder|my (dad|mom|father|mother|parents|boss|roommate|wife|husband)) (knowing|noticing|finding out)".into()),
         ("carding-terms", F, 0.85, r"\b(carding|cvv (dump|shop|list)|fullz|bin attack|card checker|cc dump)\b".into()),
         ("chargeback-scheme", F, 0.85, r"\bchargeback\b.{0,60}\b(keep|and still|anyway|even though|scheme|trick|for free|after (i|it) (received|arrived|got))\b|\b(file|do|issue|open)\s+a\s+(chargeback|dispute)\b.{0,40}\b(and|but) (still )?keep\b".into()),

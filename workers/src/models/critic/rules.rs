@@ -1,11 +1,38 @@
 //! A small rule engine: named, scored regular expressions over normalised
 //! text, shared by the input and output critics.
 //!
-//! Rules are data (name, kind, score, pattern) so each finding on an event
-//! names the rule that fired, and the audit needs no model.
+//! Rules are data (name, kind, score, role, pattern, optional veto) so each
+//! finding on an event names the rule that fired, and the audit needs no
+//! model. A rule's [`Role`] says whether a match is evidence on its own
+//! ([`Role::Direct`]) or one part of a combination the screening step
+//! checks (a framing plus a forbidden request, a third party plus personal
+//! data plus a request for it, a deception plus a gain).
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use switchboard_engine::event::{InputFinding, InputFindingKind};
+
+/// What a match of a rule means for the screening decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Evidence on its own, scored and combined by noisy-or.
+    Direct,
+    /// A framing (role-play, fiction, hypothetical, authority claim): only
+    /// blocks together with a [`Role::Forbidden`] request.
+    Framing,
+    /// Something the assistant must not do (drop its rules, harmful help,
+    /// reveal internals, act on an account without checks), ambiguous alone.
+    Forbidden,
+    /// A reference to someone other than the writer (their order, card...).
+    Third,
+    /// A kind of personal data (address, card digits, phone, order contents).
+    Data,
+    /// A request to be given or told something.
+    Ask,
+    /// Deception (fake, pretend, claim it never arrived, mark as returned).
+    Deceive,
+    /// What fraud is after (refund, chargeback, review, promo, credit).
+    Gain,
+}
 
 /// One scored pattern.
 pub struct Rule {
@@ -15,8 +42,55 @@ pub struct Rule {
     pub kind: InputFindingKind,
     /// How sure a match alone makes us, 0..=1.
     pub score: f32,
+    /// How the match is used.
+    pub role: Role,
     /// The compiled pattern (matched against normalised text).
     pub pattern: Regex,
+    /// A veto: when it matches too, the rule does not fire ("disregard
+    /// *my* earlier instructions", "the *gift* card").
+    pub unless: Option<Regex>,
+}
+
+/// A rule before compilation.
+pub struct Spec {
+    name: &'static str,
+    kind: InputFindingKind,
+    score: f32,
+    role: Role,
+    pattern: String,
+    unless: Option<String>,
+}
+
+impl Spec {
+    /// A rule with a role; score 0 for combination parts.
+    pub fn new(
+        name: &'static str,
+        kind: InputFindingKind,
+        score: f32,
+        role: Role,
+        pattern: impl Into<String>,
+    ) -> Self {
+        Self {
+            name,
+            kind,
+            score,
+            role,
+            pattern: pattern.into(),
+            unless: None,
+        }
+    }
+
+    /// The rule does not fire when `veto` matches the text too.
+    pub fn unless(mut self, veto: impl Into<String>) -> Self {
+        self.unless = Some(veto.into());
+        self
+    }
+}
+
+impl<P: AsRef<str>> From<(&'static str, InputFindingKind, f32, P)> for Spec {
+    fn from((name, kind, score, pattern): (&'static str, InputFindingKind, f32, P)) -> Self {
+        Spec::new(name, kind, score, Role::Direct, pattern.as_ref())
+    }
 }
 
 /// A rule list, and all its patterns in one [`RegexSet`]: a text is
@@ -34,19 +108,34 @@ impl std::ops::Deref for Rules {
     }
 }
 
-/// Build a rule list from `(name, kind, score, pattern)` literals.
-pub fn compile<P: AsRef<str>>(
-    specs: impl IntoIterator<Item = (&'static str, InputFindingKind, f32, P)>,
-) -> Rules {
+/// `\b` as an ASCII word boundary: the lazy DFA cannot run Unicode word
+/// boundaries on non-ASCII text and would fall back to a much slower
+/// engine; screened text is folded to ASCII letters anyway.
+fn ascii_boundaries(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)")
+}
+
+fn literal_regex(pattern: &str) -> Regex {
+    // The specs are compiled-in literals; the unit tests compile all of them.
+    RegexBuilder::new(&ascii_boundaries(pattern))
+        .size_limit(64 << 20)
+        .build()
+        .expect("compiled-in critic rule is a valid regex")
+}
+
+/// Build a rule list from specs (or `(name, kind, score, pattern)` literals,
+/// which are [`Role::Direct`]).
+pub fn compile<S: Into<Spec>>(specs: impl IntoIterator<Item = S>) -> Rules {
     let rules: Vec<Rule> = specs
         .into_iter()
-        .map(|(name, kind, score, pattern)| Rule {
-            name,
-            kind,
-            score,
-            // The specs are compiled-in literals; the unit tests compile all of them.
-            pattern: Regex::new(pattern.as_ref())
-                .expect("compiled-in critic rule is a valid regex"),
+        .map(Into::into)
+        .map(|s| Rule {
+            name: s.name,
+            kind: s.kind,
+            score: s.score,
+            role: s.role,
+            pattern: literal_regex(&s.pattern),
+            unless: s.unless.as_deref().map(literal_regex),
         })
         .collect();
     let set = RegexSetBuilder::new(rules.iter().map(|r| r.pattern.as_str()))
@@ -57,17 +146,48 @@ pub fn compile<P: AsRef<str>>(
     Rules { rules, set }
 }
 
-/// Every rule of `rules` that matches `text`, as findings whose rule name is
-/// prefixed with `prefix` (e.g. `decoded-base64:`).
-pub fn scan(rules: &Rules, text: &str, prefix: &str, out: &mut Vec<InputFinding>) {
+/// One rule that matched a text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    /// The rule's name.
+    pub name: &'static str,
+    /// The rule's kind.
+    pub kind: InputFindingKind,
+    /// The rule's score.
+    pub score: f32,
+    /// The rule's role.
+    pub role: Role,
+}
+
+/// Every rule of `rules` that matches `text` and is not vetoed.
+pub fn hits(rules: &Rules, text: &str, out: &mut Vec<Hit>) {
     for index in rules.set.matches(text).iter() {
         let rule = &rules.rules[index];
-        let name = format!("{prefix}{}", rule.name);
+        if rule.unless.as_ref().is_some_and(|u| u.is_match(text)) {
+            continue;
+        }
+        out.push(Hit {
+            name: rule.name,
+            kind: rule.kind,
+            score: rule.score,
+            role: rule.role,
+        });
+    }
+}
+
+/// Every direct rule of `rules` that matches `text`, as findings whose rule
+/// name is prefixed with `prefix` (e.g. `decoded-base64:`).
+#[cfg(test)]
+pub fn scan(rules: &Rules, text: &str, prefix: &str, out: &mut Vec<InputFinding>) {
+    let mut found = Vec::new();
+    hits(rules, text, &mut found);
+    for hit in found.into_iter().filter(|h| h.role == Role::Direct) {
+        let name = format!("{prefix}{}", hit.name);
         if !out.iter().any(|f| f.rule == name) {
             out.push(InputFinding {
-                kind: rule.kind,
+                kind: hit.kind,
                 rule: name,
-                score: rule.score,
+                score: hit.score,
             });
         }
     }
