@@ -31,7 +31,7 @@ use crate::remote::{
     Classify, Draft, DraftRequest, Fallback, RemoteClassifier, RemoteConfig, RemoteError,
     RemoteModel, RemoteResponder, RemoteScreener, RemoteValidator,
 };
-use crate::response::{LocalResponder, handoff_text};
+use crate::response::{LocalResponder, handoff_text_in};
 use crate::runtime::{self, RunError, StepError, Worker, WorkerOptions};
 
 /// The current turn, which every step needs.
@@ -131,9 +131,13 @@ impl Worker for Knowledge {
             .as_ref()
             .ok_or_else(|| StepError::permanent("state", "retrieval before classification"))?;
         let text = screened_text(turn);
-        let retrieved = self
-            .kb
-            .retrieve(&text, classified, &turn.received.customer.id, Utc::now());
+        let retrieved = self.kb.retrieve_in(
+            &text,
+            &turn.received.language,
+            classified,
+            &turn.received.customer.id,
+            Utc::now(),
+        );
         Ok(vec![EventData::Retrieved(retrieved)])
     }
 }
@@ -188,6 +192,7 @@ impl Worker for Response {
         let request = DraftRequest {
             customer_text: &customer_text,
             customer_id: &turn.received.customer.id,
+            language: &turn.received.language,
             classified,
             retrieved,
             attempt,
@@ -214,7 +219,11 @@ impl Worker for Escalation {
             return Err(not_mine(Agent::Escalation, step));
         };
         let escalated = crate::escalation::decide(state, reason);
-        let notice = handoff_text(&escalated);
+        let language = state
+            .turn
+            .as_ref()
+            .map_or("en", |t| t.received.language.as_str());
+        let notice = handoff_text_in(&escalated, language);
         Ok(vec![
             EventData::Escalated(escalated),
             EventData::Responded(Responded { text: notice }),

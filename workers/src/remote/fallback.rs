@@ -60,8 +60,13 @@ impl Screen for LocalCritic {
 
 impl Draft for LocalResponder {
     async fn draft(&self, r: &DraftRequest<'_>) -> Drafted {
+        let asker = crate::response::Asker {
+            customer_id: r.customer_id,
+            text: r.customer_text,
+            language: r.language,
+        };
         self.draft_for(
-            r.customer_id,
+            &asker,
             r.classified,
             r.retrieved,
             r.attempt,
