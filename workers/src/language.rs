@@ -76,40 +76,108 @@ const MARKERS: &[(&str, Language)] = &[
     ("thank", Language::En),
 ];
 
-/// Messages shorter than this many letters are decided by marker words
-/// when they have one.
-const SHORT_LETTERS: usize = 24;
-/// Below this whatlang confidence a French or Spanish guess on a short
-/// message is not trusted.
-const MIN_CONFIDENCE: f64 = 0.2;
+/// Function words that belong to one of the three languages only: on a
+/// short message they say more than letter trigrams do.
+const FUNCTION_WORDS: &[(&str, Language)] = &[
+    ("the", Language::En),
+    ("my", Language::En),
+    ("is", Language::En),
+    ("do", Language::En),
+    ("does", Language::En),
+    ("you", Language::En),
+    ("your", Language::En),
+    ("i", Language::En),
+    ("what", Language::En),
+    ("how", Language::En),
+    ("can", Language::En),
+    ("to", Language::En),
+    ("of", Language::En),
+    ("and", Language::En),
+    ("it", Language::En),
+    ("where", Language::En),
+    ("when", Language::En),
+    ("want", Language::En),
+    ("please", Language::En),
+    ("je", Language::Fr),
+    ("ma", Language::Fr),
+    ("mon", Language::Fr),
+    ("mes", Language::Fr),
+    ("le", Language::Fr),
+    ("les", Language::Fr),
+    ("est", Language::Fr),
+    ("vous", Language::Fr),
+    ("votre", Language::Fr),
+    ("vos", Language::Fr),
+    ("pour", Language::Fr),
+    ("une", Language::Fr),
+    ("des", Language::Fr),
+    ("pas", Language::Fr),
+    ("ne", Language::Fr),
+    ("où", Language::Fr),
+    ("veux", Language::Fr),
+    ("quels", Language::Fr),
+    ("avec", Language::Fr),
+    ("combien", Language::Fr),
+    ("mi", Language::Es),
+    ("mis", Language::Es),
+    ("el", Language::Es),
+    ("los", Language::Es),
+    ("las", Language::Es),
+    ("es", Language::Es),
+    ("una", Language::Es),
+    ("por", Language::Es),
+    ("para", Language::Es),
+    ("quiero", Language::Es),
+    ("cómo", Language::Es),
+    ("dónde", Language::Es),
+    ("está", Language::Es),
+    ("cuál", Language::Es),
+    ("tengo", Language::Es),
+    ("su", Language::Es),
+    ("del", Language::Es),
+    ("con", Language::Es),
+    ("cuánto", Language::Es),
+];
 
-/// The language `text` is written in.
+/// The language `text` is written in: a greeting or courtesy word decides
+/// a very short message; then the language with the most of its own
+/// function words, when one has more than the others; then whatlang when
+/// it is reliable; English otherwise.
 pub fn detect(text: &str) -> Language {
-    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    if letters < SHORT_LETTERS
-        && let Some(language) = marker(text)
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.len() <= 3
+        && let Some(language) = vote(&words, MARKERS)
     {
         return language;
     }
-    let Some(info) = DETECTOR.detect(text) else {
-        return Language::En;
-    };
-    let language = match info.lang() {
-        Lang::Fra => Language::Fr,
-        Lang::Spa => Language::Es,
-        _ => Language::En,
-    };
-    if letters < SHORT_LETTERS && info.confidence() < MIN_CONFIDENCE {
-        return marker(text).unwrap_or(Language::En);
+    if let Some(language) = vote(&words, FUNCTION_WORDS) {
+        return language;
     }
-    language
+    match DETECTOR.detect(text) {
+        Some(info) if info.is_reliable() => match info.lang() {
+            Lang::Fra => Language::Fr,
+            Lang::Spa => Language::Es,
+            _ => Language::En,
+        },
+        _ => vote(&words, MARKERS).unwrap_or_default(),
+    }
 }
 
-fn marker(text: &str) -> Option<Language> {
-    let lower = text.to_lowercase();
-    lower
-        .split(|c: char| !c.is_alphabetic())
-        .find_map(|w| MARKERS.iter().find(|(m, _)| *m == w).map(|(_, l)| *l))
+/// The language with strictly the most words of `table` in `words`.
+fn vote(words: &[&str], table: &[(&str, Language)]) -> Option<Language> {
+    let mut counts = [0usize; 3];
+    for w in words {
+        if let Some((_, l)) = table.iter().find(|(m, _)| m == w) {
+            counts[*l as usize] += 1;
+        }
+    }
+    let best = (0..3).max_by_key(|&i| counts[i])?;
+    let unique = counts.iter().filter(|&&c| c == counts[best]).count() == 1;
+    (counts[best] > 0 && unique).then(|| Language::ALL[best])
 }
 
 #[cfg(test)]

@@ -39,6 +39,7 @@ fn recall(kb: &KnowledgeBase, queries: &[DevQuery]) -> (f64, f64, Vec<String>) {
         .single()
         .expect("a valid fixed date");
     let (mut at1, mut at5, mut misses) = (0usize, 0usize, Vec::new());
+    let mut lowest_right = f32::MAX;
     for q in queries {
         let classified = Classified {
             intent: q.intent,
@@ -48,7 +49,13 @@ fn recall(kb: &KnowledgeBase, queries: &[DevQuery]) -> (f64, f64, Vec<String>) {
             signals: Vec::new(),
             model: None,
         };
-        let retrieved = kb.retrieve(&q.query, &classified, "anon", now);
+        let language = q.language.as_deref().unwrap_or("en");
+        let retrieved = kb.retrieve_in(&q.query, language, &classified, "anon", now);
+        if let Some(top) = retrieved.passages.first()
+            && q.relevant.contains(&top.source_id)
+        {
+            lowest_right = lowest_right.min(top.score);
+        }
         let ids: Vec<&str> = retrieved
             .passages
             .iter()
@@ -67,6 +74,7 @@ fn recall(kb: &KnowledgeBase, queries: &[DevQuery]) -> (f64, f64, Vec<String>) {
             ));
         }
     }
+    println!("lowest score of a right first passage: {lowest_right:.2}");
     let n = queries.len().max(1) as f64;
     (at1 as f64 / n, at5 as f64 / n, misses)
 }

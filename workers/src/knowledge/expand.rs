@@ -66,6 +66,14 @@ const EN_SYNONYMS: &[(&str, &str)] = &[
     ("crushed", "damaged"),
     ("arrive", "delivery transit"),
     ("recogni", "charge"),
+    ("how much", "cost costs"),
+    ("bitter", "clean descale"),
+    ("weak", "clean descale"),
+    ("slow", "clean descale"),
+    ("no package", "missing package delivered"),
+    ("not received", "missing"),
+    ("never arrived", "missing late"),
+    ("never got", "missing"),
 ];
 
 /// Countries BrewVi does not ship to: the answer is the international
@@ -304,7 +312,10 @@ pub fn english_words(text: &str, language: Language) -> String {
         Language::Es => collect(&folded, ES_TO_EN, &mut words),
     }
     if CONTINENTAL_STATES.iter().any(|s| names(&folded, s)) {
-        words.push("continental us");
+        words.push("continental transit times region");
+    }
+    if names(&folded, "alaska") || names(&folded, "hawaii") {
+        words.push("transit times region");
     }
     if ABROAD.iter().any(|c| names(&folded, c)) {
         words.push("international");
