@@ -225,8 +225,7 @@ mod tests {
     ];
 
     #[test]
-    fn given_short_messages_in_three_languages_when_detected_then_at_least_nine_in_ten_are_right()
-    {
+    fn given_short_messages_in_three_languages_when_detected_then_at_least_nine_in_ten_are_right() {
         let wrong: Vec<_> = SAMPLES
             .iter()
             .filter(|(text, want)| detect(text) != *want)

@@ -71,8 +71,7 @@ impl Critic {
             None => self.critic.screen(&turn.received.text),
         };
         let refuse = refusal_needed(&screened);
-        let refusal =
-            refuse.then(|| refusal_text_in(&screened.findings, &turn.received.language));
+        let refusal = refuse.then(|| refusal_text_in(&screened.findings, &turn.received.language));
         let mut out = vec![EventData::Screened(screened)];
         out.extend(refusal.map(|text| EventData::Responded(Responded { text })));
         out

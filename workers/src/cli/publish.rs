@@ -97,12 +97,16 @@ fn build(line: Line) -> anyhow::Result<Message> {
     let language = match line.language {
         Some(tag) => {
             anyhow::ensure!(
-                !tag.is_empty() && tag.len() <= 35 && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                !tag.is_empty()
+                    && tag.len() <= 35
+                    && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
                 "language {tag:?} is not a BCP-47 tag"
             );
             tag
         }
-        None => switchboard_workers::language::detect(&line.text).tag().to_owned(),
+        None => switchboard_workers::language::detect(&line.text)
+            .tag()
+            .to_owned(),
     };
     let event = Event::new_root(
         key.clone(),

@@ -61,7 +61,11 @@ fn recall(kb: &KnowledgeBase, queries: &[DevQuery]) -> (f64, f64, Vec<String>) {
             .iter()
             .map(|p| p.source_id.as_str())
             .collect();
-        let hit = |k: usize| ids.iter().take(k).any(|id| q.relevant.iter().any(|r| r == id));
+        let hit = |k: usize| {
+            ids.iter()
+                .take(k)
+                .any(|id| q.relevant.iter().any(|r| r == id))
+        };
         at1 += usize::from(hit(1));
         at5 += usize::from(hit(5));
         if !hit(1) {
@@ -83,7 +87,11 @@ fn recall(kb: &KnowledgeBase, queries: &[DevQuery]) -> (f64, f64, Vec<String>) {
 fn given_the_dev_queries_when_retrieved_then_recall_at_1_and_5_are_printed_and_high() {
     let kb = KnowledgeBase::builtin().expect("the shipped knowledge base loads");
     let queries = dev_queries();
-    assert!(queries.len() >= 40, "the dev set has {} queries", queries.len());
+    assert!(
+        queries.len() >= 40,
+        "the dev set has {} queries",
+        queries.len()
+    );
     let (r1, r5, misses) = recall(&kb, &queries);
     println!(
         "dev set: {} queries, recall@1 = {r1:.3}, recall@5 = {r5:.3}",
@@ -99,11 +107,26 @@ fn given_the_dev_queries_when_retrieved_then_recall_at_1_and_5_are_printed_and_h
 /// Questions the knowledge base does not answer: their best passage must
 /// score below the bar the response generator quotes passages from.
 const UNANSWERABLE: &[(&str, Intent)] = &[
-    ("Do you sell used cars or motorbikes?", Intent::GeneralInquiry),
-    ("What's the weather like in Paris tomorrow?", Intent::GeneralInquiry),
-    ("Can you recommend a good pizza place?", Intent::GeneralInquiry),
-    ("Who won the football game last night?", Intent::GeneralInquiry),
-    ("Do you have a store in Berlin I can visit?", Intent::GeneralInquiry),
+    (
+        "Do you sell used cars or motorbikes?",
+        Intent::GeneralInquiry,
+    ),
+    (
+        "What's the weather like in Paris tomorrow?",
+        Intent::GeneralInquiry,
+    ),
+    (
+        "Can you recommend a good pizza place?",
+        Intent::GeneralInquiry,
+    ),
+    (
+        "Who won the football game last night?",
+        Intent::GeneralInquiry,
+    ),
+    (
+        "Do you have a store in Berlin I can visit?",
+        Intent::GeneralInquiry,
+    ),
     ("Are you hiring baristas?", Intent::GeneralInquiry),
 ];
 

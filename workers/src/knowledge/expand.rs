@@ -338,7 +338,10 @@ mod tests {
 
     #[test]
     fn given_french_or_spanish_when_expanded_then_english_words_come_out_whatever_the_accents() {
-        let fr = english_words("Je veux annuler ma commande avant l'expédition", Language::Fr);
+        let fr = english_words(
+            "Je veux annuler ma commande avant l'expédition",
+            Language::Fr,
+        );
         assert!(fr.contains("cancel") && fr.contains("order") && fr.contains("ships"));
         let es = english_words("¿Cuánto tarda el envío a México?", Language::Es);
         assert!(es.contains("mexico") && es.contains("shipping"));

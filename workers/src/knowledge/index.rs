@@ -117,20 +117,20 @@ const EN_STOP_WORDS: &[&str] = &[
     "can", "could", "would", "should", "shall", "how", "what", "when", "where", "which", "who",
     "why", "am", "been", "being", "so", "too", "very", "just", "any", "some", "please", "hi",
     "hello", "hey", "thanks", "thank", "get", "got", "want", "need", "know", "may", "might",
-    "much", "many", "one", "all", "about", "from", "up", "out", "still", "s", "t", "m", "ll",
-    "ve", "re", "d", "don", "won", "im", "today", "anymore",
+    "much", "many", "one", "all", "about", "from", "up", "out", "still", "s", "t", "m", "ll", "ve",
+    "re", "d", "don", "won", "im", "today", "anymore",
 ];
 
 /// Accent-folded, like the text they filter.
 const FR_STOP_WORDS: &[&str] = &[
-    "a", "au", "aux", "avec", "ce", "ces", "c", "d", "dans", "de", "des", "du", "elle", "en",
-    "et", "est", "il", "j", "je", "l", "la", "le", "les", "leur", "lui", "m", "ma", "mais", "me",
-    "mes", "moi", "mon", "n", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour",
-    "qu", "que", "qui", "s", "sa", "se", "ses", "son", "sur", "t", "ta", "te", "tes", "toi", "ton",
-    "tu", "un", "une", "vos", "votre", "vous", "y", "ai", "as", "suis", "sont", "etre", "avoir",
-    "fait", "faire", "peux", "peut", "puis", "veux", "voudrais", "quel", "quels", "quelle",
-    "quelles", "comment", "combien", "quand", "ou", "bonjour", "merci", "svp", "plus", "encore",
-    "ca", "cela", "est-ce", "si",
+    "a", "au", "aux", "avec", "ce", "ces", "c", "d", "dans", "de", "des", "du", "elle", "en", "et",
+    "est", "il", "j", "je", "l", "la", "le", "les", "leur", "lui", "m", "ma", "mais", "me", "mes",
+    "moi", "mon", "n", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que",
+    "qui", "s", "sa", "se", "ses", "son", "sur", "t", "ta", "te", "tes", "toi", "ton", "tu", "un",
+    "une", "vos", "votre", "vous", "y", "ai", "as", "suis", "sont", "etre", "avoir", "fait",
+    "faire", "peux", "peut", "puis", "veux", "voudrais", "quel", "quels", "quelle", "quelles",
+    "comment", "combien", "quand", "ou", "bonjour", "merci", "svp", "plus", "encore", "ca", "cela",
+    "est-ce", "si",
 ];
 
 /// Accent-folded, like the text they filter.

@@ -215,8 +215,15 @@ fn the_intent_prefers_its_policy_family() {
 
 #[test]
 fn given_opening_hours_when_retrieved_then_the_contact_passage_ranks_first() {
-    for q in ["What are your opening hours?", "what time do you close on Saturday"] {
-        assert_eq!(top_source(q, Intent::GeneralInquiry), "contact.support", "{q}");
+    for q in [
+        "What are your opening hours?",
+        "what time do you close on Saturday",
+    ] {
+        assert_eq!(
+            top_source(q, Intent::GeneralInquiry),
+            "contact.support",
+            "{q}"
+        );
     }
 }
 
@@ -231,8 +238,7 @@ fn given_a_broken_brewer_when_retrieved_then_troubleshooting_or_warranty_ranks_f
 }
 
 #[test]
-fn given_cancelling_one_order_before_dispatch_when_retrieved_then_order_cancellation_ranks_first()
-{
+fn given_cancelling_one_order_before_dispatch_when_retrieved_then_order_cancellation_ranks_first() {
     let q = "Please cancel my order before it ships, I ordered by mistake";
     assert_eq!(top_source(q, Intent::Cancellation), "orders.cancel");
     let sub = "I want to cancel my auto-delivery subscription";
@@ -271,9 +277,17 @@ fn given_a_question_when_retrieved_then_five_passages_carry_scores_and_languages
     );
     assert_eq!(r.passages.len(), 5);
     assert!(r.passages.windows(2).all(|w| w[0].score >= w[1].score));
-    assert!(r.passages.iter().all(|p| p.language.as_deref() == Some("en")));
+    assert!(
+        r.passages
+            .iter()
+            .all(|p| p.language.as_deref() == Some("en"))
+    );
     let ids: HashSet<&str> = r.passages.iter().map(|p| p.source_id.as_str()).collect();
-    assert_eq!(ids.len(), 5, "a source appears once whatever its translations");
+    assert_eq!(
+        ids.len(),
+        5,
+        "a source appears once whatever its translations"
+    );
 }
 
 #[test]

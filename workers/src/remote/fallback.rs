@@ -65,13 +65,7 @@ impl Draft for LocalResponder {
             text: r.customer_text,
             language: r.language,
         };
-        self.draft_for(
-            &asker,
-            r.classified,
-            r.retrieved,
-            r.attempt,
-            r.feedback,
-        )
+        self.draft_for(&asker, r.classified, r.retrieved, r.attempt, r.feedback)
     }
 }
 

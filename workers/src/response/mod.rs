@@ -32,8 +32,8 @@ use switchboard_engine::event::{
 
 pub use facts::record_source;
 pub use plan::MIN_PASSAGE_SCORE;
-pub use smalltalk::SmallTalk;
 use plan::{Context, Part, PartKind};
+pub use smalltalk::SmallTalk;
 
 use crate::language::Language;
 

@@ -12,8 +12,8 @@ use switchboard_engine::event::{Classified, Intent, Passage, Retrieved};
 
 use super::facts::{self, LoyaltyView, OrderView};
 use super::i18n;
-use super::wording;
 use super::smalltalk::SmallTalk;
+use super::wording;
 use crate::language::Language;
 
 /// A second passage is quoted only when it scores at least this share of
@@ -176,7 +176,11 @@ fn order_facts(o: &OrderView<'_>, intent: Intent, l: Language) -> Vec<Part> {
     if wants_tracking && matches!(o.status, "shipped" | "delivered") {
         parts.push(tracking_part(o, l));
     } else if intent == Intent::TrackingUpdate {
-        parts.push(Part::new(PartKind::Fact, wording::not_tracked_yet(l), src()));
+        parts.push(Part::new(
+            PartKind::Fact,
+            wording::not_tracked_yet(l),
+            src(),
+        ));
     }
     if let Some((amount, date)) = o.refund {
         let text = wording::refund(l, amount, date);

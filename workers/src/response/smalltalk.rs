@@ -42,27 +42,64 @@ const GREETINGS: &[&str] = &[
 ];
 
 const THANKS: &[&str] = &[
-    "thanks",
-    "thank",
-    "thx",
-    "ty",
-    "cheers",
-    "bye",
-    "goodbye",
-    "merci",
-    "gracias",
-    "adiós",
-    "adios",
-    "revoir",
+    "thanks", "thank", "thx", "ty", "cheers", "bye", "goodbye", "merci", "gracias", "adiós",
+    "adios", "revoir",
 ];
 
 /// Words that may go with a greeting or thanks without asking anything.
 const FILLERS: &[&str] = &[
-    "there", "team", "all", "everyone", "folks", "you", "so", "much", "a", "lot", "very", "again",
-    "that's", "thats", "it", "is", "that", "ok", "okay", "great", "perfect", "brewvi", "support",
-    "for", "the", "help", "your", "bien", "beaucoup", "à", "au", "tous", "l'équipe", "équipe",
-    "pour", "votre", "aide", "parfait", "d'accord", "c'est", "tout", "muchas", "mil", "por", "su",
-    "ayuda", "todo", "equipo", "perfecto", "vale", "es", "eso",
+    "there",
+    "team",
+    "all",
+    "everyone",
+    "folks",
+    "you",
+    "so",
+    "much",
+    "a",
+    "lot",
+    "very",
+    "again",
+    "that's",
+    "thats",
+    "it",
+    "is",
+    "that",
+    "ok",
+    "okay",
+    "great",
+    "perfect",
+    "brewvi",
+    "support",
+    "for",
+    "the",
+    "help",
+    "your",
+    "bien",
+    "beaucoup",
+    "à",
+    "au",
+    "tous",
+    "l'équipe",
+    "équipe",
+    "pour",
+    "votre",
+    "aide",
+    "parfait",
+    "d'accord",
+    "c'est",
+    "tout",
+    "muchas",
+    "mil",
+    "por",
+    "su",
+    "ayuda",
+    "todo",
+    "equipo",
+    "perfecto",
+    "vale",
+    "es",
+    "eso",
 ];
 
 /// Whether `text` is only a greeting or only thanks. Thanks wins when both
@@ -99,10 +136,21 @@ mod tests {
 
     #[test]
     fn given_greetings_and_thanks_in_three_languages_when_detected_then_they_are_small_talk() {
-        for g in ["Hi", "hello there!", "Good morning", "Bonjour", "Hola, buenos días"] {
+        for g in [
+            "Hi",
+            "hello there!",
+            "Good morning",
+            "Bonjour",
+            "Hola, buenos días",
+        ] {
             assert_eq!(detect(g), Some(SmallTalk::Greeting), "{g}");
         }
-        for t in ["thanks!", "Thank you so much", "merci beaucoup", "muchas gracias"] {
+        for t in [
+            "thanks!",
+            "Thank you so much",
+            "merci beaucoup",
+            "muchas gracias",
+        ] {
             assert_eq!(detect(t), Some(SmallTalk::Thanks), "{t}");
         }
     }

@@ -261,9 +261,10 @@ fn given_thanks_when_drafted_then_it_gets_a_polite_close_even_on_a_retry() {
     let c = classified(Intent::Feedback, None);
     let (_, d) = draft_in("anon", "Thank you so much!", "en", &c);
     assert!(d.text.contains("You're very welcome"), "{:?}", d.text);
-    let retrieved = KnowledgeBase::builtin()
-        .expect("kb")
-        .retrieve("Thank you so much!", &c, "anon", now());
+    let retrieved =
+        KnowledgeBase::builtin()
+            .expect("kb")
+            .retrieve("Thank you so much!", &c, "anon", now());
     let retry = LocalResponder::new().draft(
         &received("anon", "Thank you so much!"),
         &c,
@@ -271,7 +272,11 @@ fn given_thanks_when_drafted_then_it_gets_a_polite_close_even_on_a_retry() {
         2,
         &[],
     );
-    assert!(retry.text.contains("You're very welcome"), "{:?}", retry.text);
+    assert!(
+        retry.text.contains("You're very welcome"),
+        "{:?}",
+        retry.text
+    );
 }
 
 #[test]
@@ -294,8 +299,16 @@ fn given_a_question_no_passage_answers_when_drafted_then_it_says_so_and_offers_a
         "{:?}",
         r.passages
     );
-    assert!(d.text.contains("don't have information about that"), "{:?}", d.text);
-    assert!(d.text.contains("member of our support team"), "{:?}", d.text);
+    assert!(
+        d.text.contains("don't have information about that"),
+        "{:?}",
+        d.text
+    );
+    assert!(
+        d.text.contains("member of our support team"),
+        "{:?}",
+        d.text
+    );
     assert!(d.sources.is_empty());
 }
 
@@ -303,8 +316,15 @@ fn given_a_question_no_passage_answers_when_drafted_then_it_says_so_and_offers_a
 fn given_opening_hours_when_drafted_then_the_hours_are_quoted_from_the_contact_passage() {
     let c = classified(Intent::GeneralInquiry, None);
     let (_, d) = draft_in("anon", "What are your opening hours?", "en", &c);
-    assert_eq!(d.sources.first().map(String::as_str), Some("contact.support"));
-    assert!(d.text.contains("Monday to Friday 8am-8pm ET"), "{:?}", d.text);
+    assert_eq!(
+        d.sources.first().map(String::as_str),
+        Some("contact.support")
+    );
+    assert!(
+        d.text.contains("Monday to Friday 8am-8pm ET"),
+        "{:?}",
+        d.text
+    );
 }
 
 #[test]
@@ -344,7 +364,12 @@ fn given_a_french_question_when_drafted_then_the_answer_is_in_french_from_the_fr
 #[test]
 fn given_a_spanish_question_when_drafted_then_the_answer_is_in_spanish() {
     let c = classified(Intent::Cancellation, None);
-    let (r, d) = draft_in("anon", "Quiero cancelar mi pedido antes de que se envíe", "es", &c);
+    let (r, d) = draft_in(
+        "anon",
+        "Quiero cancelar mi pedido antes de que se envíe",
+        "es",
+        &c,
+    );
     let top = r.passages.first().expect("a passage");
     assert_eq!(top.source_id, "orders.cancel");
     assert_eq!(top.language.as_deref(), Some("es"));
@@ -356,18 +381,32 @@ fn given_a_spanish_question_when_drafted_then_the_answer_is_in_spanish() {
 fn given_no_translation_when_drafted_then_the_english_passage_comes_with_a_note_in_the_customers_language()
  {
     let c = classified(Intent::ShippingEstimate, None);
-    let (r, d) = draft_in("anon", "Combien de temps prend la livraison en Alaska ?", "fr", &c);
+    let (r, d) = draft_in(
+        "anon",
+        "Combien de temps prend la livraison en Alaska ?",
+        "fr",
+        &c,
+    );
     let top = r.passages.first().expect("a passage");
     assert_eq!(top.source_id, "shipping.transit_times");
     assert_eq!(top.language.as_deref(), Some("en"));
-    assert!(d.text.contains("Je n'ai cette information qu'en anglais :"), "{:?}", d.text);
+    assert!(
+        d.text.contains("Je n'ai cette information qu'en anglais :"),
+        "{:?}",
+        d.text
+    );
     assert!(d.text.contains("Alaska and Hawaii"), "{:?}", d.text);
 }
 
 #[test]
 fn given_an_unsupported_language_when_drafted_then_the_answer_is_in_english_without_a_note() {
     let c = classified(Intent::ReturnRequest, None);
-    let (_, d) = draft_in("anon", "How many days do I have to return a product?", "de", &c);
+    let (_, d) = draft_in(
+        "anon",
+        "How many days do I have to return a product?",
+        "de",
+        &c,
+    );
     assert!(d.text.starts_with("Hi,"), "{:?}", d.text);
     assert!(d.text.contains("30 days"), "{:?}", d.text);
 }
@@ -376,7 +415,11 @@ fn given_an_unsupported_language_when_drafted_then_the_answer_is_in_english_with
 fn given_a_french_greeting_or_spanish_thanks_when_drafted_then_the_reply_is_in_that_language() {
     let c = classified(Intent::GeneralInquiry, None);
     let (_, d) = draft_in("anon", "Bonjour !", "fr", &c);
-    assert!(d.text.contains("Comment puis-je vous aider"), "{:?}", d.text);
+    assert!(
+        d.text.contains("Comment puis-je vous aider"),
+        "{:?}",
+        d.text
+    );
     let (_, d) = draft_in("anon", "¡Muchas gracias!", "es", &c);
     assert!(d.text.contains("De nada"), "{:?}", d.text);
 }
@@ -396,7 +439,10 @@ fn given_a_french_customer_when_refused_or_handed_off_then_the_notice_is_in_fren
         summary: "Reason: health or safety.".into(),
     };
     let text = handoff_text_in(&escalated, "es");
-    assert!(text.contains("con prioridad") && text.contains("emergencia"), "{text}");
+    assert!(
+        text.contains("con prioridad") && text.contains("emergencia"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -412,6 +458,11 @@ fn given_drafts_that_quote_the_contact_passage_when_validated_then_the_critic_ap
     ] {
         let (_, d) = draft_in("anon", text, lang, &c);
         let v = critic.validation(&d.text, text);
-        assert!(v.findings.is_empty(), "{text}: {:?} in {:?}", v.findings, d.text);
+        assert!(
+            v.findings.is_empty(),
+            "{text}: {:?} in {:?}",
+            v.findings,
+            d.text
+        );
     }
 }

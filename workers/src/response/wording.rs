@@ -45,10 +45,9 @@ pub fn status(l: Language, o: &OrderView<'_>) -> String {
             "La commande n° {n} a été expédiée{}{with}.{eta}",
             on(o.shipped_at)
         ),
-        (Language::Es, "shipped") => format!(
-            "El pedido n.º {n} se envió{}{with}.{eta}",
-            on(o.shipped_at)
-        ),
+        (Language::Es, "shipped") => {
+            format!("El pedido n.º {n} se envió{}{with}.{eta}", on(o.shipped_at))
+        }
         (Language::En, "delivered") => {
             format!("Order #{n} was delivered{}{with}.", on(o.delivered_at))
         }
@@ -56,10 +55,9 @@ pub fn status(l: Language, o: &OrderView<'_>) -> String {
             "La commande n° {n} a été livrée{}{with}.",
             on(o.delivered_at)
         ),
-        (Language::Es, "delivered") => format!(
-            "El pedido n.º {n} se entregó{}{with}.",
-            on(o.delivered_at)
-        ),
+        (Language::Es, "delivered") => {
+            format!("El pedido n.º {n} se entregó{}{with}.", on(o.delivered_at))
+        }
         (Language::En, "returned") => format!("Order #{n} was returned to us."),
         (Language::Fr, "returned") => format!("La commande n° {n} nous a été retournée."),
         (Language::Es, "returned") => format!("El pedido n.º {n} nos fue devuelto."),
