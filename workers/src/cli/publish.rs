@@ -291,3 +291,45 @@ pub(crate) async fn publish_json_line(store: &EventStore, line: &str) -> anyhow:
         Published::Stored(seq) | Published::Duplicate { seq, .. } => seq,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str, language: Option<&str>) -> Line {
+        Line {
+            conversation: "brewvi/c1".into(),
+            text: text.into(),
+            channel: default_channel(),
+            customer: default_customer(),
+            tier: CustomerTier::Standard,
+            language: language.map(str::to_owned),
+            message_id: Some("m1".into()),
+        }
+    }
+
+    fn language_of(message: &Message) -> &str {
+        match &message.event.data {
+            EventData::Received(r) => &r.language,
+            other => panic!("not a received event: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn given_no_language_when_built_then_it_is_detected_from_the_text() {
+        let fr = build(line("Où est ma commande ?", None)).expect("valid line");
+        assert_eq!(language_of(&fr), "fr");
+        let es = build(line("¿Dónde está mi pedido?", None)).expect("valid line");
+        assert_eq!(language_of(&es), "es");
+        let en = build(line("Where is my order?", None)).expect("valid line");
+        assert_eq!(language_of(&en), "en");
+    }
+
+    #[test]
+    fn given_an_explicit_language_when_built_then_it_wins_and_a_bad_tag_is_refused() {
+        let given = build(line("Où est ma commande ?", Some("fr-CA"))).expect("valid line");
+        assert_eq!(language_of(&given), "fr-CA");
+        let err = build(line("hello", Some("en us!"))).err().expect("bad tag");
+        assert!(err.to_string().contains("not a BCP-47 tag"), "{err}");
+    }
+}
