@@ -27,6 +27,7 @@
 pub mod agents;
 pub mod escalation;
 pub mod knowledge;
+pub mod language;
 pub mod models;
 pub mod projector;
 pub mod remote;

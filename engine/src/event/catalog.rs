@@ -269,6 +269,9 @@ pub struct Passage {
     pub text: String,
     /// Relevance score (BM25 or similar; higher is better).
     pub score: f32,
+    /// BCP-47 language of the text; absent means English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// A structured record looked up for the conversation.

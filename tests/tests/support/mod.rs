@@ -78,6 +78,7 @@ pub fn one_of_each(key: &ConversationKey) -> Vec<Event> {
                 source_id: "kb:shipping#1".into(),
                 text: "We ship in 2 days.".into(),
                 score: 3.2,
+                language: None,
             }],
             records: vec![Record {
                 kind: "order".into(),

@@ -20,7 +20,7 @@ use crate::models::{CriticConfig, LocalCritic, redact};
 use crate::remote::{
     Fallback, RemoteScreener, RemoteValidator, Screen, Validate, ValidateRequest, Validation,
 };
-use crate::response::refusal_text;
+use crate::response::refusal_text_in;
 use crate::runtime::{StepError, Worker};
 
 /// The critic (supervisor) agent.
@@ -59,8 +59,9 @@ impl Critic {
     /// The demo tenant's critic: its own domain and phone may appear in drafts.
     pub fn builtin() -> Self {
         Self::new(LocalCritic::new(CriticConfig {
-            business_domains: vec!["brewvi.com".into()],
-            business_phones: vec![],
+            // The contact passage's address and number (`contact.support`).
+            business_domains: vec!["brewvi-demo.com".into(), "brewvi.com".into()],
+            business_phones: vec!["1-800-555-2739".into()],
         }))
     }
 
@@ -70,7 +71,7 @@ impl Critic {
             None => self.critic.screen(&turn.received.text),
         };
         let refuse = refusal_needed(&screened);
-        let refusal = refuse.then(|| refusal_text(&screened.findings));
+        let refusal = refuse.then(|| refusal_text_in(&screened.findings, &turn.received.language));
         let mut out = vec![EventData::Screened(screened)];
         out.extend(refusal.map(|text| EventData::Responded(Responded { text })));
         out
@@ -210,7 +211,7 @@ impl Worker for Critic {
                     .map(|s| s.findings.as_slice())
                     .unwrap_or(&[]);
                 Ok(vec![EventData::Responded(Responded {
-                    text: refusal_text(findings),
+                    text: refusal_text_in(findings, &turn.received.language),
                 })])
             }
             Step::Validate { attempt } => self.validate(turn, attempt).await,

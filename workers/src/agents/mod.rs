@@ -34,7 +34,7 @@ use crate::remote::{
     Classify, Draft, DraftRequest, Fallback, RemoteClassifier, RemoteConfig, RemoteError,
     RemoteModel, RemoteResponder, RemoteScreener, RemoteValidator,
 };
-use crate::response::{LocalResponder, handoff_text};
+use crate::response::{LocalResponder, handoff_text_in};
 use crate::runtime::{self, RunError, StepError, Worker, WorkerOptions};
 use crate::tenant::KnowledgeSource;
 
@@ -144,7 +144,13 @@ impl Worker for Knowledge {
         let text = screened_text(turn);
         let tenant = &turn.received_envelope.conversation.tenant;
         let retrieved = match self.source.get(tenant) {
-            Some(kb) => kb.retrieve(&text, classified, &turn.received.customer.id, Utc::now()),
+            Some(kb) => kb.retrieve_in(
+                &text,
+                &turn.received.language,
+                classified,
+                &turn.received.customer.id,
+                Utc::now(),
+            ),
             None => {
                 tracing::warn!(tenant = %tenant, "tenant has no knowledge base: nothing retrieved");
                 crate::knowledge::nothing_found(&text)
@@ -204,6 +210,7 @@ impl Worker for Response {
         let request = DraftRequest {
             customer_text: &customer_text,
             customer_id: &turn.received.customer.id,
+            language: &turn.received.language,
             classified,
             retrieved,
             attempt,
@@ -230,7 +237,11 @@ impl Worker for Escalation {
             return Err(not_mine(Agent::Escalation, step));
         };
         let escalated = crate::escalation::decide(state, reason);
-        let notice = handoff_text(&escalated);
+        let language = state
+            .turn
+            .as_ref()
+            .map_or("en", |t| t.received.language.as_str());
+        let notice = handoff_text_in(&escalated, language);
         Ok(vec![
             EventData::Escalated(escalated),
             EventData::Responded(Responded { text: notice }),

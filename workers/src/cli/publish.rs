@@ -36,9 +36,9 @@ pub struct PublishArgs {
     /// The customer's tier.
     #[arg(long, default_value = "standard", value_parser = ["standard", "member", "vip"])]
     pub tier: String,
-    /// Language tag.
-    #[arg(long, default_value = "en")]
-    pub language: String,
+    /// Language tag (`en`, `fr`, `es`...); detected from the text when not given.
+    #[arg(long)]
+    pub language: Option<String>,
     /// The channel's message id (makes publishing idempotent; default: a new UUID).
     #[arg(long)]
     pub message_id: Option<String>,
@@ -56,8 +56,9 @@ struct Line {
     customer: String,
     #[serde(default)]
     tier: CustomerTier,
-    #[serde(default = "default_language")]
-    language: String,
+    /// Detected from the text when absent.
+    #[serde(default)]
+    language: Option<String>,
     #[serde(default)]
     message_id: Option<String>,
 }
@@ -67,9 +68,6 @@ fn default_channel() -> String {
 }
 fn default_customer() -> String {
     "anonymous".into()
-}
-fn default_language() -> String {
-    "en".into()
 }
 
 /// A validated message ready to append.
@@ -96,6 +94,20 @@ fn build(line: Line) -> anyhow::Result<Message> {
         .message_id
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let idempotency = IdempotencyKey::for_message(&key, &line.channel, &message_id);
+    let language = match line.language {
+        Some(tag) => {
+            anyhow::ensure!(
+                !tag.is_empty()
+                    && tag.len() <= 35
+                    && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                "language {tag:?} is not a BCP-47 tag"
+            );
+            tag
+        }
+        None => switchboard_workers::language::detect(&line.text)
+            .tag()
+            .to_owned(),
+    };
     let event = Event::new_root(
         key.clone(),
         Actor::channel(&line.channel),
@@ -106,7 +118,7 @@ fn build(line: Line) -> anyhow::Result<Message> {
                 id: line.customer,
                 tier: line.tier,
             },
-            language: line.language,
+            language,
             text: line.text,
         }),
     );
@@ -278,4 +290,46 @@ pub(crate) async fn publish_json_line(store: &EventStore, line: &str) -> anyhow:
     Ok(match append_received(store, &message).await? {
         Published::Stored(seq) | Published::Duplicate { seq, .. } => seq,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str, language: Option<&str>) -> Line {
+        Line {
+            conversation: "brewvi/c1".into(),
+            text: text.into(),
+            channel: default_channel(),
+            customer: default_customer(),
+            tier: CustomerTier::Standard,
+            language: language.map(str::to_owned),
+            message_id: Some("m1".into()),
+        }
+    }
+
+    fn language_of(message: &Message) -> &str {
+        match &message.event.data {
+            EventData::Received(r) => &r.language,
+            other => panic!("not a received event: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn given_no_language_when_built_then_it_is_detected_from_the_text() {
+        let fr = build(line("Où est ma commande ?", None)).expect("valid line");
+        assert_eq!(language_of(&fr), "fr");
+        let es = build(line("¿Dónde está mi pedido?", None)).expect("valid line");
+        assert_eq!(language_of(&es), "es");
+        let en = build(line("Where is my order?", None)).expect("valid line");
+        assert_eq!(language_of(&en), "en");
+    }
+
+    #[test]
+    fn given_an_explicit_language_when_built_then_it_wins_and_a_bad_tag_is_refused() {
+        let given = build(line("Où est ma commande ?", Some("fr-CA"))).expect("valid line");
+        assert_eq!(language_of(&given), "fr-CA");
+        let err = build(line("hello", Some("en us!"))).err().expect("bad tag");
+        assert!(err.to_string().contains("not a BCP-47 tag"), "{err}");
+    }
 }

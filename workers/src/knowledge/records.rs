@@ -37,6 +37,9 @@ pub struct Order {
     number: String,
     customer_id: String,
     customer_email: String,
+    /// The first name to greet the customer by.
+    #[serde(default)]
+    customer_first_name: Option<String>,
     status: String,
     items: Vec<OrderItem>,
     subtotal: f64,
@@ -108,6 +111,9 @@ pub struct ProductsFile {
 #[serde(deny_unknown_fields)]
 pub struct LoyaltyAccount {
     customer_id: String,
+    /// The first name to greet the customer by.
+    #[serde(default)]
+    first_name: Option<String>,
     points_balance: u32,
     tier: String,
     #[serde(default)]
@@ -167,6 +173,9 @@ impl Order {
         f.insert("shipping".into(), json!(self.shipping));
         f.insert("total".into(), json!(self.total));
         f.insert("ordered_at".into(), json!(self.ordered_at));
+        if let Some(name) = &self.customer_first_name {
+            f.insert("customer_first_name".into(), json!(name));
+        }
         f.insert("days_since_order".into(), json!(days(self.ordered_at)));
         insert_date(&mut f, "shipped_at", self.shipped_at);
         insert_date(&mut f, "expected_delivery", self.expected_delivery);
@@ -252,6 +261,9 @@ impl LoyaltyAccount {
     /// The record retrieval emits.
     pub fn to_record(&self) -> Record {
         let mut f = Map::new();
+        if let Some(name) = &self.first_name {
+            f.insert("first_name".into(), json!(name));
+        }
         f.insert("points_balance".into(), json!(self.points_balance));
         f.insert("tier".into(), json!(self.tier));
         f.insert("next_tier".into(), json!(self.next_tier));

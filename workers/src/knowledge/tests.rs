@@ -1,5 +1,7 @@
 //! Retrieval over the built-in BrewVi knowledge base: ranking, look-ups, errors.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, TimeZone, Utc};
 use switchboard_engine::event::{Classified, Entities, Intent, Record, Sentiment};
 
@@ -209,4 +211,119 @@ fn the_intent_prefers_its_policy_family() {
     let q = "I want to return my order, the pods taste stale";
     let top = top_source(q, Intent::ReturnRequest);
     assert!(top.starts_with("returns."), "got {top}");
+}
+
+#[test]
+fn given_opening_hours_when_retrieved_then_the_contact_passage_ranks_first() {
+    for q in [
+        "What are your opening hours?",
+        "what time do you close on Saturday",
+    ] {
+        assert_eq!(
+            top_source(q, Intent::GeneralInquiry),
+            "contact.support",
+            "{q}"
+        );
+    }
+}
+
+#[test]
+fn given_a_broken_brewer_when_retrieved_then_troubleshooting_or_warranty_ranks_first() {
+    let q = "My Premium Single-Serve Coffee Brewer stopped working";
+    let top = top_source(q, Intent::TechnicalSupport);
+    assert!(
+        ["faq.brewer_troubleshooting", "faq.brewer_warranty"].contains(&top.as_str()),
+        "got {top}"
+    );
+}
+
+#[test]
+fn given_cancelling_one_order_before_dispatch_when_retrieved_then_order_cancellation_ranks_first() {
+    let q = "Please cancel my order before it ships, I ordered by mistake";
+    assert_eq!(top_source(q, Intent::Cancellation), "orders.cancel");
+    let sub = "I want to cancel my auto-delivery subscription";
+    assert_eq!(
+        top_source(sub, Intent::SubscriptionManagement),
+        "subscriptions.cancel"
+    );
+}
+
+#[test]
+fn given_delivery_to_a_us_state_when_retrieved_then_domestic_transit_times_rank_first() {
+    for q in [
+        "How long does delivery take to Texas?",
+        "how many days to ship to New York",
+    ] {
+        assert_eq!(
+            top_source(q, Intent::ShippingEstimate),
+            "shipping.transit_times",
+            "{q}"
+        );
+    }
+    let abroad = "Do you deliver to the UK?";
+    assert_eq!(
+        top_source(abroad, Intent::ShippingEstimate),
+        "shipping.international"
+    );
+}
+
+#[test]
+fn given_a_question_when_retrieved_then_five_passages_carry_scores_and_languages() {
+    let r = kb().retrieve(
+        "How long will my refund take after you receive my return?",
+        &classified(Intent::RefundStatus, Entities::default()),
+        "anon",
+        now(),
+    );
+    assert_eq!(r.passages.len(), 5);
+    assert!(r.passages.windows(2).all(|w| w[0].score >= w[1].score));
+    assert!(
+        r.passages
+            .iter()
+            .all(|p| p.language.as_deref() == Some("en"))
+    );
+    let ids: HashSet<&str> = r.passages.iter().map(|p| p.source_id.as_str()).collect();
+    assert_eq!(
+        ids.len(),
+        5,
+        "a source appears once whatever its translations"
+    );
+}
+
+#[test]
+fn given_a_french_question_when_retrieved_then_the_french_version_is_returned() {
+    let r = kb().retrieve_in(
+        "Combien de jours ai-je pour retourner un produit ?",
+        "fr-CA",
+        &classified(Intent::ReturnRequest, Entities::default()),
+        "anon",
+        now(),
+    );
+    let top = r.passages.first().expect("a passage");
+    assert_eq!(top.source_id, "returns.window");
+    assert_eq!(top.language.as_deref(), Some("fr"));
+    assert!(top.text.contains("30 jours"), "{}", top.text);
+}
+
+#[test]
+fn given_a_translation_of_an_unknown_source_id_when_loaded_then_the_file_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/kb/brewvi");
+    for name in [
+        "policies.md",
+        "faq.md",
+        "products.json",
+        "orders.json",
+        "loyalty.json",
+    ] {
+        std::fs::copy(format!("{src}/{name}"), dir.path().join(name)).expect("copy kb file");
+    }
+    std::fs::write(
+        dir.path().join("translations.fr.md"),
+        "# FR\n\n## nope.missing: Rien\nTexte.\n",
+    )
+    .expect("write file");
+    let err = KnowledgeBase::load(dir.path()).expect_err("orphan translation");
+    assert_eq!(err.kind(), KbErrorKind::Format);
+    assert_eq!(err.file(), "translations.fr.md");
 }

@@ -46,6 +46,8 @@ pub struct DraftRequest<'a> {
     pub customer_text: &'a str,
     /// Who wrote, so the local responder uses only their own records.
     pub customer_id: &'a str,
+    /// BCP-47 tag of the message's language: the answer's language.
+    pub language: &'a str,
     /// The classification (its intent goes into the prompt).
     pub classified: &'a Classified,
     /// What knowledge retrieval found: the only allowed sources.
@@ -66,6 +68,7 @@ impl DraftRequest<'_> {
     pub(crate) fn prompt(&self) -> String {
         let mut out = quoted(self.customer_text);
         let _ = write!(out, "\nintent: {:?}", self.classified.intent);
+        let _ = write!(out, "\nanswer in language: {}", self.language);
         write_sources(&mut out, self.retrieved);
         if !self.feedback.is_empty() {
             let kinds: Vec<_> = self
@@ -297,6 +300,7 @@ mod tests {
                 source_id: "kb-returns".into(),
                 text: "Refunds take 5 days.".into(),
                 score: 3.2,
+                language: None,
             }],
             records: vec![Record {
                 kind: "order".into(),
@@ -334,6 +338,7 @@ mod tests {
         DraftRequest {
             customer_text: "where is my refund",
             customer_id: "persona_001",
+            language: "en",
             classified,
             retrieved,
             attempt: 2,

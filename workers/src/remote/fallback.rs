@@ -60,13 +60,12 @@ impl Screen for LocalCritic {
 
 impl Draft for LocalResponder {
     async fn draft(&self, r: &DraftRequest<'_>) -> Drafted {
-        self.draft_for(
-            r.customer_id,
-            r.classified,
-            r.retrieved,
-            r.attempt,
-            r.feedback,
-        )
+        let asker = crate::response::Asker {
+            customer_id: r.customer_id,
+            text: r.customer_text,
+            language: r.language,
+        };
+        self.draft_for(&asker, r.classified, r.retrieved, r.attempt, r.feedback)
     }
 }
 

@@ -121,3 +121,17 @@ pub fn loyalty<'a>(retrieved: &'a Retrieved, customer_id: &str) -> Option<Loyalt
         expiring_30_days: f.get("points_expiring_30_days").and_then(Value::as_u64),
     })
 }
+
+/// The customer's first name and the record it comes from: from the
+/// order retrieval found (only ever the customer's own), else from the
+/// customer's loyalty account.
+pub fn first_name<'a>(retrieved: &'a Retrieved, customer_id: &str) -> Option<(&'a str, String)> {
+    let from = |kind: &str, key: &str| {
+        retrieved
+            .records
+            .iter()
+            .filter(|r| r.kind == kind && (kind != "loyalty_account" || r.id == customer_id))
+            .find_map(|r| text(&r.fields, key).map(|n| (n, record_source(r))))
+    };
+    from("order", "customer_first_name").or_else(|| from("loyalty_account", "first_name"))
+}

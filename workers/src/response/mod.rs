@@ -7,11 +7,20 @@
 //! the previous draft, the next one is more conservative: shorter, without
 //! the parts the findings point at, without customer-provided values.
 //!
+//! A message that is only a greeting or thanks is answered as such; the
+//! customer is greeted by name when a retrieved record gives it (and the
+//! draft cites that record); everything is written in the customer's
+//! language, with passages in English introduced as such when no
+//! translation exists.
+//!
 //! Also here: the refusal for blocked input and the hand-off notice sent when
 //! a human takes over.
 
 mod facts;
+mod i18n;
 mod plan;
+mod smalltalk;
+mod wording;
 
 #[cfg(test)]
 mod tests;
@@ -22,17 +31,33 @@ use switchboard_engine::event::{
 };
 
 pub use facts::record_source;
+pub use plan::MIN_PASSAGE_SCORE;
 use plan::{Context, Part, PartKind};
+pub use smalltalk::SmallTalk;
+
+use crate::language::Language;
 
 /// The model name recorded on drafts from this generator.
 pub const MODEL: &str = "local-templates-v1";
-const SIGN_OFF: &str = "BrewVi Support";
 /// Conservative drafts keep this many sentences of a policy passage.
 const CONSERVATIVE_SENTENCES: usize = 2;
 
 /// Template-based drafting; no state, no model, no clock.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LocalResponder;
+
+/// Who wrote, what and in which language: what a draft needs of the
+/// message besides its classification.
+#[derive(Debug, Clone, Copy)]
+pub struct Asker<'a> {
+    /// The customer's id: picks out their own records.
+    pub customer_id: &'a str,
+    /// The (screened) message text: read to recognise greetings and
+    /// thanks, never quoted.
+    pub text: &'a str,
+    /// BCP-47 tag of the message's language.
+    pub language: &'a str,
+}
 
 impl LocalResponder {
     /// A new responder.
@@ -51,37 +76,40 @@ impl LocalResponder {
         attempt: u32,
         previous_findings: &[OutputFinding],
     ) -> Drafted {
-        self.draft_for(
-            &received.customer.id,
-            classified,
-            retrieved,
-            attempt,
-            previous_findings,
-        )
+        let asker = Asker {
+            customer_id: &received.customer.id,
+            text: &received.text,
+            language: &received.language,
+        };
+        self.draft_for(&asker, classified, retrieved, attempt, previous_findings)
     }
 
-    /// [`draft`](Self::draft) knowing only who wrote: a draft never quotes
-    /// the message, and the id picks out the customer's own records.
+    /// [`draft`](Self::draft) from what it needs of the message: a draft
+    /// never quotes it.
     pub fn draft_for(
         &self,
-        customer_id: &str,
+        asker: &Asker<'_>,
         classified: &Classified,
         retrieved: &Retrieved,
         attempt: u32,
         previous_findings: &[OutputFinding],
     ) -> Drafted {
         let conservative = attempt > 1;
+        let language = Language::for_answer(asker.language);
         let ctx = Context {
-            customer_id,
+            customer_id: asker.customer_id,
             classified,
             retrieved,
             conservative,
+            language,
+            small_talk: smalltalk::detect(asker.text),
         };
         let mut parts = plan::plan(&ctx);
         if conservative {
-            parts = tighten(parts, previous_findings, attempt);
+            parts = tighten(parts, previous_findings, attempt, language);
         }
-        render(parts, attempt)
+        let name = facts::first_name(retrieved, asker.customer_id);
+        render(parts, attempt, language, name)
     }
 }
 
@@ -90,7 +118,12 @@ fn flagged(findings: &[OutputFinding], kind: OutputFindingKind) -> bool {
 }
 
 /// The conservative rewrite for attempts after a rejection.
-fn tighten(parts: Vec<Part>, findings: &[OutputFinding], attempt: u32) -> Vec<Part> {
+fn tighten(
+    parts: Vec<Part>,
+    findings: &[OutputFinding],
+    attempt: u32,
+    language: Language,
+) -> Vec<Part> {
     let pii = flagged(findings, OutputFindingKind::PiiLeak);
     let unsafe_text = [
         OutputFindingKind::Harmful,
@@ -103,10 +136,11 @@ fn tighten(parts: Vec<Part>, findings: &[OutputFinding], attempt: u32) -> Vec<Pa
     // only record facts and questions are left.
     let no_policy = attempt >= 3 || unsafe_text || flagged(findings, OutputFindingKind::Ungrounded);
     let mut kept = Vec::new();
+    let mut courtesy = Vec::new();
     let mut policy_kept = false;
     for part in parts {
         match part.kind {
-            PartKind::Courtesy => {}
+            PartKind::Courtesy => courtesy.push(part),
             PartKind::Fact if pii && part.sensitive => {}
             PartKind::Policy if no_policy || policy_kept => {}
             PartKind::Policy => {
@@ -119,10 +153,14 @@ fn tighten(parts: Vec<Part>, findings: &[OutputFinding], attempt: u32) -> Vec<Pa
             _ => kept.push(part),
         }
     }
+    // A draft that was only politeness (a thanks reply) stays so.
+    if kept.is_empty() && !courtesy.is_empty() && !unsafe_text {
+        return courtesy;
+    }
     if kept.is_empty() {
         kept.push(Part {
             kind: PartKind::Ask,
-            text: "Could you tell me a little more about what you need?".into(),
+            text: i18n::more_detail(language).into(),
             sources: Vec::new(),
             sensitive: false,
         });
@@ -144,15 +182,27 @@ fn first_sentences(text: &str, n: usize) -> String {
     text[..end].to_owned()
 }
 
-fn render(parts: Vec<Part>, attempt: u32) -> Drafted {
+/// The draft: salutation (with the customer's name, citing its record),
+/// the parts, the sign-off.
+fn render(
+    parts: Vec<Part>,
+    attempt: u32,
+    language: Language,
+    name: Option<(&str, String)>,
+) -> Drafted {
     let mut sources: Vec<String> = Vec::new();
-    for s in parts.iter().flat_map(|p| p.sources.iter()) {
+    let name_source = name.as_ref().map(|(_, s)| s.clone());
+    for s in parts
+        .iter()
+        .flat_map(|p| p.sources.iter())
+        .chain(name_source.iter())
+    {
         if !sources.contains(s) {
             sources.push(s.clone());
         }
     }
     let body: Vec<&str> = parts.iter().map(|p| p.text.as_str()).collect();
-    let text = format!("Hi,\n\n{}\n\n{SIGN_OFF}", body.join("\n\n"));
+    let text = i18n::letter(language, name.map(|(n, _)| n), &body);
     Drafted {
         text,
         sources,
@@ -166,35 +216,32 @@ fn render(parts: Vec<Part>, attempt: u32) -> Drafted {
     }
 }
 
-/// The answer to a blocked message. It says nothing about what was detected
-/// or how, so it cannot be used to probe the screening rules.
+/// The answer to a blocked message, in English. It says nothing about what
+/// was detected or how, so it cannot be used to probe the screening rules.
 pub fn refusal_text(findings: &[InputFinding]) -> String {
+    refusal_text_in(findings, "en")
+}
+
+/// [`refusal_text`] in `language` (a BCP-47 tag; English for languages
+/// answers are not written in).
+pub fn refusal_text_in(findings: &[InputFinding], language: &str) -> String {
     let privacy = findings
         .iter()
         .any(|f| f.kind == InputFindingKind::PiiRequest);
-    let scope = if privacy {
-        "For privacy reasons I can only discuss the orders and account of the person writing."
-    } else {
-        "I'm happy to help with questions about your orders, our products, shipping, returns or your rewards account."
-    };
-    format!("Hi,\n\nSorry, I can't help with that request. {scope}\n\n{SIGN_OFF}")
+    let language = Language::for_answer(language);
+    i18n::letter(language, None, &[&i18n::refusal(language, privacy)])
 }
 
-/// The notice sent to the customer when a human takes over. It names no
-/// internal queue and makes no promise the policies do not make.
+/// The notice sent to the customer when a human takes over, in English. It
+/// names no internal queue and makes no promise the policies do not make.
 pub fn handoff_text(escalated: &Escalated) -> String {
-    let when = match escalated.priority {
-        Priority::Urgent | Priority::High => "as a priority",
-        Priority::Normal | Priority::Low => "within 24 hours",
-    };
-    let mut text = format!(
-        "Hi,\n\nThank you for your patience. I've passed your conversation to a member of our support team, who will reply here {when}."
-    );
-    if escalated.queue == "safety" {
-        text.push_str(
-            " If anyone is hurt or in danger, please contact your local emergency services now.",
-        );
-    }
-    text.push_str(&format!("\n\n{SIGN_OFF}"));
-    text
+    handoff_text_in(escalated, "en")
+}
+
+/// [`handoff_text`] in `language` (a BCP-47 tag).
+pub fn handoff_text_in(escalated: &Escalated, language: &str) -> String {
+    let soon = matches!(escalated.priority, Priority::Urgent | Priority::High);
+    let language = Language::for_answer(language);
+    let notice = i18n::handoff(language, soon, escalated.queue == "safety");
+    i18n::letter(language, None, &[&notice])
 }

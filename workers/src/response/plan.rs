@@ -3,15 +3,28 @@
 //! Each [`Part`] is one statement with the sources it rests on, so the
 //! conservative rewrite can drop what the critic flagged and the draft can
 //! cite exactly what it kept. Facts come only from records, policy text only
-//! from retrieved passages.
+//! from retrieved passages. Greetings and thanks get a greeting and a
+//! close; a question nothing retrieved answers gets an honest "I don't
+//! know" and the offer of a human. The fixed wording is in the customer's
+//! language ([`super::i18n`]).
 
 use switchboard_engine::event::{Classified, Intent, Passage, Retrieved};
 
 use super::facts::{self, LoyaltyView, OrderView};
+use super::i18n;
+use super::smalltalk::SmallTalk;
+use super::wording;
+use crate::language::Language;
 
 /// A second passage is quoted only when it scores at least this share of
 /// the top one.
 const SECOND_PASSAGE_RATIO: f32 = 0.8;
+/// Passages scoring below this (BM25 plus the intent's route prior) match
+/// a word or two of the question by chance: they are not quoted as its
+/// answer. Set on the development query set: the lowest-scoring right
+/// first passage of its questions scores 8.7, the best match of its
+/// off-topic questions 5.1.
+pub const MIN_PASSAGE_SCORE: f32 = 6.0;
 
 /// What kind of statement a part is; the conservative rewrite keeps facts
 /// and questions first.
@@ -55,6 +68,10 @@ pub struct Context<'a> {
     pub retrieved: &'a Retrieved,
     /// Later attempts: no customer-provided values echoed back.
     pub conservative: bool,
+    /// The language the customer wrote in.
+    pub language: Language,
+    /// Whether the message was only a greeting or thanks.
+    pub small_talk: Option<SmallTalk>,
 }
 
 /// Intents whose answer is about one order.
@@ -73,38 +90,59 @@ fn is_order_intent(intent: Intent) -> bool {
 /// The parts of the answer, in reading order.
 pub fn plan(ctx: &Context<'_>) -> Vec<Part> {
     let intent = ctx.classified.intent;
+    if let Some(talk) = ctx.small_talk
+        && ctx.classified.entities.order_number.is_none()
+    {
+        return vec![match talk {
+            SmallTalk::Greeting => ask(i18n::greeting_reply(ctx.language)),
+            SmallTalk::Thanks => courtesy(i18n::thanks_reply(ctx.language)),
+        }];
+    }
     let mut parts = Vec::new();
     match intent {
-        Intent::Feedback => parts.push(courtesy(
-            "Thank you for taking the time to share your feedback.",
-        )),
-        Intent::Complaint => parts.push(courtesy(
-            "I'm sorry your experience has not been what it should be.",
-        )),
+        Intent::Feedback => parts.push(courtesy(feedback_thanks(ctx.language))),
+        Intent::Complaint => parts.push(courtesy(complaint_sorry(ctx.language))),
         _ => {}
     }
     if is_order_intent(intent) || ctx.classified.entities.order_number.is_some() {
         parts.extend(order_parts(ctx));
     }
-    if matches!(intent, Intent::ProductInquiry | Intent::TechnicalSupport) {
-        parts.extend(product_parts(ctx.retrieved, intent));
+    if intent == Intent::ProductInquiry {
+        parts.extend(product_parts(ctx.retrieved));
     }
     if intent == Intent::LoyaltyProgram {
-        parts.extend(loyalty_parts(facts::loyalty(
-            ctx.retrieved,
-            ctx.customer_id,
-        )));
+        let account = facts::loyalty(ctx.retrieved, ctx.customer_id);
+        parts.extend(loyalty_parts(account, ctx.language));
     }
-    parts.extend(policy_parts(&ctx.retrieved.passages));
+    parts.extend(policy_parts(&ctx.retrieved.passages, ctx.language));
+    if intent == Intent::TechnicalSupport {
+        // What to do first, then the product's own warranty: never its
+        // sales copy to someone whose brewer is broken.
+        parts.extend(warranty_parts(ctx.retrieved));
+    }
     if !parts
         .iter()
         .any(|p| matches!(p.kind, PartKind::Fact | PartKind::Policy | PartKind::Ask))
     {
-        parts.push(ask(
-            "I don't have the information to answer that yet. Could you tell me a little more about what you need?",
-        ));
+        parts.push(ask(i18n::no_information(ctx.language)));
     }
     parts
+}
+
+fn feedback_thanks(language: Language) -> &'static str {
+    match language {
+        Language::En => "Thank you for taking the time to share your feedback.",
+        Language::Fr => "Merci d'avoir pris le temps de nous faire part de vos commentaires.",
+        Language::Es => "Gracias por tomarse el tiempo de compartir su opinión.",
+    }
+}
+
+fn complaint_sorry(language: Language) -> &'static str {
+    match language {
+        Language::En => "I'm sorry your experience has not been what it should be.",
+        Language::Fr => "Je suis désolé que votre expérience n'ait pas été à la hauteur.",
+        Language::Es => "Lamento que su experiencia no haya sido la que debía ser.",
+    }
 }
 
 fn courtesy(text: &str) -> Part {
@@ -118,97 +156,72 @@ fn ask(text: &str) -> Part {
 fn order_parts(ctx: &Context<'_>) -> Vec<Part> {
     let intent = ctx.classified.intent;
     if let Some(order) = facts::order(ctx.retrieved) {
-        return order_facts(&order, intent);
+        return order_facts(&order, intent, ctx.language);
     }
     match ctx.classified.entities.order_number.as_deref() {
-        None => vec![ask(
-            "Could you send me your order number? It is in your order confirmation email and in your account dashboard.",
-        )],
-        Some(raw) => vec![not_found(raw, ctx.conservative)],
+        None => vec![ask(i18n::ask_order_number(ctx.language))],
+        Some(raw) => vec![not_found(raw, ctx.conservative, ctx.language)],
     }
 }
 
-fn not_found(raw: &str, conservative: bool) -> Part {
+fn not_found(raw: &str, conservative: bool, language: Language) -> Part {
     let number = crate::knowledge::normalize_order_number(raw).filter(|_| !conservative);
-    let which = match number {
-        Some(n) => format!("an order #{n}"),
-        None => "an order with that number".to_owned(),
-    };
-    ask(&format!(
-        "I couldn't find {which} on your account. Could you check the number, or tell me the email address you used at checkout?"
-    ))
+    ask(&wording::order_not_found(language, number.as_deref()))
 }
 
-fn order_facts(o: &OrderView<'_>, intent: Intent) -> Vec<Part> {
+fn order_facts(o: &OrderView<'_>, intent: Intent, l: Language) -> Vec<Part> {
     let src = || vec![o.source.clone()];
-    let mut parts = vec![Part::new(PartKind::Fact, status_sentence(o), src())];
+    let mut parts = vec![Part::new(PartKind::Fact, wording::status(l, o), src())];
     let wants_tracking = matches!(intent, Intent::TrackingUpdate | Intent::OrderStatus);
     if wants_tracking && matches!(o.status, "shipped" | "delivered") {
-        parts.push(tracking_part(o));
+        parts.push(tracking_part(o, l));
     } else if intent == Intent::TrackingUpdate {
-        let text = "It has no tracking number yet: tracking starts when the order ships.";
-        parts.push(Part::new(PartKind::Fact, text, src()));
-    }
-    if let Some((amount, date)) = o.refund {
-        let text = format!(
-            "A refund of ${amount:.2} was issued on {date} to your original payment method."
-        );
-        parts.push(Part::new(PartKind::Fact, text, src()));
-    } else if intent == Intent::RefundStatus {
         parts.push(Part::new(
             PartKind::Fact,
-            "I don't see a refund issued on this order yet.",
+            wording::not_tracked_yet(l),
             src(),
         ));
+    }
+    if let Some((amount, date)) = o.refund {
+        let text = wording::refund(l, amount, date);
+        parts.push(Part::new(PartKind::Fact, text, src()));
+    } else if intent == Intent::RefundStatus {
+        parts.push(Part::new(PartKind::Fact, wording::no_refund(l), src()));
     }
     parts
 }
 
-fn status_sentence(o: &OrderView<'_>) -> String {
-    let n = o.number;
-    let on = |d: Option<&str>| d.map(|d| format!(" on {d}")).unwrap_or_default();
-    let with = o.carrier.map(|c| format!(" with {c}")).unwrap_or_default();
-    match o.status {
-        "pending" => format!(
-            "Order #{n} was placed{} and has not shipped yet.",
-            on(o.ordered_at)
-        ),
-        "shipped" => {
-            let eta = o
-                .expected_delivery
-                .map(|d| format!(" Expected delivery: {d}."))
-                .unwrap_or_default();
-            format!("Order #{n} shipped{}{with}.{eta}", on(o.shipped_at))
-        }
-        "delivered" => format!("Order #{n} was delivered{}{with}.", on(o.delivered_at)),
-        "returned" => format!("Order #{n} was returned to us."),
-        "cancelled" => format!("Order #{n} was cancelled."),
-        other => format!("The status of order #{n} is: {other}."),
-    }
-}
-
-fn tracking_part(o: &OrderView<'_>) -> Part {
-    match (o.tracking, o.carrier) {
-        (Some(t), carrier) => {
-            let by = carrier.map(|c| format!(" ({c})")).unwrap_or_default();
-            Part {
-                sensitive: true,
-                ..Part::new(
-                    PartKind::Fact,
-                    format!("Tracking number: {t}{by}."),
-                    vec![o.source.clone()],
-                )
-            }
-        }
-        (None, _) => Part::new(
+fn tracking_part(o: &OrderView<'_>, l: Language) -> Part {
+    match o.tracking {
+        Some(t) => Part {
+            sensitive: true,
+            ..Part::new(
+                PartKind::Fact,
+                wording::tracking(l, t, o.carrier),
+                vec![o.source.clone()],
+            )
+        },
+        None => Part::new(
             PartKind::Fact,
-            "I don't have a tracking number for this order.",
+            wording::no_tracking_number(l),
             vec![o.source.clone()],
         ),
     }
 }
 
-fn product_parts(retrieved: &Retrieved, intent: Intent) -> Vec<Part> {
+/// The warranty of each product named, for a technical question.
+fn warranty_parts(retrieved: &Retrieved) -> Vec<Part> {
+    facts::products(retrieved)
+        .into_iter()
+        .filter_map(|p| {
+            let w = p.warranty?;
+            let text = format!("{} warranty: {w}.", p.name);
+            Some(Part::new(PartKind::Fact, text, vec![p.source]))
+        })
+        .collect()
+}
+
+fn product_parts(retrieved: &Retrieved) -> Vec<Part> {
     facts::products(retrieved)
         .into_iter()
         .map(|p| {
@@ -227,43 +240,45 @@ fn product_parts(retrieved: &Retrieved, intent: Intent) -> Vec<Part> {
                 text.push(' ');
                 text.push_str(d);
             }
-            if let (Intent::TechnicalSupport, Some(w)) = (intent, p.warranty) {
-                text.push_str(&format!(" Warranty: {w}."));
-            }
             Part::new(PartKind::Fact, text, vec![p.source])
         })
         .collect()
 }
 
-fn loyalty_parts(account: Option<LoyaltyView<'_>>) -> Vec<Part> {
-    let Some(a) = account else {
-        return vec![ask(
-            "I couldn't find a BrewVi Rewards account linked to this conversation. Could you tell me the email address of your account?",
-        )];
-    };
-    let mut text = format!(
-        "You have {} BrewVi Rewards points ({} tier).",
-        a.points, a.tier
-    );
-    if let (Some(next), Some(missing)) = (a.next_tier, a.points_to_next_tier) {
-        text.push_str(&format!(" {missing} more points reach {next}."));
+fn loyalty_parts(account: Option<LoyaltyView<'_>>, l: Language) -> Vec<Part> {
+    match account {
+        Some(a) => vec![Part::new(
+            PartKind::Fact,
+            wording::loyalty(l, &a),
+            vec![a.source.clone()],
+        )],
+        None => vec![ask(wording::no_loyalty_account(l))],
     }
-    if let Some(n) = a.expiring_30_days.filter(|n| *n > 0) {
-        text.push_str(&format!(" {n} points expire in the next 30 days."));
-    }
-    vec![Part::new(PartKind::Fact, text, vec![a.source])]
 }
 
 /// The top passage, and the second when it is nearly as relevant (BM25
-/// ranks the runner-up of a one-topic question well below the top).
-fn policy_parts(passages: &[Passage]) -> Vec<Part> {
-    let Some(top) = passages.first() else {
+/// ranks the runner-up of a one-topic question well below the top); none
+/// that scores below [`MIN_PASSAGE_SCORE`]. A passage in English for a
+/// customer who wrote in another language is introduced as such.
+fn policy_parts(passages: &[Passage], language: Language) -> Vec<Part> {
+    let Some(top) = passages.first().filter(|p| p.score >= MIN_PASSAGE_SCORE) else {
         return Vec::new();
     };
+    let mut noted = false;
     passages
         .iter()
         .take(2)
-        .filter(|p| p.score >= top.score * SECOND_PASSAGE_RATIO)
-        .map(|p| Part::new(PartKind::Policy, p.text.clone(), vec![p.source_id.clone()]))
+        .filter(|p| p.score >= top.score * SECOND_PASSAGE_RATIO && p.score >= MIN_PASSAGE_SCORE)
+        .map(|p| {
+            let shown = Language::for_answer(p.language.as_deref().unwrap_or("en"));
+            let text = match i18n::english_only(language) {
+                Some(note) if shown != language && !noted => {
+                    noted = true;
+                    format!("{note} {}", p.text)
+                }
+                _ => p.text.clone(),
+            };
+            Part::new(PartKind::Policy, text, vec![p.source_id.clone()])
+        })
         .collect()
 }

@@ -235,3 +235,234 @@ fn handoff_notices_name_no_queue_and_add_safety_advice() {
     assert!(!text.contains("trust") && !text.contains("Reason"));
     assert!(text.contains("within 24 hours"));
 }
+
+/// Retrieves and drafts a first attempt for a message in `language`.
+fn draft_in(customer: &str, text: &str, language: &str, c: &Classified) -> (Retrieved, Drafted) {
+    let kb = KnowledgeBase::builtin().expect("the shipped knowledge base loads");
+    let retrieved = kb.retrieve_in(text, language, c, customer, now());
+    let mut msg = received(customer, text);
+    msg.language = language.into();
+    let drafted = LocalResponder::new().draft(&msg, c, &retrieved, 1, &[]);
+    (retrieved, drafted)
+}
+
+#[test]
+fn given_a_bare_greeting_when_drafted_then_it_gets_a_greeting_and_an_offer_to_help() {
+    let c = classified(Intent::GeneralInquiry, None);
+    let (_, d) = draft_in("anon", "Hi there!", "en", &c);
+    assert!(d.text.starts_with("Hi,"), "{:?}", d.text);
+    assert!(d.text.contains("How can I help you today?"), "{:?}", d.text);
+    assert!(!d.text.contains("don't have"), "{:?}", d.text);
+    assert!(d.sources.is_empty(), "a greeting states no fact");
+}
+
+#[test]
+fn given_thanks_when_drafted_then_it_gets_a_polite_close_even_on_a_retry() {
+    let c = classified(Intent::Feedback, None);
+    let (_, d) = draft_in("anon", "Thank you so much!", "en", &c);
+    assert!(d.text.contains("You're very welcome"), "{:?}", d.text);
+    let retrieved =
+        KnowledgeBase::builtin()
+            .expect("kb")
+            .retrieve("Thank you so much!", &c, "anon", now());
+    let retry = LocalResponder::new().draft(
+        &received("anon", "Thank you so much!"),
+        &c,
+        &retrieved,
+        2,
+        &[],
+    );
+    assert!(
+        retry.text.contains("You're very welcome"),
+        "{:?}",
+        retry.text
+    );
+}
+
+#[test]
+fn given_a_known_customer_when_greeted_then_the_draft_uses_their_name_and_cites_its_record() {
+    let c = classified(Intent::GeneralInquiry, None);
+    let (_, d) = draft_in("persona_001", "hello", "en", &c);
+    assert!(d.text.starts_with("Hi Sarah,"), "{:?}", d.text);
+    assert_eq!(d.sources, vec!["loyalty_account:persona_001".to_owned()]);
+    let c = classified(Intent::OrderStatus, Some("#10234"));
+    let (_, d) = draft_in("persona_001", "Where is order #10234?", "en", &c);
+    assert!(d.text.starts_with("Hi Sarah,"), "{:?}", d.text);
+}
+
+#[test]
+fn given_a_question_no_passage_answers_when_drafted_then_it_says_so_and_offers_a_human() {
+    let c = classified(Intent::GeneralInquiry, None);
+    let (r, d) = draft_in("anon", "Do you sell used cars or motorbikes?", "en", &c);
+    assert!(
+        r.passages.iter().all(|p| p.score < MIN_PASSAGE_SCORE),
+        "{:?}",
+        r.passages
+    );
+    assert!(
+        d.text.contains("don't have information about that"),
+        "{:?}",
+        d.text
+    );
+    assert!(
+        d.text.contains("member of our support team"),
+        "{:?}",
+        d.text
+    );
+    assert!(d.sources.is_empty());
+}
+
+#[test]
+fn given_opening_hours_when_drafted_then_the_hours_are_quoted_from_the_contact_passage() {
+    let c = classified(Intent::GeneralInquiry, None);
+    let (_, d) = draft_in("anon", "What are your opening hours?", "en", &c);
+    assert_eq!(
+        d.sources.first().map(String::as_str),
+        Some("contact.support")
+    );
+    assert!(
+        d.text.contains("Monday to Friday 8am-8pm ET"),
+        "{:?}",
+        d.text
+    );
+}
+
+#[test]
+fn given_a_broken_brewer_when_drafted_then_it_troubleshoots_and_cites_the_warranty_not_sales_copy()
+{
+    let c = Classified {
+        entities: Entities {
+            product: Some("Premium Single-Serve Coffee Brewer".into()),
+            ..Entities::default()
+        },
+        ..classified(Intent::TechnicalSupport, None)
+    };
+    let text = "My Premium Single-Serve Coffee Brewer stopped working and won't turn on";
+    let (_, d) = draft_in("anon", text, "en", &c);
+    assert_eq!(
+        d.sources.first().map(String::as_str),
+        Some("faq.brewer_troubleshooting"),
+        "{:?}",
+        d.sources
+    );
+    assert!(d.text.contains("2-year warranty"), "{:?}", d.text);
+    assert!(!d.text.contains("in stock"), "no sales copy: {:?}", d.text);
+}
+
+#[test]
+fn given_a_french_question_when_drafted_then_the_answer_is_in_french_from_the_french_passage() {
+    let c = classified(Intent::GeneralInquiry, None);
+    let (r, d) = draft_in("anon", "Quels sont vos horaires d'ouverture ?", "fr", &c);
+    let top = r.passages.first().expect("a passage");
+    assert_eq!(top.source_id, "contact.support");
+    assert_eq!(top.language.as_deref(), Some("fr"));
+    assert!(d.text.starts_with("Bonjour,"), "{:?}", d.text);
+    assert!(d.text.contains("du lundi au vendredi"), "{:?}", d.text);
+    assert!(!d.text.contains("qu'en anglais"), "{:?}", d.text);
+}
+
+#[test]
+fn given_a_spanish_question_when_drafted_then_the_answer_is_in_spanish() {
+    let c = classified(Intent::Cancellation, None);
+    let (r, d) = draft_in(
+        "anon",
+        "Quiero cancelar mi pedido antes de que se envíe",
+        "es",
+        &c,
+    );
+    let top = r.passages.first().expect("a passage");
+    assert_eq!(top.source_id, "orders.cancel");
+    assert_eq!(top.language.as_deref(), Some("es"));
+    assert!(d.text.starts_with("Hola:"), "{:?}", d.text);
+    assert!(d.text.contains("se puede cancelar"), "{:?}", d.text);
+}
+
+#[test]
+fn given_no_translation_when_drafted_then_the_english_passage_comes_with_a_note_in_the_customers_language()
+ {
+    let c = classified(Intent::ShippingEstimate, None);
+    let (r, d) = draft_in(
+        "anon",
+        "Combien de temps prend la livraison en Alaska ?",
+        "fr",
+        &c,
+    );
+    let top = r.passages.first().expect("a passage");
+    assert_eq!(top.source_id, "shipping.transit_times");
+    assert_eq!(top.language.as_deref(), Some("en"));
+    assert!(
+        d.text.contains("Je n'ai cette information qu'en anglais :"),
+        "{:?}",
+        d.text
+    );
+    assert!(d.text.contains("Alaska and Hawaii"), "{:?}", d.text);
+}
+
+#[test]
+fn given_an_unsupported_language_when_drafted_then_the_answer_is_in_english_without_a_note() {
+    let c = classified(Intent::ReturnRequest, None);
+    let (_, d) = draft_in(
+        "anon",
+        "How many days do I have to return a product?",
+        "de",
+        &c,
+    );
+    assert!(d.text.starts_with("Hi,"), "{:?}", d.text);
+    assert!(d.text.contains("30 days"), "{:?}", d.text);
+}
+
+#[test]
+fn given_a_french_greeting_or_spanish_thanks_when_drafted_then_the_reply_is_in_that_language() {
+    let c = classified(Intent::GeneralInquiry, None);
+    let (_, d) = draft_in("anon", "Bonjour !", "fr", &c);
+    assert!(
+        d.text.contains("Comment puis-je vous aider"),
+        "{:?}",
+        d.text
+    );
+    let (_, d) = draft_in("anon", "¡Muchas gracias!", "es", &c);
+    assert!(d.text.contains("De nada"), "{:?}", d.text);
+}
+
+#[test]
+fn given_a_french_customer_when_refused_or_handed_off_then_the_notice_is_in_french() {
+    let findings = [InputFinding {
+        kind: InputFindingKind::PromptInjection,
+        rule: "ignore-previous".into(),
+        score: 0.99,
+    }];
+    assert!(refusal_text_in(&findings, "fr-CA").contains("Désolé"));
+    let escalated = Escalated {
+        reason: EscalationReason::HealthOrSafety,
+        priority: Priority::Urgent,
+        queue: "safety".into(),
+        summary: "Reason: health or safety.".into(),
+    };
+    let text = handoff_text_in(&escalated, "es");
+    assert!(
+        text.contains("con prioridad") && text.contains("emergencia"),
+        "{text}"
+    );
+}
+
+#[test]
+fn given_drafts_that_quote_the_contact_passage_when_validated_then_the_critic_approves() {
+    let c = classified(Intent::GeneralInquiry, None);
+    let critic = crate::models::critic::LocalCritic::new(crate::models::critic::CriticConfig {
+        business_domains: vec!["brewvi-demo.com".into(), "brewvi.com".into()],
+        business_phones: vec!["1-800-555-2739".into()],
+    });
+    for (text, lang) in [
+        ("What are your opening hours?", "en"),
+        ("Quels sont vos horaires d'ouverture ?", "fr"),
+    ] {
+        let (_, d) = draft_in("anon", text, lang, &c);
+        let v = critic.validation(&d.text, text);
+        assert!(
+            v.findings.is_empty(),
+            "{text}: {:?} in {:?}",
+            v.findings,
+            d.text
+        );
+    }
+}

@@ -19,8 +19,9 @@ pub struct TenantData {
 
 impl TenantData {
     /// The BrewVi Coffee demo tenant compiled into the binary
-    /// (`workers/kb/brewvi/`): documents `policies` and `faq`, products,
-    /// orders and loyalty accounts (no customers file).
+    /// (`workers/kb/brewvi/`): documents `policies` and `faq` with their
+    /// French and Spanish translations, products, orders and loyalty
+    /// accounts (no customers file).
     pub fn demo() -> Result<Self, TenantError> {
         let mut data = Self::default();
         for (stem, text) in [
@@ -28,6 +29,22 @@ impl TenantData {
             ("faq", include_str!("../../kb/brewvi/faq.md")),
         ] {
             let doc = parse_markdown(&format!("{stem}.md"), stem, text)?;
+            data.documents.insert(doc.id.clone(), doc);
+        }
+        for (stem, language, text) in [
+            (
+                "translations-fr",
+                "fr",
+                include_str!("../../kb/brewvi/translations.fr.md"),
+            ),
+            (
+                "translations-es",
+                "es",
+                include_str!("../../kb/brewvi/translations.es.md"),
+            ),
+        ] {
+            let mut doc = parse_markdown(&format!("{stem}.md"), stem, text)?;
+            language.clone_into(&mut doc.language);
             data.documents.insert(doc.id.clone(), doc);
         }
         for (kind, text) in [
@@ -61,10 +78,13 @@ impl TenantData {
     /// that do not decode.
     pub fn knowledge_base(&self) -> Result<KnowledgeBase, TenantError> {
         let mut passages = Vec::new();
-        let mut owner: HashMap<String, &DocId> = HashMap::new();
+        // A translation keeps its original's source id: passages are unique
+        // by (source id, language).
+        let mut owner: HashMap<(String, String), &DocId> = HashMap::new();
         for (id, doc) in &self.documents {
             for p in doc.passages(&format!("document {id}"))? {
-                if let Some(first) = owner.insert(p.source_id.clone(), id) {
+                let key = (p.source_id.clone(), p.language.clone());
+                if let Some(first) = owner.insert(key, id) {
                     let detail = if first == id {
                         format!("source id {} is used twice in document {id}", p.source_id)
                     } else {
@@ -108,7 +128,10 @@ mod tests {
     fn the_demo_tenant_builds_the_builtin_passages() {
         let demo = TenantData::demo().expect("the demo tenant parses");
         let ids: Vec<&str> = demo.documents.keys().map(DocId::as_str).collect();
-        assert_eq!(ids, ["faq", "policies"]);
+        assert_eq!(
+            ids,
+            ["faq", "policies", "translations-es", "translations-fr"]
+        );
         let mut ours: Vec<String> = demo
             .knowledge_base()
             .expect("builds")

@@ -83,7 +83,10 @@ pub fn measure(
     let mut groups: BTreeMap<(String, String), Vec<&RetrievalQuery>> = BTreeMap::new();
     for q in queries {
         let language = q.language.clone().unwrap_or_else(|| "en".to_owned());
-        groups.entry((q.tenant.clone(), language)).or_default().push(q);
+        groups
+            .entry((q.tenant.clone(), language))
+            .or_default()
+            .push(q);
     }
     groups
         .into_iter()
@@ -108,7 +111,11 @@ fn measure_group(
     for q in queries {
         let classified = classifier.classify(&q.query);
         let retrieved = kb.retrieve(&q.query, &classified, "eval", Utc::now());
-        let ids: Vec<&str> = retrieved.passages.iter().map(|p| p.source_id.as_str()).collect();
+        let ids: Vec<&str> = retrieved
+            .passages
+            .iter()
+            .map(|p| p.source_id.as_str())
+            .collect();
         let hit = |id: &&str| q.expected.iter().any(|e| e == id);
         at1 += usize::from(ids.first().is_some_and(hit));
         let found = ids.iter().take(5).any(hit);

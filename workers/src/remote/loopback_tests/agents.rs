@@ -107,7 +107,12 @@ fn model(server: &StubServer, tweak: impl FnOnce(&mut RemoteConfig)) -> RemoteMo
 }
 
 fn local_draft(retrieved: &Retrieved) -> Drafted {
-    LocalResponder::new().draft_for(CUSTOMER, &classified(), retrieved, 1, &[])
+    let asker = crate::response::Asker {
+        customer_id: CUSTOMER,
+        text: &text(),
+        language: "en",
+    };
+    LocalResponder::new().draft_for(&asker, &classified(), retrieved, 1, &[])
 }
 
 /// The user message of the `n`th request.
