@@ -119,10 +119,49 @@ fn eval_json_reports_intent_accuracy() {
     assert!(run.status.success(), "{}", text(&run.stderr));
     let report: serde_json::Value =
         serde_json::from_slice(&run.stdout).expect("eval --json prints JSON");
-    let accuracy = report["intent"]["accuracy"]
+    let sets = report["intent"].as_array().expect("intent sets");
+    let bitext = sets
+        .iter()
+        .find(|s| {
+            s["set"]
+                .as_str()
+                .is_some_and(|n| n.contains("Bitext held-out"))
+        })
+        .expect("the shared Bitext held-out part is measured");
+    let accuracy = bitext["accuracy"]["rate"]
         .as_f64()
         .expect("the report has the intent accuracy");
     assert!((0.0..=1.0).contains(&accuracy), "{accuracy}");
+    assert!(report["pii"]["overall"]["rate"].as_f64().is_some());
+}
+
+#[test]
+fn eval_measures_a_users_own_intent_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let set = dir.path().join("mine.csv");
+    std::fs::write(
+        &set,
+        "text,label,wording\nwhere is my order 10234,ORDER_STATUS,clean\nwher is my oder,ORDER_STATUS,misspelled\nhow many points do i have,LOYALTY_PROGRAM,clean\n",
+    )
+    .expect("write the set");
+    let run = switchboard(
+        &[
+            "eval",
+            "--json",
+            "--intent",
+            set.to_str().expect("utf-8 path"),
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&run.stdout).expect("eval --json prints JSON");
+    let sets = report["intent"].as_array().expect("intent sets");
+    assert_eq!(sets.len(), 1, "only the given file is measured");
+    assert_eq!(sets[0]["accuracy"]["total"], 3);
+    assert!(report["pii"].is_null(), "no shared data without --data");
+    let wordings = sets[0]["per_wording"].as_array().expect("per wording");
+    assert_eq!(wordings.len(), 2, "clean and misspelled");
 }
 
 #[test]
