@@ -395,7 +395,7 @@ async fn one_tenant_never_answers_from_another_tenants_data() {
         "{on_c:?}"
     );
     assert!(
-        reply(&on_c_events).contains("I don't have the information"),
+        reply(&on_c_events).contains("I don't have information about that"),
         "{}",
         reply(&on_c_events)
     );
