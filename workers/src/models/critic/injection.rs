@@ -16,19 +16,10 @@ use switchboard_engine::event::InputFindingKind::{Jailbreak as J, PromptInjectio
 #[cfg(test)]
 use super::jailbreak;
 
-use super::rules::{Rules, Spec, compile};
+use super::rules::{Rules, compile_with_vetoes};
 
 /// The injection and jailbreak rules.
-pub static RULES: LazyLock<Rules> = LazyLock::new(|| {
-    compile(SPECS.iter().map(|&spec| {
-        let name = spec.0;
-        let spec = Spec::from(spec);
-        match veto(name) {
-            Some(v) => spec.unless(v),
-            None => spec,
-        }
-    }))
-});
+pub static RULES: LazyLock<Rules> = LazyLock::new(|| compile_with_vetoes(SPECS, veto));
 
 /// Ordinary messages some rules would otherwise match: the customer's own
 /// earlier instructions ("disregard my earlier instructions about gift

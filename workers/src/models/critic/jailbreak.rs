@@ -9,19 +9,10 @@ use std::sync::LazyLock;
 
 use switchboard_engine::event::InputFindingKind::{self, Jailbreak as J};
 
-use super::rules::{Rules, Spec, compile};
+use super::rules::{Rules, compile_with_vetoes};
 
 /// The persona-jailbreak rules.
-pub static RULES: LazyLock<Rules> = LazyLock::new(|| {
-    compile(SPECS.iter().map(|&spec| {
-        let name = spec.0;
-        let spec = Spec::from(spec);
-        match veto(name) {
-            Some(v) => spec.unless(v),
-            None => spec,
-        }
-    }))
-});
+pub static RULES: LazyLock<Rules> = LazyLock::new(|| compile_with_vetoes(SPECS, veto));
 
 /// Ordinary messages a rule would otherwise match: a phone's or the app's
 /// own developer mode ("the app says developer mode is on").

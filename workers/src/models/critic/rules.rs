@@ -123,6 +123,22 @@ fn literal_regex(pattern: &str) -> Regex {
         .expect("compiled-in critic rule is a valid regex")
 }
 
+/// Build a rule list from `(name, kind, score, pattern)` literals, each
+/// with the veto `veto(name)` gives it, if any (see [`Spec::unless`]).
+pub fn compile_with_vetoes(
+    specs: &[(&'static str, InputFindingKind, f32, &'static str)],
+    veto: fn(&str) -> Option<&'static str>,
+) -> Rules {
+    compile(specs.iter().map(|&spec| {
+        let name = spec.0;
+        let spec = Spec::from(spec);
+        match veto(name) {
+            Some(v) => spec.unless(v),
+            None => spec,
+        }
+    }))
+}
+
 /// Build a rule list from specs (or `(name, kind, score, pattern)` literals,
 /// which are [`Role::Direct`]).
 pub fn compile<S: Into<Spec>>(specs: impl IntoIterator<Item = S>) -> Rules {

@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use switchboard_engine::event::{Classified, Intent, Signal};
+use switchboard_engine::workflow::Policy;
 
 /// Confidence given to a follow-up that continues the open intent.
 const FOLLOW_UP_CONFIDENCE: f32 = 0.9;
@@ -89,8 +90,9 @@ pub fn in_context(mut c: Classified, text: &str, past: &[Intent]) -> Classified 
 /// and a hand-off for it would be needless.
 fn is_unclear_short_reply(c: &Classified, text: &str) -> bool {
     const SHORT_WORDS: usize = 8;
-    const FLOOR: f32 = 0.45;
-    c.confidence < FLOOR && c.signals.is_empty() && text.split_whitespace().count() <= SHORT_WORDS
+    c.confidence < Policy::default().min_confidence
+        && c.signals.is_empty()
+        && text.split_whitespace().count() <= SHORT_WORDS
 }
 
 /// A reply that supplies an order number, e-mail or phone and says little
