@@ -192,13 +192,13 @@ impl ConversationKey {
     /// The subject for one event of this conversation:
     /// `conv.<tenant>.<conversation>.<event_type>`.
     pub fn subject(&self, event_type: &str) -> String {
-        format!("conv.{}.{}.{}", self.tenant, self.id, event_type)
+        crate::subject::event(self, event_type)
     }
 
     /// The wildcard covering all of this conversation's events:
     /// `conv.<tenant>.<conversation>.>`.
     pub fn wildcard(&self) -> String {
-        format!("conv.{}.{}.>", self.tenant, self.id)
+        crate::subject::conversation(self)
     }
 }
 

@@ -15,6 +15,8 @@
 //! - [`conversation`]: the fold of a conversation's events into state.
 //! - [`workflow`]: the pure routing function `next_step`.
 //! - [`streams`]: the declared streams and their idempotent application.
+//! - [`subject`]: the subject grammar (`conv.<tenant>.<conversation>.<type>`,
+//!   `dlq.<agent>.<tenant>`) and the stream names.
 //! - [`nats_server`]: the managed nats-server for embedded mode and tests.
 //! - [`projection`]: read models folded from the log (documents, the pure
 //!   fold, typed queries) and their stores (SQLite, Cosmos DB).
@@ -33,6 +35,7 @@ pub mod nats_server;
 pub mod projection;
 pub mod store;
 pub mod streams;
+pub mod subject;
 pub mod workflow;
 
 #[cfg(test)]

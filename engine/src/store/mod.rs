@@ -58,7 +58,7 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
-            stream: "CONVERSATIONS".into(),
+            stream: crate::subject::CONVERSATIONS_STREAM.into(),
             max_event_bytes: 256 * 1024,
             timeout: Duration::from_secs(5),
             load_batch: 256,

@@ -49,7 +49,7 @@ pub async fn bench_projections(
     let js = jetstream::new(client.clone());
     publish(&js, &tenant, n_events).await?;
     let options = ProjectorOptions {
-        filter: format!("conv.{tenant}.>"),
+        filter: switchboard_engine::subject::tenant_events(&tenant),
         ..ProjectorOptions::default()
     };
     let baseline_per_s = baseline(&js, &options, n_events).await?;

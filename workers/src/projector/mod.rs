@@ -87,7 +87,7 @@ impl Default for ProjectorOptions {
     fn default() -> Self {
         Self {
             stream: "CONVERSATIONS".into(),
-            filter: "conv.>".into(),
+            filter: switchboard_engine::subject::all_conversations(),
             durable: "projector".into(),
             batch: 1_000,
             max_wait: Duration::from_millis(100),

@@ -15,7 +15,7 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use switchboard_engine::event::codec::header as ce;
 use switchboard_engine::event::{Actor, Event, EventData, Failed};
-use switchboard_engine::ids::{ConversationId, ConversationKey, EventId, Tenant};
+use switchboard_engine::ids::{ConversationKey, EventId};
 use switchboard_engine::store::{AppendErrorKind, EventStore, IdempotencyKey};
 
 use super::StepError;
@@ -62,15 +62,9 @@ impl Letter {
 
     /// The conversation its subject `conv.<tenant>.<id>.…` names, if valid.
     pub fn conversation(&self) -> Option<ConversationKey> {
-        let mut tokens = self.subject.split('.');
-        let (Some("conv"), Some(tenant), Some(id)) = (tokens.next(), tokens.next(), tokens.next())
-        else {
-            return None;
-        };
-        Some(ConversationKey::new(
-            Tenant::new(tenant).ok()?,
-            ConversationId::new(id).ok()?,
-        ))
+        switchboard_engine::subject::parse_event(&self.subject)
+            .ok()
+            .map(|s| s.key)
     }
 
     /// The customer message it belongs to (`ce-correlation`), if readable.
@@ -153,7 +147,7 @@ async fn store_letter(
     store
         .jetstream()
         .publish_with_headers(
-            format!("dlq.{}.{tenant}", reason.by),
+            switchboard_engine::subject::dead_letter(reason.by, tenant),
             headers,
             letter.payload.clone(),
         )

@@ -221,7 +221,7 @@ pub fn consumer_config(agents: &[Agent], options: &WorkerOptions) -> pull::Confi
         description: Some(format!("Switchboard agents: {label}")),
         filter_subjects: triggers
             .iter()
-            .map(|t| format!("conv.*.*.{}", t.as_str()))
+            .map(|t| switchboard_engine::subject::events_of_type(*t))
             .collect(),
         ack_policy: consumer::AckPolicy::Explicit,
         ack_wait: options.ack_wait,
@@ -363,7 +363,7 @@ mod tests {
         let mut expected: Vec<String> = Agent::ALL
             .iter()
             .flat_map(|a| a.triggers())
-            .map(|t| format!("conv.*.*.{}", t.as_str()))
+            .map(|t| switchboard_engine::subject::events_of_type(*t))
             .collect();
         expected.sort();
         expected.dedup();

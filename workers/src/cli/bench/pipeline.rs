@@ -237,7 +237,10 @@ async fn run_batch(
         .collect::<Result<Vec<_>, _>>()?;
     let mut responses = store
         .client()
-        .subscribe(format!("conv.{tenant}.*.responded"))
+        .subscribe(switchboard_engine::subject::tenant_events_of_type(
+            &tenant,
+            switchboard_engine::event::EventType::Responded,
+        ))
         .await?;
     store.client().flush().await?;
     let start = Instant::now();

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use futures::StreamExt;
+use switchboard_engine::event::EventType;
 use switchboard_engine::store::EventStore;
+use switchboard_engine::subject;
 use tokio::sync::watch;
 
 use crate::cli::publish::publish_json_line;
@@ -173,8 +175,8 @@ pub async fn watch_answers(
     while !*stop.borrow() {
         let config = pull::OrderedConfig {
             filter_subjects: vec![
-                format!("conv.{tenant}.*.responded"),
-                format!("conv.{tenant}.*.escalated"),
+                subject::tenant_events_of_type(&tenant, EventType::Responded),
+                subject::tenant_events_of_type(&tenant, EventType::Escalated),
             ],
             deliver_policy: DeliverPolicy::ByStartSequence {
                 start_sequence: next,
