@@ -8,6 +8,8 @@
 //!   order/product/loyalty look-ups (the local knowledge agent).
 //! - [`response`]: grounded, template-based drafts, refusals and hand-off
 //!   notices (the local response generator).
+//! - [`intake`]: customer messages, human replies and closes, validated and
+//!   appended idempotently (the CLI's `publish` and the gateway's `POST`s).
 //! - [`escalation`]: priority, queue and hand-off summary of an escalation.
 //! - [`projector`]: the projector (durable consumer folding `conv.>` into
 //!   the projection store), rebuild, status and the projection benchmark.
@@ -15,6 +17,12 @@
 //!   critic, the trainable intent classifier and their evaluation.
 //! - [`tenant`]: each tenant's knowledge base and records in a JetStream
 //!   KV bucket, imported by the CLI and kept current in every worker.
+//! - [`timeline`]: a conversation's events as steps (actor, decision,
+//!   reasons, model, duration), for replay, the gateway and the console.
+//! - [`gateway`]: HTTP for channels, operators and auditors (axum), API
+//!   keys per tenant and role, problem details, live SSE timelines.
+//! - [`audit`]: hash-chained, ed25519-signed exports of the log and their
+//!   verification.
 //! - [`agents`]: the five agents that own workflow steps, over those models.
 //! - [`remote`]: the Azure OpenAI / OpenAI-compatible model path for the
 //!   agents' capabilities, with retries, a circuit breaker and local fallback.
@@ -25,7 +33,10 @@
 #![forbid(unsafe_code)]
 
 pub mod agents;
+pub mod audit;
 pub mod escalation;
+pub mod gateway;
+pub mod intake;
 pub mod knowledge;
 pub mod language;
 pub mod models;
@@ -34,3 +45,4 @@ pub mod remote;
 pub mod response;
 pub mod runtime;
 pub mod tenant;
+pub mod timeline;

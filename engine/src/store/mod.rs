@@ -94,6 +94,20 @@ impl IdempotencyKey {
         ])
     }
 
+    /// The key of a request made by a person or client outside the
+    /// workflow (a human reply, a close), from the request's own
+    /// idempotency key: the same request retried within the stream's
+    /// duplicate window stores its event once.
+    pub fn for_request(conversation: &ConversationKey, action: &str, request_key: &str) -> Self {
+        Self::hashed(&[
+            b"req",
+            conversation.tenant.as_str().as_bytes(),
+            conversation.id.as_str().as_bytes(),
+            action.as_bytes(),
+            request_key.as_bytes(),
+        ])
+    }
+
     /// A hash of `parts`, each prefixed with its length so that no two
     /// different lists of parts hash the same bytes (`"a/b" + "c"` is not
     /// `"a" + "b/c"`).

@@ -4,10 +4,13 @@
 //! deployment injects (`NATS_URL`) plus `SWITCHBOARD_*`; it is parsed here
 //! into typed values and handed to the libraries.
 
+mod audit;
 mod bench;
 mod config;
 mod eval;
+mod gateway;
 mod kb;
+mod keys;
 mod models;
 mod projections;
 mod projector;
@@ -101,6 +104,14 @@ pub enum Command {
     /// tenant-data bucket.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
+    /// Serve the HTTP gateway and console alone (distributed mode).
+    Gateway(gateway::GatewayCommandArgs),
+    /// The gateway's API keys, one per channel adapter or operator.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Signed, hash-chained exports of the log, and their verification.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Inspect the resolved configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -126,7 +137,7 @@ pub fn init_logging(cli: &Cli) {
     // Services say what they do; one-shot commands only what went wrong
     // (the connection chatter of the NATS client never, unless asked).
     let default = match cli.command {
-        Command::Up(_) | Command::Worker(_) => "info,async_nats=warn",
+        Command::Up(_) | Command::Worker(_) | Command::Gateway(_) => "info,async_nats=warn",
         _ => "warn",
     };
     let global = &cli.global;
@@ -158,6 +169,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(cmd) => config::run(&cli.global, cmd),
         Command::Kb(cmd) => kb::run(&cli.global, cmd).await,
         Command::Tenant(cmd) => tenant::run(&cli.global, cmd).await,
+        Command::Gateway(args) => gateway::run(&cli.global, args).await,
+        Command::Keys(cmd) => keys::run(&cli.global, cmd).await,
+        Command::Audit(cmd) => audit::run(&cli.global, cmd).await,
     }
 }
 

@@ -1,4 +1,5 @@
-//! `switchboard schemas`: write or check the event JSON Schemas in `schemas/`.
+//! `switchboard schemas`: write or check the event JSON Schemas and the
+//! gateway's OpenAPI document in `schemas/`.
 
 use std::path::PathBuf;
 
@@ -6,6 +7,10 @@ use anyhow::Context;
 use clap::Subcommand;
 use switchboard_engine::event::EventType;
 use switchboard_engine::event::schema::{current_schema_text, schema_path};
+use switchboard_workers::gateway::openapi_document;
+
+/// The gateway's OpenAPI document, beside the event schemas.
+pub const OPENAPI_FILE: &str = "openapi.json";
 
 #[derive(Debug, Subcommand)]
 pub enum SchemasCommand {
@@ -36,6 +41,10 @@ pub fn run(cmd: SchemasCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("writing {}", path.display()))?;
                 println!("wrote {}", path.display());
             }
+            let path = dir.join(OPENAPI_FILE);
+            std::fs::write(&path, openapi_document())
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
             Ok(())
         }
         SchemasCommand::Check { dir } => {
@@ -47,9 +56,13 @@ pub fn run(cmd: SchemasCommand) -> anyhow::Result<()> {
                     stale.push(path.display().to_string());
                 }
             }
+            let path = dir.join(OPENAPI_FILE);
+            if std::fs::read_to_string(&path).unwrap_or_default() != openapi_document() {
+                stale.push(path.display().to_string());
+            }
             anyhow::ensure!(
                 stale.is_empty(),
-                "schemas differ from the Rust types: {}\nrun `switchboard schemas export` after a compatible change, or add a new version",
+                "schemas differ from the Rust types or the gateway's routes: {}\nrun `switchboard schemas export` after a compatible change, or add a new version",
                 stale.join(", ")
             );
             println!("all {} schemas match", EventType::ALL.len());

@@ -27,6 +27,7 @@ use switchboard_workers::tenant::{
 };
 use tokio::sync::watch;
 
+use super::gateway::GatewayArgs;
 use super::worker::WorkerArgs;
 use super::{Global, ServerArgs};
 
@@ -51,6 +52,8 @@ pub struct UpArgs {
     pub server: ServerArgs,
     #[command(flatten)]
     pub workers: WorkerArgs,
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
 }
 
 pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
@@ -100,12 +103,19 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let mut tasks = vec![agents.spawn_team(&store, &args.workers.options(), &shutdown)];
     let projector = tokio::spawn(run_projector(
         client.clone(),
-        projections,
+        projections.clone(),
         ProjectorOptions::default(),
         shutdown.clone(),
     ));
+    let (gateway, listener) = args.gateway.start(&client, projections).await?;
+    let http = listener.local_addr()?;
+    let gateway_task = tokio::spawn(switchboard_workers::gateway::serve(
+        listener,
+        gateway,
+        shutdown.clone(),
+    ));
     println!(
-        "Switchboard is up: NATS {url} (nats-server {}), 5 agents and the projector running, data in {}, metrics on http://{}/metrics. Ctrl-C to stop.",
+        "Switchboard is up: NATS {url} (nats-server {}), 5 agents and the projector running, data in {}, metrics on http://{}/metrics.\n  gateway  http://{http}/v1  (API: http://{http}/openapi.json)\n  console  http://{http}/console\n  try      ./dev run publish {DEMO_TENANT}/first-chat --customer persona_001 --text \"Where is my order 10234?\"\n           ./dev run replay {DEMO_TENANT}/first-chat\nCtrl-C to stop.",
         server.version(),
         args.data_dir.display(),
         args.metrics_addr
@@ -117,6 +127,9 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         if let Err(e) = task.await? {
             tracing::warn!(error = %e, "an agent stopped with an error");
         }
+    }
+    if let Err(e) = gateway_task.await? {
+        tracing::warn!(error = %e, "the gateway stopped with an error");
     }
     if let Err(e) = projector.await? {
         tracing::warn!(error = %e, "the projector stopped with an error");

@@ -1,0 +1,87 @@
+//! `switchboard gateway`: the HTTP gateway alone (distributed mode), over
+//! the log at `NATS_URL` and the projection store `query` reads, until
+//! Ctrl-C or SIGTERM. `switchboard up` serves the same gateway itself.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+
+use anyhow::Context;
+use clap::Args;
+use switchboard_engine::store::{EventStore, StoreOptions};
+use switchboard_workers::audit::AuditKey;
+use switchboard_workers::gateway::{self, Gateway, Guard, RateLimit, keys::KeyStore};
+use tokio::sync::watch;
+
+use super::Global;
+use super::projections::{Missing, StoreArgs, open_store};
+
+/// How the gateway listens and limits.
+#[derive(Debug, Args, Clone)]
+pub struct GatewayArgs {
+    /// Address the gateway (and the console) listens on.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_GATEWAY_ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub gateway_addr: SocketAddr,
+    /// Requests per second allowed per API key (sustained).
+    #[arg(long, env = "SWITCHBOARD_RATE_PER_SECOND", default_value_t = NonZeroU32::new(50).unwrap_or(NonZeroU32::MIN))]
+    pub rate_per_second: NonZeroU32,
+    /// Requests allowed per API key at once (burst).
+    #[arg(long, env = "SWITCHBOARD_RATE_BURST", default_value_t = NonZeroU32::new(100).unwrap_or(NonZeroU32::MIN))]
+    pub rate_burst: NonZeroU32,
+}
+
+impl GatewayArgs {
+    fn rate(&self) -> RateLimit {
+        RateLimit {
+            per_second: self.rate_per_second,
+            burst: self.rate_burst,
+        }
+    }
+
+    /// Builds the gateway over `client` and `projections`, and binds its address.
+    pub async fn start(
+        &self,
+        client: &async_nats::Client,
+        projections: std::sync::Arc<dyn switchboard_engine::projection::ProjectionStore>,
+    ) -> anyhow::Result<(Gateway, tokio::net::TcpListener)> {
+        let keys = KeyStore::open(client).await?;
+        let audit = AuditKey::load_or_create(client).await?;
+        let store = EventStore::new(client.clone(), StoreOptions::default());
+        let gateway = Gateway::new(store, projections, Guard::new(keys, self.rate()), audit);
+        let listener = gateway::bind(self.gateway_addr)
+            .await
+            .context("choose another address with --gateway-addr")?;
+        Ok((gateway, listener))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct GatewayCommandArgs {
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub async fn run(global: &Global, args: GatewayCommandArgs) -> anyhow::Result<()> {
+    let projections = open_store(&args.store, Missing::Create).await?;
+    let client = super::connect(global, "switchboard-gateway").await?;
+    let (gateway, listener) = args.gateway.start(&client, projections).await?;
+    let addr = listener.local_addr()?;
+    let (stop, shutdown) = watch::channel(false);
+    let mut server = tokio::spawn(gateway::serve(listener, gateway, shutdown));
+    println!(
+        "Switchboard gateway on http://{addr} (console http://{addr}/console). Ctrl-C to stop."
+    );
+    tokio::select! {
+        result = &mut server => return Ok(result??),
+        _ = super::up::shutdown_signal() => {}
+    }
+    stop.send_replace(true);
+    server.await??;
+    client.drain().await.ok();
+    Ok(())
+}
