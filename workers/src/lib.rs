@@ -17,13 +17,19 @@
 //!   critic, the trainable intent classifier and their evaluation.
 //! - [`tenant`]: each tenant's knowledge base and records in a JetStream
 //!   KV bucket, imported by the CLI and kept current in every worker.
+//! - [`system`]: agents, projector and gateway in one process under one
+//!   shutdown signal (what `up` runs).
 //! - [`timeline`]: a conversation's events as steps (actor, decision,
 //!   reasons, model, duration), for replay, the gateway and the console.
 //! - [`gateway`]: HTTP for channels, operators and auditors (axum), API
 //!   keys per tenant and role, problem details, live SSE timelines.
 //! - [`audit`]: hash-chained, ed25519-signed exports of the log and their
 //!   verification.
+//! - [`counterfactual`]: the current version of an agent re-run over
+//!   recorded decisions, without writing, and what would differ.
 //! - [`agents`]: the five agents that own workflow steps, over those models.
+//! - [`capability`]: the traits the agents hold (classify, screen, draft,
+//!   validate), implemented by the local models and by the remote fallback.
 //! - [`remote`]: the Azure OpenAI / OpenAI-compatible model path for the
 //!   agents' capabilities, with retries, a circuit breaker and local fallback.
 //!
@@ -34,6 +40,8 @@
 
 pub mod agents;
 pub mod audit;
+pub mod capability;
+pub mod counterfactual;
 pub mod escalation;
 pub mod gateway;
 pub mod intake;
@@ -44,5 +52,6 @@ pub mod projector;
 pub mod remote;
 pub mod response;
 pub mod runtime;
+pub mod system;
 pub mod tenant;
 pub mod timeline;

@@ -600,3 +600,51 @@ fn the_openapi_document_in_schemas_matches_the_routes() {
     );
     assert!(doc["paths"]["/v1/tenants/{tenant}/conversations/{id}/messages"]["post"].is_object());
 }
+
+/// Schemathesis (PyPI) generates requests from `/openapi.json` against the
+/// running gateway: no response may be a server error, and every status,
+/// content type and body must be one the document declares.
+#[tokio::test]
+async fn schemathesis_finds_no_server_error_and_nothing_outside_the_document() {
+    let s = Setup::start(rate(10_000, 10_000)).await;
+    s.post(
+        &format!("{C1}/messages"),
+        &s.publish,
+        json!({"text": "hello"}),
+    )
+    .await;
+    let openapi = s.url("/openapi.json");
+    let header = format!("Authorization: Bearer {}", s.operate);
+    let output = tokio::process::Command::new("python3")
+        .args([
+            "-m",
+            "schemathesis.cli",
+            "run",
+            &openapi,
+            "--header",
+            &header,
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "--exclude-path-regex",
+            "events/stream",
+            "--max-examples",
+            "8",
+            "--seed",
+            "1",
+            "--request-timeout",
+            "10",
+            "--no-color",
+        ])
+        .output()
+        .await
+        .expect("schemathesis runs (python3 -m pip install schemathesis; ./dev test installs it)");
+    let report = format!("{}{}", text_of(&output.stdout), text_of(&output.stderr));
+    assert!(
+        output.status.success(),
+        "schemathesis found problems:\n{report}"
+    );
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

@@ -21,7 +21,8 @@ use switchboard_engine::ids::Tenant;
 use switchboard_engine::projection::ProjectionStore;
 use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
 use switchboard_engine::store::{EventStore, StoreOptions};
-use switchboard_workers::projector::{ProjectorOptions, run_projector};
+use switchboard_workers::projector::ProjectorOptions;
+use switchboard_workers::system::{Parts, System};
 use switchboard_workers::tenant::{
     self, DEMO_TENANT, KnowledgeSource, TenantData, TenantKnowledge, TenantStore,
 };
@@ -97,23 +98,22 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let projections: Arc<dyn ProjectionStore> = Arc::new(
         SqliteStore::open(SqliteConfig::new(args.data_dir.join("projections.sqlite"))).await?,
     );
-    let (stop, shutdown) = watch::channel(false);
-    let agents = agents.with_knowledge(live_knowledge(&client, &shutdown, true).await?);
+    // The tenant-data watch stops with the process (it holds no work).
+    let (_knowledge_stop, knowledge_shutdown) = watch::channel(false);
+    let agents = agents.with_knowledge(live_knowledge(&client, &knowledge_shutdown, true).await?);
     let store = EventStore::new(client.clone(), StoreOptions::default());
-    let mut tasks = vec![agents.spawn_team(&store, &args.workers.options(), &shutdown)];
-    let projector = tokio::spawn(run_projector(
-        client.clone(),
-        projections.clone(),
-        ProjectorOptions::default(),
-        shutdown.clone(),
-    ));
-    let (gateway, listener) = args.gateway.start(&client, projections).await?;
+    let (gateway, listener) = args.gateway.start(&client, projections.clone()).await?;
     let http = listener.local_addr()?;
-    let gateway_task = tokio::spawn(switchboard_workers::gateway::serve(
-        listener,
-        gateway,
-        shutdown.clone(),
-    ));
+    let system = System::start(
+        &store,
+        Parts {
+            agents,
+            worker: args.workers.options(),
+            projections,
+            projector: ProjectorOptions::default(),
+            gateway: Some((gateway, listener)),
+        },
+    );
     println!(
         "Switchboard is up: NATS {url} (nats-server {}), 5 agents and the projector running, data in {}, metrics on http://{}/metrics.\n  gateway  http://{http}/v1  (API: http://{http}/openapi.json)\n  console  http://{http}/console\n  try      ./dev run publish {DEMO_TENANT}/first-chat --customer persona_001 --text \"Where is my order 10234?\"\n           ./dev run replay {DEMO_TENANT}/first-chat\nCtrl-C to stop.",
         server.version(),
@@ -122,17 +122,8 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     );
     shutdown_requested.await;
     println!("shutting down: finishing in-flight work");
-    stop.send_replace(true);
-    for task in tasks.drain(..) {
-        if let Err(e) = task.await? {
-            tracing::warn!(error = %e, "an agent stopped with an error");
-        }
-    }
-    if let Err(e) = gateway_task.await? {
-        tracing::warn!(error = %e, "the gateway stopped with an error");
-    }
-    if let Err(e) = projector.await? {
-        tracing::warn!(error = %e, "the projector stopped with an error");
+    for failure in system.stop().await {
+        tracing::warn!(error = %failure, "a part stopped with an error");
     }
     client.drain().await.ok();
     tokio::task::spawn_blocking(move || drop(server))

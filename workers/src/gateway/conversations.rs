@@ -1,6 +1,6 @@
 //! One conversation: post a message, a reply or a close; read it back.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use switchboard_engine::ids::{ConversationId, ConversationKey, StreamSeq, Tenant
 use switchboard_engine::projection::{DocKeys, document::ConversationDoc};
 use switchboard_engine::store::Until;
 
-use super::body::JsonBody;
+use super::body::{JsonBody, PathOf, QueryOf};
 use super::keys::Role;
 use super::problem::Problem;
 use super::{Gateway, Shared};
@@ -82,7 +82,7 @@ fn stored_response(stored: Stored) -> Response {
     security(("bearer" = [])))]
 pub(super) async fn post_message(
     State(gw): Shared,
-    Path(path): Path<ConversationPath>,
+    PathOf(path): PathOf<ConversationPath>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<MessageRequest>,
 ) -> Result<Response, Problem> {
@@ -104,7 +104,7 @@ pub(super) async fn post_message(
     security(("bearer" = [])))]
 pub(super) async fn post_reply(
     State(gw): Shared,
-    Path(path): Path<ConversationPath>,
+    PathOf(path): PathOf<ConversationPath>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<ReplyRequest>,
 ) -> Result<Response, Problem> {
@@ -129,7 +129,7 @@ pub(super) async fn post_reply(
     security(("bearer" = [])))]
 pub(super) async fn post_close(
     State(gw): Shared,
-    Path(path): Path<ConversationPath>,
+    PathOf(path): PathOf<ConversationPath>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<CloseRequest>,
 ) -> Result<Response, Problem> {
@@ -151,7 +151,7 @@ pub(super) async fn post_close(
     security(("bearer" = [])))]
 pub(super) async fn get_conversation(
     State(gw): Shared,
-    Path(path): Path<ConversationPath>,
+    PathOf(path): PathOf<ConversationPath>,
     headers: HeaderMap,
 ) -> Result<Json<ConversationDoc>, Problem> {
     let key = admit(&gw, &headers, &path, READERS).await?;
@@ -193,8 +193,8 @@ pub struct UntilParams {
     security(("bearer" = [])))]
 pub(super) async fn get_events(
     State(gw): Shared,
-    Path(path): Path<ConversationPath>,
-    Query(until): Query<UntilParams>,
+    PathOf(path): PathOf<ConversationPath>,
+    QueryOf(until): QueryOf<UntilParams>,
     headers: HeaderMap,
 ) -> Result<Json<Timeline>, Problem> {
     let key = admit(&gw, &headers, &path, READERS).await?;

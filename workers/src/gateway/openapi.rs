@@ -3,7 +3,9 @@
 //! fails when the two drift).
 
 use axum::response::{IntoResponse, Response};
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 struct BearerAuth;
@@ -16,6 +18,65 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
     }
+}
+
+/// The failures any keyed route can answer, as problem details: added to
+/// every operation that takes a key so the document lists every status a
+/// client can see (what schemathesis checks).
+const COMMON_FAILURES: [(&str, &str); 9] = [
+    ("400", "invalid request or id"),
+    ("401", "no, unknown or revoked API key"),
+    ("403", "the key's role may not do this"),
+    ("404", "no such tenant, conversation or route"),
+    ("413", "body larger than 128 KiB"),
+    ("415", "a body that is not application/json"),
+    ("422", "JSON of the wrong shape"),
+    ("429", "rate limited (Retry-After)"),
+    ("503", "the log or the projection store is unreachable"),
+];
+
+struct CommonFailures;
+
+impl Modify for CommonFailures {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                if operation.security.is_none() {
+                    continue;
+                }
+                for (status, description) in COMMON_FAILURES {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem_response(description).into());
+                }
+            }
+        }
+    }
+}
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
 }
 
 #[derive(OpenApi)]
@@ -40,7 +101,8 @@ impl Modify for BearerAuth {
         super::queries::audit_verify,
         super::queries::audit_public_key,
     ),
-    modifiers(&BearerAuth)
+    components(schemas(super::problem::Problem)),
+    modifiers(&BearerAuth, &CommonFailures)
 )]
 struct ApiDoc;
 

@@ -3,7 +3,7 @@
 //! `switchboard audit` take.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query as QueryParams, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Json, Response};
 use chrono::NaiveDate;
@@ -12,6 +12,7 @@ use switchboard_engine::ids::{ConversationId, Tenant};
 use switchboard_engine::projection::{ConversationStatus, Query, QueryResult, Scope, run_query};
 
 use super::Shared;
+use super::body::{PathOf, QueryOf};
 use super::conversations::TenantPath;
 use super::keys::Role;
 use super::problem::Problem;
@@ -87,8 +88,8 @@ async fn answer(gw: &super::Gateway, query: Query) -> Result<Json<QueryResult>, 
     security(("bearer" = [])))]
 pub(super) async fn list_conversations(
     State(gw): Shared,
-    Path(path): Path<TenantPath>,
-    QueryParams(params): QueryParams<ScopeParams>,
+    PathOf(path): PathOf<TenantPath>,
+    QueryOf(params): QueryOf<ScopeParams>,
     headers: HeaderMap,
 ) -> Result<Json<QueryResult>, Problem> {
     let tenant = path.admit(&gw, &headers, ANALYSTS).await?;
@@ -108,8 +109,8 @@ pub(super) async fn list_conversations(
     security(("bearer" = [])))]
 pub(super) async fn escalation_queue(
     State(gw): Shared,
-    Path(path): Path<TenantPath>,
-    QueryParams(params): QueryParams<ScopeParams>,
+    PathOf(path): PathOf<TenantPath>,
+    QueryOf(params): QueryOf<ScopeParams>,
     headers: HeaderMap,
 ) -> Result<Json<QueryResult>, Problem> {
     let tenant = path.admit(&gw, &headers, ANALYSTS).await?;
@@ -140,8 +141,8 @@ pub struct AnalyticsPath {
     security(("bearer" = [])))]
 pub(super) async fn analytics(
     State(gw): Shared,
-    Path(path): Path<AnalyticsPath>,
-    QueryParams(params): QueryParams<ScopeParams>,
+    PathOf(path): PathOf<AnalyticsPath>,
+    QueryOf(params): QueryOf<ScopeParams>,
     headers: HeaderMap,
 ) -> Result<Json<QueryResult>, Problem> {
     let tenant = gw
@@ -185,8 +186,8 @@ pub struct ExportParams {
     security(("bearer" = [])))]
 pub(super) async fn audit_export(
     State(gw): Shared,
-    Path(path): Path<TenantPath>,
-    QueryParams(params): QueryParams<ExportParams>,
+    PathOf(path): PathOf<TenantPath>,
+    QueryOf(params): QueryOf<ExportParams>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let tenant = path.admit(&gw, &headers, &[Role::Audit]).await?;
@@ -216,7 +217,7 @@ pub(super) async fn audit_export(
 
 /// Checks an export: chain, order, signature.
 #[utoipa::path(post, path = "/v1/audit/verify",
-    request_body(content = String, content_type = "application/x-ndjson"),
+    request_body(content = String, content_type = "text/plain", description = "an export, as `audit export` wrote it (JSON lines)"),
     responses((status = 200, description = "verified", body = Object),
         (status = 422, description = "tampered or unsigned", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]

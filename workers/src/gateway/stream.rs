@@ -12,7 +12,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
@@ -23,6 +23,7 @@ use switchboard_engine::event::codec::decode;
 use switchboard_engine::ids::{EventId, StreamSeq};
 
 use super::Shared;
+use super::body::{PathOf, QueryOf};
 use super::conversations::{ConversationPath, READERS, admit};
 use super::problem::Problem;
 use crate::timeline;
@@ -45,8 +46,8 @@ pub struct AfterParams {
     security(("bearer" = [])))]
 pub(super) async fn events_stream(
     State(gw): Shared,
-    Path(path): Path<ConversationPath>,
-    Query(after): Query<AfterParams>,
+    PathOf(path): PathOf<ConversationPath>,
+    QueryOf(after): QueryOf<AfterParams>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, Problem> {
     let key = admit(&gw, &headers, &path, READERS).await?;

@@ -1,8 +1,5 @@
-//! Remote first, local on failure: [`Fallback`] and the capability traits it
-//! implements.
-//!
-//! The traits are what a worker holds: infallible, because the local models
-//! always answer. `Fallback<RemoteX, L>` implements the same trait by trying
+//! Remote first, local on failure: [`Fallback`] implements the capability
+//! traits of [`crate::capability`] by trying
 //! the remote model and, on any [`RemoteError`] (including an open breaker,
 //! invalid output and an ungrounded draft), answering with the local one,
 //! marking the event's model as e.g. `local-intent-v1 (fallback: circuit
@@ -10,76 +7,13 @@
 //! and its answer was refused, the tokens and cost it charged stay on the
 //! fallback's event: they were paid for this step.
 
-use std::future::Future;
-
 use switchboard_engine::event::catalog::{Classified, Drafted, ModelUsage, Screened};
 
 use super::answer::{DraftRequest, RemoteResponder, RemoteValidator, ValidateRequest, Validation};
 use super::client::Usage;
 use super::error::RemoteError;
 use super::input::{RemoteClassifier, RemoteScreener};
-use crate::models::critic::critic_usage;
-use crate::models::{LocalClassifier, LocalCritic};
-use crate::response::LocalResponder;
-
-/// Intent classification.
-pub trait Classify {
-    /// Classifies one customer message.
-    fn classify(&self, text: &str) -> impl Future<Output = Classified> + Send;
-}
-
-/// Input screening.
-pub trait Screen {
-    /// Screens one customer message.
-    fn screen(&self, text: &str) -> impl Future<Output = Screened> + Send;
-}
-
-/// Drafting an answer.
-pub trait Draft {
-    /// Writes a draft for the request.
-    fn draft(&self, request: &DraftRequest<'_>) -> impl Future<Output = Drafted> + Send;
-}
-
-/// Checking a draft.
-pub trait Validate {
-    /// Checks a draft against the customer's message and the sources.
-    fn validate(&self, request: &ValidateRequest<'_>) -> impl Future<Output = Validation> + Send;
-}
-
-impl Classify for LocalClassifier {
-    async fn classify(&self, text: &str) -> Classified {
-        LocalClassifier::classify(self, text)
-    }
-}
-
-impl Screen for LocalCritic {
-    async fn screen(&self, text: &str) -> Screened {
-        LocalCritic::screen(self, text)
-    }
-}
-
-impl Draft for LocalResponder {
-    async fn draft(&self, r: &DraftRequest<'_>) -> Drafted {
-        let asker = crate::response::Asker {
-            customer_id: r.customer_id,
-            text: r.customer_text,
-            language: r.language,
-        };
-        self.draft_for(&asker, r.classified, r.retrieved, r.attempt, r.feedback)
-    }
-}
-
-impl Validate for LocalCritic {
-    async fn validate(&self, r: &ValidateRequest<'_>) -> Validation {
-        let v = self.validation(&r.draft.text, r.received_text);
-        Validation {
-            verdict: v.verdict,
-            findings: v.findings,
-            redactions: v.redactions,
-            model: critic_usage(),
-        }
-    }
-}
+use crate::capability::{Classify, Draft, Screen, Validate};
 
 /// A remote implementation backed by a local one.
 #[derive(Debug, Clone)]

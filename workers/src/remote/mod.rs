@@ -36,6 +36,7 @@ mod retry;
 mod schema;
 mod transport;
 
+pub use crate::capability::{Classify, Draft, Screen, Validate};
 pub use answer::{DraftRequest, RemoteResponder, RemoteValidator, ValidateRequest, Validation};
 pub use breaker::BreakerState;
 pub use client::{RemoteModel, Usage};
@@ -44,7 +45,7 @@ pub use config::{
 };
 pub use entra::{COGNITIVE_SERVICES_SCOPE, EntraTokenProvider};
 pub use error::{RemoteError, RemoteErrorKind};
-pub use fallback::{Classify, Draft, Fallback, Screen, Validate};
+pub use fallback::Fallback;
 pub use input::{RemoteClassifier, RemoteScreener};
 
 #[cfg(test)]
