@@ -261,6 +261,18 @@ fn probe4_figures() {
     );
 }
 
+/// Probe batch 6, written after the last change of the learned-screen
+/// round and measured once (see `SPLITS.md`); printed, not asserted.
+#[test]
+fn probe6_figures() {
+    let critic = LocalCritic::default();
+    let rows = labelled_rows("probe6.csv");
+    print_figures(
+        "probe 6, shipped critic",
+        &class_figures(&rows, |t| blocked(&critic, t)),
+    );
+}
+
 /// bastioncorpus rows as (label, text), with their 0-based line index.
 pub(super) fn bastion() -> Vec<(usize, String, String)> {
     let path = data_dir().join("prompt_injection/bastioncorpus_0.6.0_injections.jsonl");
@@ -435,6 +447,17 @@ fn screening_1000_messages_is_fast() {
     println!(
         "screened 1000 messages ({n} blocked): {:.1} µs per message",
         per * 1e6
+    );
+    let start = Instant::now();
+    let p: f32 = texts
+        .iter()
+        .filter_map(|t| super::learned::attack_probability(t))
+        .sum();
+    let learned = start.elapsed().as_secs_f64() / 1000.0;
+    println!(
+        "of which the learned screen: {:.1} µs per message (mean p {:.3})",
+        learned * 1e6,
+        p / 1000.0
     );
     // A sanity bound for a debug build on a loaded two-core CI box (about
     // 0.8 ms alone here); the throughput that matters is measured by

@@ -35,6 +35,7 @@ pub const LABELLED: &[&str] = &[
     "dev_screening.csv",
     "probe4.csv",
     "probe5.csv",
+    "probe6.csv",
     "ordinary_multilingual.csv",
 ];
 
