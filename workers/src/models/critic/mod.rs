@@ -2,7 +2,7 @@
 //! (DESIGN §6, "rule- and pattern-based critic").
 //!
 //! `screen` blocks prompt injection, jailbreaks, requests for other people's
-//! data and fraud; personal data in the customer's own message is not a
+//! data and fraud (rules, plus a small learned model); personal data in the customer's own message is not a
 //! reason to block, it is reported and redacted. `validate` checks a draft
 //! for leaked personal data, profanity, harmful content and leaks of the
 //! system prompt. Everything is deterministic and explains itself through
@@ -15,6 +15,12 @@
 //! - `injection`, `jailbreak`, `requests`: the direct screening rule sets.
 //! - `cues`: class-level phrase families (framing, forbidden requests,
 //!   third-party data, deception and gain) that block in combination.
+//! - `indirect`: the same for indirect attacks in customer wording (asking
+//!   for the text the assistant was given, notes to the AI, relayed
+//!   authority, personas handing out free goods, fraud plans).
+//! - `learned`: a logistic regression over hashed n-grams (committed
+//!   weights) that blocks alone when very sure, or with an agreeing rule
+//!   part; `train` reproduces its weights from the tuning data (tests).
 //! - `normalize`, `decode`: fold disguised text (NFKC-style compatibility
 //!   forms, zero-width characters, confusables, leetspeak, spaced letters)
 //!   and decode hidden text (base64, rot13, ...) into views to screen.
