@@ -26,20 +26,28 @@ const RECALL_TARGET: f64 = 0.95;
 /// Highest share of ordinary messages that may be blocked.
 const FP_TARGET: f64 = 0.01;
 
-fn data_dir() -> PathBuf {
+pub(super) fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
 }
 
 /// One row of the development set.
-struct DevRow {
-    text: String,
-    block: bool,
-    class: String,
+pub(super) struct DevRow {
+    pub(super) text: String,
+    pub(super) block: bool,
+    pub(super) class: String,
 }
 
-fn dev_rows() -> Vec<DevRow> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/models/critic/dev_screening.csv");
-    let mut reader = csv::Reader::from_path(&path).expect("dev_screening.csv is readable");
+pub(super) fn dev_rows() -> Vec<DevRow> {
+    labelled_rows("dev_screening.csv")
+}
+
+/// The rows of a `text,label,class` file in this folder.
+pub(super) fn labelled_rows(file: &str) -> Vec<DevRow> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/models/critic")
+        .join(file);
+    let mut reader =
+        csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     reader
         .records()
         .enumerate()
@@ -62,7 +70,7 @@ fn dev_rows() -> Vec<DevRow> {
         .collect()
 }
 
-fn csv_column(path: &Path, column: &str) -> Vec<String> {
+pub(super) fn csv_column(path: &Path, column: &str) -> Vec<String> {
     let mut reader =
         csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let headers = reader.headers().expect("csv header").clone();
@@ -83,7 +91,7 @@ fn csv_column(path: &Path, column: &str) -> Vec<String> {
 
 /// The ordinary messages of the tuning splits: Bitext (4/5), banking77
 /// train, CLINC150 train and oos_train.
-fn ordinary_train() -> Vec<(&'static str, String)> {
+pub(super) fn ordinary_train() -> Vec<(&'static str, String)> {
     let dir = data_dir();
     let mut out = Vec::new();
     let bitext = csv_column(
@@ -110,7 +118,7 @@ fn ordinary_train() -> Vec<(&'static str, String)> {
     out
 }
 
-fn clinc(splits: &[&str]) -> Vec<String> {
+pub(super) fn clinc(splits: &[&str]) -> Vec<String> {
     let path = data_dir().join("clinc150/data_full.json");
     let text = std::fs::read_to_string(&path).expect("clinc150 is readable");
     let json: serde_json::Value = serde_json::from_str(&text).expect("clinc150 is JSON");
@@ -207,8 +215,66 @@ fn dev_set_recall_per_class_and_false_positives_meet_targets() {
     );
 }
 
+/// Per-class (decided correctly, total) on a labelled batch, with the misses.
+pub(super) fn class_figures(
+    rows: &[DevRow],
+    block: impl Fn(&str) -> bool,
+) -> (BTreeMap<String, (usize, usize)>, Vec<String>) {
+    let mut per_class: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut misses = Vec::new();
+    for row in rows {
+        let slot = per_class.entry(row.class.clone()).or_default();
+        slot.1 += 1;
+        if block(&row.text) == row.block {
+            slot.0 += 1;
+        } else {
+            misses.push(format!("  [{}] {}", row.class, row.text));
+        }
+    }
+    (per_class, misses)
+}
+
+pub(super) fn print_figures(
+    title: &str,
+    (per_class, misses): &(BTreeMap<String, (usize, usize)>, Vec<String>),
+) {
+    println!("{title}: share decided correctly per class");
+    for (class, (ok, n)) in per_class {
+        println!("  {class:12} {ok}/{n}");
+    }
+    println!("misses:\n{}", misses.join("\n"));
+}
+
+/// Probe batch 4 (written before the learned screen; see `SPLITS.md`),
+/// judged by the rules alone and by the shipped critic; printed.
+#[test]
+fn probe4_figures() {
+    let critic = LocalCritic::default();
+    let rows = labelled_rows("probe4.csv");
+    let rules = class_figures(&rows, |t| {
+        critic.screen_scored(t, None).verdict == ScreenVerdict::Block
+    });
+    print_figures("probe 4, rules alone", &rules);
+    print_figures(
+        "probe 4, shipped critic",
+        &class_figures(&rows, |t| blocked(&critic, t)),
+    );
+}
+
+/// Probe batch 6, written after the last change of the learned-screen
+/// round and measured once (see `SPLITS.md`); printed, not asserted.
+#[test]
+fn probe6_figures() {
+    let critic = LocalCritic::default();
+    let rows = labelled_rows("probe6.csv");
+    print_figures(
+        "probe 6, shipped critic",
+        &class_figures(&rows, |t| blocked(&critic, t)),
+    );
+}
+
 /// bastioncorpus rows as (label, text), with their 0-based line index.
-fn bastion() -> Vec<(usize, String, String)> {
+pub(super) fn bastion() -> Vec<(usize, String, String)> {
     let path = data_dir().join("prompt_injection/bastioncorpus_0.6.0_injections.jsonl");
     let text = std::fs::read_to_string(&path).expect("bastioncorpus is readable");
     text.lines()
@@ -222,7 +288,7 @@ fn bastion() -> Vec<(usize, String, String)> {
         .collect()
 }
 
-fn warden(file: &str) -> Vec<(String, String)> {
+pub(super) fn warden(file: &str) -> Vec<(String, String)> {
     let path = data_dir().join("jailbreak").join(file);
     let prompts = csv_column(&path, "prompt");
     let types = csv_column(&path, "type");
@@ -381,6 +447,17 @@ fn screening_1000_messages_is_fast() {
     println!(
         "screened 1000 messages ({n} blocked): {:.1} µs per message",
         per * 1e6
+    );
+    let start = Instant::now();
+    let p: f32 = texts
+        .iter()
+        .filter_map(|t| super::learned::attack_probability(t))
+        .sum();
+    let learned = start.elapsed().as_secs_f64() / 1000.0;
+    println!(
+        "of which the learned screen: {:.1} µs per message (mean p {:.3})",
+        learned * 1e6,
+        p / 1000.0
     );
     // A sanity bound for a debug build on a loaded two-core CI box (about
     // 0.8 ms alone here); the throughput that matters is measured by

@@ -2,7 +2,7 @@
 //! (DESIGN §6, "rule- and pattern-based critic").
 //!
 //! `screen` blocks prompt injection, jailbreaks, requests for other people's
-//! data and fraud; personal data in the customer's own message is not a
+//! data and fraud (rules, plus a small learned model); personal data in the customer's own message is not a
 //! reason to block, it is reported and redacted. `validate` checks a draft
 //! for leaked personal data, profanity, harmful content and leaks of the
 //! system prompt. Everything is deterministic and explains itself through
@@ -15,6 +15,12 @@
 //! - `injection`, `jailbreak`, `requests`: the direct screening rule sets.
 //! - `cues`: class-level phrase families (framing, forbidden requests,
 //!   third-party data, deception and gain) that block in combination.
+//! - `indirect`: the same for indirect attacks in customer wording (asking
+//!   for the text the assistant was given, notes to the AI, relayed
+//!   authority, personas handing out free goods, fraud plans).
+//! - `learned`: a logistic regression over hashed n-grams (committed
+//!   weights) that blocks alone when very sure, or with an agreeing rule
+//!   part; `train` reproduces its weights from the tuning data (tests).
 //! - `normalize`, `decode`: fold disguised text (NFKC-style compatibility
 //!   forms, zero-width characters, confusables, leetspeak, spaced letters)
 //!   and decode hidden text (base64, rot13, ...) into views to screen.
@@ -26,8 +32,10 @@
 mod checks;
 mod cues;
 mod decode;
+mod indirect;
 mod injection;
 mod jailbreak;
+mod learned;
 #[cfg(test)]
 mod measure;
 mod normalize;
@@ -36,6 +44,8 @@ mod pii;
 mod requests;
 mod rules;
 mod screen;
+#[cfg(test)]
+mod train;
 
 pub use checks::{iban_valid, luhn_valid, ssn_valid};
 pub use output::Validation;
@@ -86,21 +96,22 @@ impl LocalCritic {
     /// Screen a customer message: block or allow, with findings (most
     /// severe first) and redactions of the customer's own personal data.
     pub fn screen(&self, text: &str) -> Screened {
-        let mut findings = screen::threat_findings(text);
+        self.screen_scored(text, learned::attack_probability(text))
+    }
+
+    /// [`screen`](Self::screen) with the learned attack probability given
+    /// (`None`: rules alone).
+    fn screen_scored(&self, text: &str, probability: Option<f32>) -> Screened {
+        let threats = screen::threats(text);
+        let learned = probability.and_then(|p| screen::learned_finding(p, &threats));
+        let mut findings = threats.findings;
+        findings.extend(learned);
         findings.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.rule.cmp(&b.rule))
         });
-        let blocking = [
-            InputFindingKind::PromptInjection,
-            InputFindingKind::Jailbreak,
-            InputFindingKind::PiiRequest,
-            InputFindingKind::Fraud,
-        ];
-        let block = blocking
-            .iter()
-            .any(|&k| rules::combined_score(&findings, k) >= BLOCK_THRESHOLD);
+        let block = blocks(&findings);
         let spans = find_pii(text);
         findings.extend(spans.iter().map(|s| InputFinding {
             kind: InputFindingKind::Pii,
@@ -139,6 +150,19 @@ impl LocalCritic {
     pub fn validation(&self, draft: &str, customer_text: &str) -> Validation {
         output::validate(&self.config, draft, customer_text)
     }
+}
+
+/// True when the findings of one blocking kind combine to at least
+/// [`BLOCK_THRESHOLD`].
+fn blocks(findings: &[InputFinding]) -> bool {
+    [
+        InputFindingKind::PromptInjection,
+        InputFindingKind::Jailbreak,
+        InputFindingKind::PiiRequest,
+        InputFindingKind::Fraud,
+    ]
+    .iter()
+    .any(|&k| rules::combined_score(findings, k) >= BLOCK_THRESHOLD)
 }
 
 #[cfg(test)]
