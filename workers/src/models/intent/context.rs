@@ -112,6 +112,9 @@ pub fn in_context(
         c.signals.retain(|s| *s != Signal::RepeatContact);
         return c;
     }
+    if is_refund_amount_reply(&c, text, open) {
+        c.intent = open;
+    }
     // The model may name a neighbour of the earlier problem ("it still
     // hasn't come through" after a refund question reads as an order
     // status): any problem intent after an earlier problem counts.
@@ -119,6 +122,17 @@ pub fn in_context(
         c.signals.push(Signal::RepeatContact);
     }
     c
+}
+
+/// "It was $180" after a refund request: the amount belongs to the open
+/// refund (the refund rule reads the amount of a refund intent). A question
+/// about another price ("and how much is the $60 grinder?") is not one.
+fn is_refund_amount_reply(c: &Classified, text: &str, open: Intent) -> bool {
+    const REFUNDS: [Intent; 2] = [Intent::RefundStatus, Intent::ReturnRequest];
+    REFUNDS.contains(&open)
+        && !REFUNDS.contains(&c.intent)
+        && c.entities.amount.is_some()
+        && !text.contains('?')
 }
 
 /// A problem already answered that the customer says is unresolved.
@@ -149,7 +163,7 @@ fn is_unclear_short_reply(c: &Classified, text: &str) -> bool {
 
 /// The opening of a reply that continues the dialogue.
 static CONTINUES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(ok(ay)?|and|also|so|great|thanks|thank you|cool|alright|all right|right|perfect|got it|sure|yes|yeah|no worries|oh)\b")
+    Regex::new(r"(?i)^\s*(ok(ay)?|and|also|so|great|thanks|thank you|cool|alright|all right|right|perfect|got it|sure|yes|yeah|no worries|oh|one more thing|btw|by the way|another thing|quick one)\b")
         .expect("compiled-in pattern is valid")
 });
 
@@ -326,5 +340,23 @@ mod tests {
             &past,
         );
         assert_eq!(got.sentiment, Sentiment::VeryNegative);
+    }
+
+    #[test]
+    fn given_an_open_refund_when_the_customer_gives_the_amount_then_it_is_the_refund() {
+        let mut c = classified(Intent::Complaint, 0.8);
+        c.entities.amount = Some(180.0);
+        let got = without_messages(
+            c.clone(),
+            "It was $180 and I only had it a week",
+            &[Intent::RefundStatus],
+        );
+        assert_eq!(got.intent, Intent::RefundStatus);
+        let question = without_messages(
+            c,
+            "and how much is the $180 grinder?",
+            &[Intent::RefundStatus],
+        );
+        assert_eq!(question.intent, Intent::Complaint);
     }
 }

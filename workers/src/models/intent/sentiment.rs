@@ -58,7 +58,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
         ),
         // Sarcastic praise outweighs its "great".
         (
-            -4.5,
+            -6.0,
             r(
                 r"(?i)\bjust (great|perfect|wonderful|brilliant|lovely|fantastic)\b|\bthanks for nothing\b|\b(oh|well) (great|perfect|wonderful|brilliant|fantastic),? (another|more|so now|now)\b",
             ),
@@ -72,16 +72,22 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
                 r"|\b(i|we) (never|didn'?t|did not) (placed?|made?|authori[sz]ed?)\b|\bunauthori[sz]ed\b",
             )),
         ),
-        // A customer who may need more care: age, sight, bereavement,
-        // pregnancy, distress. On top of any other trouble, a human.
+        // A customer who may need more care: age, sight, pregnancy,
+        // worry. On top of any other trouble, a human.
         (
             -3.0,
             r(concat!(
-                r"(?i)\bi'?m (7|8|9)\d( years old)?([ ,.!]|$)|\b(pension|pensioner|fixed income)\b",
-                r"|\b(partially sighted|visually impaired|blind|disabled|disability|wheelchair|hard of hearing|dementia)\b",
-                r"|\b(passed away|bereave\w*|funeral|widow\w*)\b|\bin tears\b|\bcan'?t (deal|cope) with\b",
+                r"(?i)\bi'?m (7|8|9)\d( years old)?([ ,.!]|$)|\b(my|her|his) (mum|mom|mother|dad|father|gran|grandma|grandad|grandfather|grandmother) is (7|8|9)\d\b",
+                r"|\b(pension|pensioner|fixed income)\b|\b(partially sighted|visually impaired|blind|disabled|disability|wheelchair|hard of hearing)\b",
                 r"|\b(i'?m|i am|she'?s|she is|my wife is) pregnant\b|\b(really|so|very|extremely) (worried|scared|anxious|stressed)\b",
             )),
+        ),
+        // Bereavement, dementia, distress: a human whatever the question.
+        (
+            -4.0,
+            r(
+                r"(?i)\b(passed away|bereave\w*|widow\w*|dementia|alzheimer'?s)\b|\bin tears\b|\bcan'?t (deal|cope) with\b",
+            ),
         ),
         // The problem drags on, or cannot wait: deadlines, "still nothing",
         // "nobody".
@@ -98,7 +104,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
         (
             -2.5,
             r(
-                r"(?i)\bfed up\b|\bsick (and tired|of)\b|\bhad enough\b|\blast straw\b|\bbeyond (frustrated|annoyed|angry|upset)\b|\b(this|it|that|you|service) (is|are) (a |an )?(complete |total |absolute |such a )?joke\b|\bwaste of (my )?(time|money)\b|\blivid\b|\boutraged?\b|\bdisgusted\b|\bhow hard (is it|can it be)\b|\bnobody (helps|cares|answers|responds)\b|\bno ?one (helps|cares|answers|responds)\b|\bgetting nowhere\b|\bfor weeks\b|\bruined\b|\bfurious\b|\bat my wit'?s'? end\b|\bnever (again|ordering|buying|shopping)\b|\bi want (this|it) (fixed|sorted|resolved|refunded) (now|today|immediately)\b|\bwhat (a|the) (joke|mess)\b|\bseriously\?|\bunbelievable\b|\bthe worst\b|\bdone with (you|brewvi|this company)\b|\bappalling\b|\bdisgraceful\b|\bshocking\b|\b(i'?ve|i have) had it\b|\bthis is how (i'?m|i am|you treat)\b|\bis (anyone|anybody) (actually |even )?(working|there|reading)\b|\bnot ok(ay)?\b|\bwhich is it\b|\bclueless\b|\bamateurs?\b|\bcowboys\b|\bsame (automated|generic|canned|copy[- ]paste\w*) (reply|answer|response|message)\b|\bevery time i'?m told\b|\b(can'?t|cannot) believe\b|\bhow is (this|that|it) (acceptable|ok|okay|possible)\b|\bwhat kind of (company|service|business)\b|\bshame on you\b|\bashamed\b|\binsane\b|\bdisgrace\b|\bpaying for (a service|something) (i'?m|i am) not getting\b|\bwasted my (whole |entire )?(day|afternoon|morning|evening|time|weekend)\b|\bpanick\w*\b|\b(nobody|no one|no-one) (seems to )?cares?\b",
+                r"(?i)\bfed up\b|\bsick (and tired|of)\b|\bhad enough\b|\blast straw\b|\bbeyond (frustrated|annoyed|angry|upset)\b|\b(this|it|that|you|service) (is|are) (a |an )?(complete |total |absolute |such a )?joke\b|\bwaste of (my )?(time|money)\b|\blivid\b|\boutraged?\b|\bdisgusted\b|\bhow hard (is it|can it be)\b|\bnobody (helps|cares|answers|responds)\b|\bno ?one (helps|cares|answers|responds)\b|\bgetting nowhere\b|\bfor weeks\b|\bruined\b|\bfurious\b|\bat my wit'?s'? end\b|\bnever (again|ordering|buying|shopping)\b|\bi want (this|it) (fixed|sorted|resolved|refunded) (now|today|immediately)\b|\bwhat (a|the) (joke|mess)\b|\bseriously\?|\bunbelievable\b|\bthe worst\b|\bdone with (you|brewvi|this company)\b|\bappalling\b|\bdisgraceful\b|\bshocking\b|\b(i'?ve|i have) had it\b|\bthis is how (i'?m|i am|you treat)\b|\bis (anyone|anybody) (actually |even )?(working|there|reading)\b|\bnot ok(ay)?\b|\bwhich is it\b|\bclueless\b|\bamateurs?\b|\bcowboys\b|\bsame (automated|generic|canned|copy[- ]paste\w*) (reply|answer|response|message)\b|\bevery time i'?m told\b|\b(can'?t|cannot) believe\b|\bhow is (this|that|it) (acceptable|ok|okay|possible)\b|\bwhat kind of (company|service|business)\b|\bshame on you\b|\bashamed\b|\binsane\b|\bdisgrace\b|\bpaying for (a service|something) (i'?m|i am) not getting\b|\bwasted my (whole |entire )?(day|afternoon|morning|evening|time|weekend)\b|\bpanick\w*\b|\b(nobody|no one|no-one) (seems to )?cares?\b|\bunreal\b|\bthis is what (i|we) get\b|\b(years|\d+ years) of (buying|being a customer|loyalty|ordering)\b|\bdone giving (you|brewvi) (chances|another chance)\b|\bno more chances\b",
             ),
         ),
     ]
@@ -375,5 +381,40 @@ mod tests {
             (Sentiment::VeryNegative, true)
         );
         assert!(!sentiment("not happy with the brewer").1);
+    }
+
+    #[test]
+    fn given_threats_hardship_or_distress_without_swearing_then_very_negative() {
+        for text in [
+            "I'm about to make a TikTok about how you treat customers",
+            "If you won't refund it I'll get my credit card company to claw it back",
+            "That was my grocery money for the week",
+            "My account is in the negative and the bank is charging me fees",
+            "My husband passed away and I can't deal with these charges",
+            "so you have my money and I have no coffee. great. just great. sort it out.",
+            "You are a bunch of clueless amateurs",
+        ] {
+            assert_eq!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
+        }
+    }
+
+    #[test]
+    fn given_plain_questions_with_money_or_time_words_then_not_very_negative() {
+        for text in [
+            "where can I find the bill for my last order?",
+            "I paid $30 for these, I need my money back",
+            "Will it arrive by tomorrow?",
+            "I'm on a pension, do you have a discount?",
+            "I found a charge I don't recognise, can you explain it?",
+        ] {
+            assert_ne!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_message_in_capitals_throughout_is_hotter_than_the_same_words_in_lower_case() {
+        let shouted = score("I HAVE BEEN WAITING SINCE MONDAY FOR THIS");
+        let calm = score("I have been waiting since Monday for this");
+        assert!(shouted < calm, "{shouted} vs {calm}");
     }
 }

@@ -54,7 +54,7 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"|\b(brewer|machine|outlet|plug|cord|unit|it)\s+(is\s+|was\s+|started\s+|began\s+|keeps\s+)?(smoking|sparking)\b|\bsparks?\b",
                 r"|\belectric(al)?\s+shock\b|\b(gives?|gave|giving|got)\s+(me\s+)?(a\s+)?(tingle|shock|jolt|zap)\b|\bzapped (me|my)\b|\btingl\w* when i touch\b|\bshocked me\b|\belectrocut\w*|\bexplod\w*|\bmelt(ed|ing)\b",
                 r"|\bpoison\w*|\bfood poisoning\b|\bmade (me|us|him|her|my \w+) (sick|ill)\b|\b(got|getting|feel|felt) (sick|ill)\b",
-                r"|\bvomit\w*|\bthrew up\b|\bchok(ing|ed)\b|\bglass (in|shards)\b|\bshards?\b|\bmou?ld(y)?\b|\brash\b|\bswell(ing|ed|s)?\b|\bswollen\b|\bhives\b|\bcut (my|his|her) (gum|lip|mouth|finger|hand|tongue)\b",
+                r"|\bvomit\w*|\bthrew up\b|\bchok(ing|ed)\b|\bglass (in|shards|all over|everywhere)\b|\b(broken|smashed|shattered) glass\b|\bshards?\b|\bmou?ld(y)?\b|\brash\b|\bswell(ing|ed|s)?\b|\bswollen\b|\bhives\b|\bcut (my|his|her) (gum|lip|mouth|finger|hand|tongue)\b",
             )),
         ),
         (
