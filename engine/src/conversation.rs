@@ -92,6 +92,10 @@ pub struct Conversation {
     pub channel: Option<String>,
     /// Intents of earlier turns, oldest first (for repeated-contact detection).
     pub past_intents: Vec<Intent>,
+    /// The customer's messages of earlier turns, oldest first: frustration
+    /// that builds up over a conversation and "you told me ... but" are read
+    /// from the whole text, not from the latest message alone.
+    pub past_messages: Vec<String>,
     /// The current turn.
     pub turn: Option<Turn>,
     /// When the first event was stored.
@@ -146,6 +150,9 @@ impl Conversation {
             .map(|c| c.intent)
         {
             self.past_intents.push(intent);
+        }
+        if let Some(previous) = &self.turn {
+            self.past_messages.push(previous.received.text.clone());
         }
         self.customer
             .get_or_insert_with(|| received.customer.clone());

@@ -270,10 +270,12 @@ fn needs_human_after_classify(
     } else if vip && c.intent == Intent::Complaint {
         Some(EscalationReason::VipComplaint)
     } else if has(Signal::RepeatContact) {
-        // Repeated contact is a new contact about a problem already raised:
-        // the classifier decides it from the wording and the earlier turns'
-        // intents (a follow-up that supplies an order number, a polite
-        // closing or a second question is not one).
+        // Repeated contact is a new contact about a problem already
+        // answered that the customer says is unresolved: the classifier
+        // decides it from the wording, the earlier turns' intents and
+        // messages (a follow-up that supplies an order number, a polite
+        // closing, "never mind, it works again" or a second question is
+        // not one).
         Some(EscalationReason::RepeatedContact)
     } else if refund
         && (c

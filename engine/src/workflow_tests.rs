@@ -45,6 +45,10 @@ impl Given {
     }
 
     fn received_from(self, tier: CustomerTier) -> Self {
+        self.said_by(tier, "hello")
+    }
+
+    fn said_by(self, tier: CustomerTier, text: &str) -> Self {
         let message_id = format!("m{}", self.events.len());
         self.event(EventData::Received(Received {
             message_id,
@@ -54,7 +58,7 @@ impl Given {
                 tier,
             },
             language: "en".into(),
-            text: "hello".into(),
+            text: text.into(),
         }))
     }
 
@@ -594,4 +598,30 @@ fn an_event_stored_twice_is_folded_once_and_the_version_moves_on() {
         "appends go after the copy"
     );
     assert_eq!(next_step(&state), Some(Step::Classify));
+}
+
+#[test]
+fn given_two_answered_turns_when_a_third_message_arrives_then_the_earlier_messages_are_kept_in_order()
+ {
+    let answered = |g: Given, text: &str, intent| {
+        g.said_by(CustomerTier::Standard, text)
+            .allowed()
+            .classified(intent)
+            .retrieved(vec![])
+            .drafted(1)
+            .validated(ValidateVerdict::Approve, 1)
+            .responded()
+    };
+    let g = answered(given(), "where is my order", Intent::OrderStatus);
+    let g = answered(g, "and my refund?", Intent::RefundStatus).received();
+    let state = g.state();
+    assert_eq!(
+        state.past_messages,
+        vec!["where is my order", "and my refund?"]
+    );
+    assert_eq!(
+        state.past_intents,
+        vec![Intent::OrderStatus, Intent::RefundStatus]
+    );
+    assert!(given().received().state().past_messages.is_empty());
 }

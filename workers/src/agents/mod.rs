@@ -104,7 +104,12 @@ impl Worker for Intent {
             // fallback classifies the same redacted text.
             IntentBackend::Remote(fallback) => fallback.classify(&screened_text(turn)).await,
         };
-        let classified = in_context(classified, &turn.received.text, &state.past_intents);
+        let classified = in_context(
+            classified,
+            &turn.received.text,
+            &state.past_intents,
+            &state.past_messages,
+        );
         Ok(vec![EventData::Classified(classified)])
     }
 }

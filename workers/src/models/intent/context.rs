@@ -1,6 +1,6 @@
 //! What a message means given the conversation so far.
 //!
-//! Two decisions need the earlier turns, and both are made here for the
+//! Three decisions need the earlier turns, and all are made here for the
 //! local and the remote classifier alike:
 //! - **Follow-ups continue the open intent.** A reply that only supplies
 //!   what the agent asked for ("it's #10234", an e-mail address), or a short
@@ -9,8 +9,15 @@
 //! - **Repeated contact** (DESIGN §3) is a new contact about a problem
 //!   already raised in this conversation: a problem intent after an
 //!   earlier problem turn *and* wording that says the problem persists
-//!   ("still", "again", "you told me"). A second, different question is
-//!   not one, nor is a polite closing.
+//!   ("still", "again", "you told me"). Every earlier turn was answered
+//!   (a turn handed to a human leaves the conversation with the human), so
+//!   this is a problem already answered that the customer says is
+//!   unresolved. Wording that says the answer did not work ("like you
+//!   suggested, nothing changed", "you confirmed ... but") counts whatever
+//!   intent the model reads; softer wording ("still") only on a problem
+//!   intent. A second, different question is not one, nor is a polite
+//!   closing or "never mind, it works again".
+//! - **Frustration builds up** over the turns ([`super::mood`]).
 
 use std::sync::LazyLock;
 
@@ -47,6 +54,31 @@ static PERSISTS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("compiled-in pattern is valid")
 });
 
+/// The answer given did not solve it: strong enough whatever the intent.
+static UNRESOLVED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)\b(like|as) you (said|suggested|told me|asked|recommended|advised)\b",
+        r"|\b(your|the) (colleague|agent|team|rep|representative|support|email|bot|chat)\w* (said|told|says|promised|confirmed)\b",
+        r"|\byou (confirmed|promised|assured)\b|\b(link|steps|instructions|fix|code|tracking) you (sent|gave)\b",
+        r"|\bnothing (has )?(changed|happened|worked)\b|\b(didn'?t|did not|doesn'?t|does not) (work|help|fix)\b",
+        r"|\bstill (not|no\b|nothing|won'?t|doesn'?t|isn'?t|hasn'?t|haven'?t|can'?t|the same|broken|cold|waiting)",
+        r"|\b(tried|done) (it |that |this )?(\d+|two|three|four|five|several|many|multiple) times\b",
+        r"|\bnever (arrives|arrived|came|comes|showed|shows)\b|\bit'?s not here\b",
+        r"|\banother (week|day|month)\b",
+    ))
+    .expect("compiled-in pattern is valid")
+});
+
+/// The customer says it is solved or lets it go.
+static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)\bworks? (fine|again|now)\b|\bworking (again|now|fine)\b|\bnever ?mind\b|\ball (sorted|good|set)\b",
+        r"|\b(that|it|this) (worked|fixed it|did the trick|helped)\b|\bfair enough\b|\b(problem|issue) (solved|fixed|resolved)\b",
+        r"|\bno (need|worries)\b|\bgot it now\b",
+    ))
+    .expect("compiled-in pattern is valid")
+});
+
 /// Order numbers, e-mail addresses and phone numbers.
 static ENTITY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)[\w.+-]+@[\w-]+\.[\w.-]+|\b(ord-?)?#?\d[\d -]{2,}\d\b|#\d+")
@@ -62,8 +94,15 @@ const FILLER: &[&str] = &[
     "be", "think", "in", "with", "me", "please", "pls", "that's", "thats", "there", "you", "go",
 ];
 
-/// `classified` for `text`, given the intents of the earlier turns.
-pub fn in_context(mut c: Classified, text: &str, past: &[Intent]) -> Classified {
+/// `classified` for `text`, given the intents and the customer's messages of
+/// the earlier turns (oldest first).
+pub fn in_context(
+    mut c: Classified,
+    text: &str,
+    past: &[Intent],
+    past_messages: &[String],
+) -> Classified {
+    c.sentiment = super::mood::in_conversation(c.sentiment, past_messages, text);
     let Some(&open) = past.last() else {
         return c;
     };
@@ -73,27 +112,60 @@ pub fn in_context(mut c: Classified, text: &str, past: &[Intent]) -> Classified 
         c.signals.retain(|s| *s != Signal::RepeatContact);
         return c;
     }
+    if is_refund_amount_reply(&c, text, open) {
+        c.intent = open;
+    }
     // The model may name a neighbour of the earlier problem ("it still
     // hasn't come through" after a refund question reads as an order
     // status): any problem intent after an earlier problem counts.
-    let earlier_problem = past.iter().any(|i| PROBLEMS.contains(i));
-    let repeated = PROBLEMS.contains(&c.intent) && earlier_problem && PERSISTS.is_match(text);
-    if repeated && !c.signals.contains(&Signal::RepeatContact) {
+    if is_repeated_contact(c.intent, text, past) && !c.signals.contains(&Signal::RepeatContact) {
         c.signals.push(Signal::RepeatContact);
     }
     c
 }
 
+/// "It was $180" after a refund request: the amount belongs to the open
+/// refund (the refund rule reads the amount of a refund intent). A question
+/// about another price ("and how much is the $60 grinder?") is not one.
+fn is_refund_amount_reply(c: &Classified, text: &str, open: Intent) -> bool {
+    const REFUNDS: [Intent; 2] = [Intent::RefundStatus, Intent::ReturnRequest];
+    REFUNDS.contains(&open)
+        && !REFUNDS.contains(&c.intent)
+        && c.entities.amount.is_some()
+        && !text.contains('?')
+}
+
+/// A problem already answered that the customer says is unresolved.
+fn is_repeated_contact(intent: Intent, text: &str, past: &[Intent]) -> bool {
+    let earlier_problem = past.iter().any(|i| PROBLEMS.contains(i));
+    if !earlier_problem || RESOLVED.is_match(text) {
+        return false;
+    }
+    UNRESOLVED.is_match(text) || (PROBLEMS.contains(&intent) && PERSISTS.is_match(text))
+}
+
 /// Below the workflow's confidence floor, a short reply in a conversation
 /// with an open intent is read as being about that intent ("ok and when
 /// then?", "the blue one"): in a dialogue that is what short replies are,
-/// and a hand-off for it would be needless.
+/// and a hand-off for it would be needless. A reply that opens as a
+/// continuation ("ok, and ...", "thanks! ...") may be a little longer.
 fn is_unclear_short_reply(c: &Classified, text: &str) -> bool {
     const SHORT_WORDS: usize = 8;
-    c.confidence < Policy::default().min_confidence
-        && c.signals.is_empty()
-        && text.split_whitespace().count() <= SHORT_WORDS
+    const CONTINUATION_WORDS: usize = 14;
+    let words = text.split_whitespace().count();
+    let limit = if CONTINUES.is_match(text) {
+        CONTINUATION_WORDS
+    } else {
+        SHORT_WORDS
+    };
+    c.confidence < Policy::default().min_confidence && c.signals.is_empty() && words <= limit
 }
+
+/// The opening of a reply that continues the dialogue.
+static CONTINUES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(ok(ay)?|and|also|so|great|thanks|thank you|cool|alright|all right|right|perfect|got it|sure|yes|yeah|no worries|oh|one more thing|btw|by the way|another thing|quick one)\b")
+        .expect("compiled-in pattern is valid")
+});
 
 /// A reply that supplies an order number, e-mail or phone and says little
 /// else.
@@ -116,6 +188,10 @@ mod tests {
 
     use super::*;
 
+    fn without_messages(c: Classified, text: &str, past: &[Intent]) -> Classified {
+        in_context(c, text, past, &[])
+    }
+
     fn classified(intent: Intent, confidence: f32) -> Classified {
         Classified {
             intent,
@@ -129,7 +205,7 @@ mod tests {
 
     #[test]
     fn given_an_open_refund_question_when_the_customer_sends_the_order_number_then_it_continues() {
-        let c = in_context(
+        let c = without_messages(
             classified(Intent::OrderStatus, 0.3),
             "sure, it's #10234",
             &[Intent::RefundStatus],
@@ -137,7 +213,7 @@ mod tests {
         assert_eq!(c.intent, Intent::RefundStatus);
         assert!(c.confidence >= FOLLOW_UP_CONFIDENCE);
         assert!(!c.signals.contains(&Signal::RepeatContact));
-        let email = in_context(
+        let email = without_messages(
             classified(Intent::AccountHelp, 0.4),
             "sarah.m@example.com",
             &[Intent::OrderStatus],
@@ -147,7 +223,7 @@ mod tests {
 
     #[test]
     fn given_an_answered_problem_when_it_persists_then_it_is_repeated_contact() {
-        let c = in_context(
+        let c = without_messages(
             classified(Intent::RefundStatus, 0.9),
             "The refund still hasn't shown up, you said 5 days",
             &[Intent::RefundStatus],
@@ -157,19 +233,19 @@ mod tests {
 
     #[test]
     fn given_an_answered_question_when_the_customer_asks_another_or_thanks_then_no_repeat() {
-        let another = in_context(
+        let another = without_messages(
             classified(Intent::ShippingEstimate, 0.9),
             "and how long to Canada?",
             &[Intent::ShippingEstimate],
         );
         assert!(another.signals.is_empty());
-        let thanks = in_context(
+        let thanks = without_messages(
             classified(Intent::GeneralInquiry, 0.9),
             "ok that works, thanks!",
             &[Intent::OrderStatus],
         );
         assert!(thanks.signals.is_empty());
-        let new_problem = in_context(
+        let new_problem = without_messages(
             classified(Intent::OrderStatus, 0.9),
             "Also where is my other order, 10156?",
             &[Intent::OrderStatus],
@@ -179,13 +255,13 @@ mod tests {
 
     #[test]
     fn given_an_open_question_when_a_short_reply_is_unclear_then_it_continues() {
-        let c = in_context(
+        let c = without_messages(
             classified(Intent::Feedback, 0.3),
             "ok and the blue one?",
             &[Intent::ProductInquiry],
         );
         assert_eq!(c.intent, Intent::ProductInquiry);
-        let long = in_context(
+        let long = without_messages(
             classified(Intent::Feedback, 0.3),
             "I have a completely different question now about something else entirely here",
             &[Intent::ProductInquiry],
@@ -200,6 +276,87 @@ mod tests {
     #[test]
     fn a_first_message_is_left_alone() {
         let c = classified(Intent::OrderStatus, 0.4);
-        assert_eq!(in_context(c.clone(), "#10234", &[]), c);
+        assert_eq!(without_messages(c.clone(), "#10234", &[]), c);
+    }
+
+    #[test]
+    fn given_an_answer_that_did_not_help_when_the_model_reads_another_intent_then_repeated() {
+        let c = without_messages(
+            classified(Intent::Feedback, 0.8),
+            "I held the button for 10 seconds like you suggested, nothing changed",
+            &[Intent::TechnicalSupport],
+        );
+        assert!(c.signals.contains(&Signal::RepeatContact));
+        let confirmed = without_messages(
+            classified(Intent::GeneralInquiry, 0.8),
+            "You confirmed the change yesterday, but it went to my old flat",
+            &[Intent::AccountHelp],
+        );
+        assert!(confirmed.signals.contains(&Signal::RepeatContact));
+    }
+
+    #[test]
+    fn given_an_answered_problem_when_the_customer_says_it_works_again_then_no_repeat() {
+        let c = without_messages(
+            classified(Intent::TechnicalSupport, 0.8),
+            "Never mind, I updated it and it works again. Thanks anyway!",
+            &[Intent::TechnicalSupport],
+        );
+        assert!(c.signals.is_empty());
+    }
+
+    #[test]
+    fn given_no_earlier_problem_when_the_wording_sounds_unresolved_then_no_repeat() {
+        let c = without_messages(
+            classified(Intent::ProductInquiry, 0.8),
+            "like you said, the dark roast is still not in stock?",
+            &[Intent::ProductInquiry],
+        );
+        assert!(c.signals.is_empty());
+    }
+
+    #[test]
+    fn given_an_open_question_when_a_continuation_is_unclear_then_it_continues() {
+        let c = without_messages(
+            classified(Intent::AccountHelp, 0.3),
+            "Ok, and will I get an email when it ships?",
+            &[Intent::OrderStatus],
+        );
+        assert_eq!(c.intent, Intent::OrderStatus);
+    }
+
+    #[test]
+    fn given_earlier_frustration_when_the_latest_message_adds_to_it_then_very_negative() {
+        let mut c = classified(Intent::OrderStatus, 0.9);
+        c.sentiment = Sentiment::Negative;
+        let past = vec![
+            "my order is late".to_owned(),
+            "still nothing today".to_owned(),
+        ];
+        let got = in_context(
+            c,
+            "This is getting frustrating, I've now waited 12 days",
+            &[Intent::OrderStatus, Intent::OrderStatus],
+            &past,
+        );
+        assert_eq!(got.sentiment, Sentiment::VeryNegative);
+    }
+
+    #[test]
+    fn given_an_open_refund_when_the_customer_gives_the_amount_then_it_is_the_refund() {
+        let mut c = classified(Intent::Complaint, 0.8);
+        c.entities.amount = Some(180.0);
+        let got = without_messages(
+            c.clone(),
+            "It was $180 and I only had it a week",
+            &[Intent::RefundStatus],
+        );
+        assert_eq!(got.intent, Intent::RefundStatus);
+        let question = without_messages(
+            c,
+            "and how much is the $180 grinder?",
+            &[Intent::RefundStatus],
+        );
+        assert_eq!(question.intent, Intent::Complaint);
     }
 }

@@ -8,12 +8,14 @@
 //! - `persist`: versioned JSON save/load with [`ModelError`].
 //! - `data`: `text,label` CSV reading and the shipped BrewVi model.
 //! - `sentiment`, `entities`, `signals`: the rest of `classified`.
+//! - `context`, `mood`: what a message means given the earlier turns.
 
 mod context;
 mod data;
 mod entities;
 mod features;
 mod model;
+mod mood;
 mod normalize;
 mod persist;
 mod sentiment;

@@ -24,18 +24,87 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
                 r"(?i)\b(post|leave|write|put|give|share)\w*\s+(\w+\s+){0,3}(bad|negative|terrible|awful|honest|scathing|one[- ]star|1[- ]star|zero[- ]star)\s+reviews?\b|\breviews?\s+(\w+\s+){0,2}everywhere\b|\b(tell|warn)\w*\s+(everyone|everybody|all my|others|other people|people|the world|my followers)\b|\ball over (social media|twitter|facebook|instagram|tiktok|reddit|the internet)\b|\bgo(ing)? public\b|\b(report|reporting) (you|this|brewvi)\b|\b(dispute|reverse) (the |this |that )?(charge|payment|transaction)\b|\b(call|calling|contact\w*) (my|the) bank\b|\b(file|filing|open|opening|issue|issuing|do|doing|start)\s+(a\s+)?charge ?back\b",
             ),
         ),
+        // The same threats in other words: a video or thread about us, an
+        // audience, taking the custom elsewhere, the card company.
+        (
+            -4.0,
+            r(concat!(
+                r"(?i)\b(make|making|post|posting|film|filming|do|doing|write|writing)\s+(a|an)\s+(tiktok|video|youtube video|reel|thread|blog post|post)\s+about\b",
+                r"|\b(thousands|hundreds) of followers\b|\b(all|every one of) my (followers|friends)\b",
+                r"|\btak(e|ing) my (business|custom|money) (elsewhere|somewhere else)\b",
+                r"|\btell(ing)? (every|each|all the) \w+\b|\bspread the word\b|\bwarn(ing)? (every|all|each)\b",
+                r"|\bclaw(ing)? (it|the money|that|this) back\b|\b(credit card|card|debit card) (company|issuer|provider)\b",
+                r"|\breviews? on (trustpilot|google|yelp|amazon|facebook)\b|\bon trustpilot\b",
+                r"|\b(shar|post|writ|tell|spread|talk)\w*\b[^.!?]{0,40}\b(on|to|in) (every|all|any) (platform|site|website|forum|group|channel|review site)s?\b",
+                r"|\b(people|everyone|everybody|others|the public) (deserve|should|need|ought) to know\b|\blet (everyone|everybody|people|others) know\b",
+            )),
+        ),
         // Money trouble the problem causes.
         (
             -4.0,
             r(
-                r"(?i)\b(pay|make|cover|short (of|on)|for) (my |the )?(rent|mortgage|bills?|groceries)\b|\brent (money|is due)\b|\b(cannot|can'?t|couldn'?t) afford\b|\boverdra(ft|wn)\b|\bshort (of|on) (money|cash|funds)\b|\b(need|needed) (that|this|the|my) money\b|\bliving paycheck\b",
+                r"(?i)\b(pay|make|cover|short (of|on)) (my |the )?(rent|mortgage|bills?|groceries)\b|\bfor my (rent|mortgage|groceries)\b|\brent (money|is due)\b|\b(cannot|can'?t|couldn'?t) afford\b|\boverdra(ft|wn)\b|\bshort (of|on) (money|cash|funds)\b|\b(need|needed) (that|this|the) money\b|\b(need|needed) my money (for|to)\b|\bliving paycheck\b",
             ),
+        ),
+        // Hardship and money at risk in other words.
+        (
+            -4.0,
+            r(concat!(
+                r"(?i)\b(grocery|groceries|food|rent|bill|bills) money\b|\b(in|into) the (negative|red)\b",
+                r"|\b(bank|overdraft)\b[^.!?]{0,30}\b(fees?|charg\w+|interest)\b|\blost my job\b|\bunemployed\b",
+                r"|\bsingle (mum|mom|parent|mother|father|dad)\b|\bcan'?t keep paying\b|\b(no|nothing) left (in my account|until payday)\b",
+                r"|\bno me alcanza\b|\balquiler\b|\bmon loyer\b|\bfin (de|du) mois\b",
+            )),
+        ),
+        // Sarcastic praise outweighs its "great".
+        (
+            -6.0,
+            r(
+                r"(?i)\bjust (great|perfect|wonderful|brilliant|lovely|fantastic)\b|\bthanks for nothing\b|\b(oh|well) (great|perfect|wonderful|brilliant|fantastic),? (another|more|so now|now)\b",
+            ),
+        ),
+        // Money taken without the customer's say: with any other trouble
+        // (urgency, a second turn about it), a human.
+        (
+            -2.5,
+            r(concat!(
+                r"(?i)\bsomeone (has |had )?(used|is using|hacked|accessed|got into|broke into) my (card|account)\b",
+                r"|\b(i|we) (never|didn'?t|did not) (placed?|made?|authori[sz]ed?)\b|\bunauthori[sz]ed\b",
+            )),
+        ),
+        // A customer who may need more care: age, sight, pregnancy,
+        // worry. On top of any other trouble, a human.
+        (
+            -3.0,
+            r(concat!(
+                r"(?i)\bi'?m (7|8|9)\d( years old)?([ ,.!]|$)|\b(my|her|his) (mum|mom|mother|dad|father|gran|grandma|grandad|grandfather|grandmother) is (7|8|9)\d\b",
+                r"|\b(pension|pensioner|fixed income)\b|\b(partially sighted|visually impaired|blind|disabled|disability|wheelchair|hard of hearing)\b",
+                r"|\b(i'?m|i am|she'?s|she is|my wife is) pregnant\b|\b(really|so|very|extremely) (worried|scared|anxious|stressed)\b",
+            )),
+        ),
+        // Bereavement, dementia, distress: a human whatever the question.
+        (
+            -4.0,
+            r(
+                r"(?i)\b(passed away|bereave\w*|widow\w*|dementia|alzheimer'?s)\b|\bin tears\b|\bcan'?t (deal|cope) with\b",
+            ),
+        ),
+        // The problem drags on, or cannot wait: deadlines, "still nothing",
+        // "nobody".
+        (
+            -1.5,
+            r(concat!(
+                r"(?i)\bstill (nothing|no\b|not\b|hasn'?t|haven'?t|won'?t|isn'?t|doesn'?t|can'?t|waiting)",
+                r"|\bnobody\b|\bno-?one\b|\bno one\b|\b(in a row|every time|yet again|once again)\b",
+                r"|\b(today|tonight|tomorrow|asap|urgent\w*|right now|immediately)\b|\bdeadline\b",
+                r"|\bsort (it|this|that) out\b|\bsince the \d|\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) (days|weeks|months)\b",
+            )),
         ),
         // Exasperation.
         (
             -2.5,
             r(
-                r"(?i)\bfed up\b|\bsick (and tired|of)\b|\bhad enough\b|\blast straw\b|\bbeyond (frustrated|annoyed|angry|upset)\b|\b(this|it|that|you|service) (is|are) (a |an )?(complete |total |absolute |such a )?joke\b|\bwaste of (my )?(time|money)\b|\blivid\b|\boutraged?\b|\bdisgusted\b|\bhow hard (is it|can it be)\b|\bnobody (helps|cares|answers|responds)\b|\bno ?one (helps|cares|answers|responds)\b|\bgetting nowhere\b|\bfor weeks\b|\bruined\b|\bfurious\b|\bat my wit'?s'? end\b|\bnever (again|ordering|buying|shopping)\b|\bi want (this|it) (fixed|sorted|resolved|refunded) (now|today|immediately)\b|\bwhat (a|the) (joke|mess)\b|\bseriously\?|\bunbelievable\b|\bthe worst\b|\bdone with (you|brewvi|this company)\b",
+                r"(?i)\bfed up\b|\bsick (and tired|of)\b|\bhad enough\b|\blast straw\b|\bbeyond (frustrated|annoyed|angry|upset)\b|\b(this|it|that|you|service) (is|are) (a |an )?(complete |total |absolute |such a )?joke\b|\bwaste of (my )?(time|money)\b|\blivid\b|\boutraged?\b|\bdisgusted\b|\bhow hard (is it|can it be)\b|\bnobody (helps|cares|answers|responds)\b|\bno ?one (helps|cares|answers|responds)\b|\bgetting nowhere\b|\bfor weeks\b|\bruined\b|\bfurious\b|\bat my wit'?s'? end\b|\bnever (again|ordering|buying|shopping)\b|\bi want (this|it) (fixed|sorted|resolved|refunded) (now|today|immediately)\b|\bwhat (a|the) (joke|mess)\b|\bseriously\?|\bunbelievable\b|\bthe worst\b|\bdone with (you|brewvi|this company)\b|\bappalling\b|\bdisgraceful\b|\bshocking\b|\b(i'?ve|i have) had it\b|\bthis is how (i'?m|i am|you treat)\b|\bis (anyone|anybody) (actually |even )?(working|there|reading)\b|\bnot ok(ay)?\b|\bwhich is it\b|\bclueless\b|\bamateurs?\b|\bcowboys\b|\bsame (automated|generic|canned|copy[- ]paste\w*) (reply|answer|response|message)\b|\bevery time i'?m told\b|\b(can'?t|cannot) believe\b|\bhow is (this|that|it) (acceptable|ok|okay|possible)\b|\bwhat kind of (company|service|business)\b|\bshame on you\b|\bashamed\b|\binsane\b|\bdisgrace\b|\bpaying for (a service|something) (i'?m|i am) not getting\b|\bwasted my (whole |entire )?(day|afternoon|morning|evening|time|weekend)\b|\bpanick\w*\b|\b(nobody|no one|no-one) (seems to )?cares?\b|\bunreal\b|\bthis is what (i|we) get\b|\b(years|\d+ years) of (buying|being a customer|loyalty|ordering)\b|\bdone giving (you|brewvi) (chances|another chance)\b|\bno more chances\b",
             ),
         ),
     ]
@@ -166,10 +235,34 @@ const INTENSIFIERS: &[(&str, f32)] = &[
     ("incredibly", 1.8),
 ];
 
+/// At or below this score a message is very negative (DESIGN §3 hands it
+/// to a human).
+pub const VERY_NEGATIVE: f32 = -4.0;
+
 /// The message's sentiment and whether it is abusive.
 pub fn sentiment(text: &str) -> (Sentiment, bool) {
-    let tokens: Vec<(String, bool)> = text
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '?' | ';' | ':' | '(' | ')'))
+    let abusive = tokens(text)
+        .iter()
+        .any(|(w, _)| ABUSE.contains(&w.as_str()));
+    (label(score(text), abusive), abusive)
+}
+
+/// The label of a lexicon `score` (abuse is always very negative).
+pub fn label(score: f32, abusive: bool) -> Sentiment {
+    if abusive || score <= VERY_NEGATIVE {
+        Sentiment::VeryNegative
+    } else if score <= -1.0 {
+        Sentiment::Negative
+    } else if score >= 1.0 {
+        Sentiment::Positive
+    } else {
+        Sentiment::Neutral
+    }
+}
+
+/// Lowercased words, each with whether it was shouted (all capitals).
+fn tokens(text: &str) -> Vec<(String, bool)> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '?' | ';' | ':' | '(' | ')'))
         .filter(|w| !w.is_empty())
         .map(|w| {
             let letters: Vec<char> = w.chars().filter(|c| c.is_alphabetic()).collect();
@@ -180,8 +273,13 @@ pub fn sentiment(text: &str) -> (Sentiment, bool) {
                 shouted,
             )
         })
-        .collect();
-    let abusive = tokens.iter().any(|(w, _)| ABUSE.contains(&w.as_str()));
+        .collect()
+}
+
+/// The message's lexicon score: below zero is negative, [`VERY_NEGATIVE`]
+/// and below very negative. Words, frustration phrases and shouting add up.
+pub fn score(text: &str) -> f32 {
+    let tokens = tokens(text);
     let mut score = 0.0f32;
     for (i, (word, shouted)) in tokens.iter().enumerate() {
         let weight = lookup(POSITIVE, word).or_else(|| lookup(NEGATIVE, word).map(|w| -w));
@@ -209,20 +307,27 @@ pub fn sentiment(text: &str) -> (Sentiment, bool) {
         .iter()
         .map(|(weight, pattern)| weight * pattern.find_iter(text).count() as f32)
         .sum::<f32>();
-    let shouting = tokens.iter().filter(|(_, s)| *s).count();
-    if text.contains("!!") || shouting >= 3 {
-        score -= 1.0;
+    score - shouting(text, &tokens)
+}
+
+/// Shouting adds heat: "!!", three shouted words, and more for a message
+/// written in capitals throughout ("WHERE IS MY ORDER").
+fn shouting(text: &str, tokens: &[(String, bool)]) -> f32 {
+    let shouted = tokens.iter().filter(|(_, s)| *s).count();
+    let words = tokens
+        .iter()
+        .filter(|(w, _)| w.chars().any(char::is_alphabetic))
+        .count();
+    let mut heat = 0.0;
+    if text.contains("!!") || shouted >= 3 {
+        heat += 1.0;
     }
-    let label = if abusive || score <= -4.0 {
-        Sentiment::VeryNegative
-    } else if score <= -1.0 {
-        Sentiment::Negative
-    } else if score >= 1.0 {
-        Sentiment::Positive
-    } else {
-        Sentiment::Neutral
-    };
-    (label, abusive)
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    let capitals = letters.iter().filter(|c| c.is_uppercase()).count();
+    if words >= 3 && letters.len() >= 12 && capitals * 10 >= letters.len() * 8 {
+        heat += 1.5;
+    }
+    heat
 }
 
 fn lookup(table: &[(&str, f32)], word: &str) -> Option<f32> {
@@ -276,5 +381,40 @@ mod tests {
             (Sentiment::VeryNegative, true)
         );
         assert!(!sentiment("not happy with the brewer").1);
+    }
+
+    #[test]
+    fn given_threats_hardship_or_distress_without_swearing_then_very_negative() {
+        for text in [
+            "I'm about to make a TikTok about how you treat customers",
+            "If you won't refund it I'll get my credit card company to claw it back",
+            "That was my grocery money for the week",
+            "My account is in the negative and the bank is charging me fees",
+            "My husband passed away and I can't deal with these charges",
+            "so you have my money and I have no coffee. great. just great. sort it out.",
+            "You are a bunch of clueless amateurs",
+        ] {
+            assert_eq!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
+        }
+    }
+
+    #[test]
+    fn given_plain_questions_with_money_or_time_words_then_not_very_negative() {
+        for text in [
+            "where can I find the bill for my last order?",
+            "I paid $30 for these, I need my money back",
+            "Will it arrive by tomorrow?",
+            "I'm on a pension, do you have a discount?",
+            "I found a charge I don't recognise, can you explain it?",
+        ] {
+            assert_ne!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_message_in_capitals_throughout_is_hotter_than_the_same_words_in_lower_case() {
+        let shouted = score("I HAVE BEEN WAITING SINCE MONDAY FOR THIS");
+        let calm = score("I have been waiting since Monday for this");
+        assert!(shouted < calm, "{shouted} vs {calm}");
     }
 }

@@ -18,12 +18,15 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
         (
             Signal::HumanRequested,
             regex(concat!(
-                r"(?i)\b(speak|talk|chat)\s+(to|with)\s+(a\s+|an\s+|some\s+|your\s+)?(human|person|real person|live (agent|person)|agent|representative|rep|manager|supervisor|someone|somebody)\b|\b(human|live|real)\s+(agent|person|being|rep)\b|\btransfer me\b|\bescalate\b|\bhuman,? please\b|\b(not|don't want( to talk to)?) (a )?(bot|robot)\b|^\s*(representative|agent|human)\s*[.!]*\s*$|\bget (me )?(your|a) (manager|supervisor)\b|\b(want|need|demand) (a |your |the )?(manager|supervisor|human|real person)\b|\bcall me back\b|\bcallback\b",
+                r"(?i)\b(speak|talk|chat)\s+(to|with)\s+(a\s+|an\s+|some\s+|your\s+)?(human|person|real person|live (agent|person)|agent|representative|rep|manager|supervisor|someone|somebody)\b|\b(human|live|real)\s+(agent|person|being|rep)\b|\btransfer me\b|\bescalat(e|ed|ing) (this|it|me|my (case|issue|complaint|ticket|problem|order|refund))\b|\b(want|need|like) (this|it|my (case|issue|complaint|ticket|problem)) escalated\b|\bescalate\s*[.!]*\s*$|\b(someone|somebody) (senior|more senior|higher up|in charge|with (more )?authority)\b|\b(whoever|someone who) (is|'s) in charge\b|\bhuman,? please\b|\b(not|don't want( to talk to)?) (a )?(bot|robot)\b|^\s*(representative|agent|human)\s*[.!]*\s*$|\bget (me )?(your|a) (manager|supervisor)\b|\b(want|need|demand) (a |your |the )?(manager|supervisor|human|real person)\b|\bcall me back\b|\bcallback\b",
                 r"|\b(put|connect|transfer|pass|forward|hand)\s+me\s+(through\s+|over\s+|on\s+)?(to|with)\b",
                 r"|\b(get|need|want|give|find)\s+(me\s+)?(a|an|some|to)?\s*(human|real person|actual person|live agent|human agent|real agent|manager|supervisor|representative)\b",
                 r"|\b(phone|ring|call)\s+me\b|\b(someone|somebody|a person|a human)\s+(real|from (your|the) (team|staff|company)|who can (actually )?help)\b",
                 r"|\b(is there|are there|can i get|could i get)\s+(a|any)\s+(human|person|people|real person|actual person|agent)\b",
                 r"|\b(human|person|agent|manager|supervisor|representative),?\s+(please|now|pls|asap)\b",
+                r"|\b(reach|contact|get hold of|get through to)\s+(an?\s+|the\s+)?(actual\s+|real\s+|live\s+)?(member of (your|the) (\w+\s+)?(team|staff)|person|human|agent|representative)\b",
+                r"|\b(get|have|ask)\s+(a|your|one of your)\s+(colleague|colleagues|team ?mate|staff member|member of staff)\b",
+                r"|\bhablar con (una persona|alguien|un humano|un agente)\b|\bparler (à|a) (quelqu'un|un humain|une personne|un conseiller)\b",
             )),
         ),
         (
@@ -35,27 +38,35 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"(?i)\bburn(ed|t|s|ing)?\s+(my|his|her|their|our|me|myself|him|them|the (skin|hand|kid|baby|child))\b",
                 r"|\b(got|was|been|am|i'm|im|were|is|badly)\s+(badly\s+)?(burned|burnt|scalded)\b",
                 r"|\bscald(ed|ing|s)?\b|\bburns?\s+(mark|blister|wound|injur\w*)",
-                r"|\binjur(y|ed|ies)\b|\bhurt (me|my|myself|him|her|them|the)\b|\ballerg(y|ic|ies)\b|\banaphyla\w*",
+                r"|\binjur(y|ed|ies)\b|\bhurt (me|my|myself|him|her|them|the)\b|\banaphyla\w*",
+                // An allergy is safety when it happened, not when asked about.
+                r"|\b(had|having|has|suffered|caused|triggered|gave \w+)\s+(an?\s+)?(allergic|allergy)\b|\ballerg\w*\s+(attack|reaction|response|flare)",
+                r"|\bthroat\s+(\w+\s+)?(tightened|tightening|closed|closing|swelled|swelling|swollen)\b|\b(can'?t|couldn'?t|trouble|struggl\w*( to)?|difficulty)\s+breath\w*|\bepi-?pen\b",
+                r"|\bblister\w*|\btoxic\b|\b(seems?|feels?|felt|feeling|looks?|is|was|been)\s+(really\s+|very\s+)?(unwell|poorly|dizzy|faint|nauseous)\b|\bdizz(y|iness)\b|\bpalpitations\b",
+                r"|\b(swallowed|chewed|ingested|ate|drank)\s+(on\s+)?(one of\s+)?(a|the|some)?\s*(pods?|capsules?|descal\w*|tablets?|cleaning)\b",
+                r"|\bpregnan\w*\b[^.!?]*\b(drank|drunk|caffeine|full[- ]strength)\b",
+                r"|\bbreaker\s+(tripped|trips|blew)\b|\bshort(ed)?[- ]?(out|circuit\w*)\b|\bburning\s+(plastic\s+|rubber\s+|electrical\s+)?smell\b|\bsmell\w* of burning\b",
+                r"|\bpris feu\b|\bbr[uû]l(é|ée|ure)\b|\bse (incendi|quem)\w*\b|\bquemadura\b|\bhumo\b|\bfumée\b",
                 r"|\bhospital\b|\bemergency room\b|(?-i:\bER\b)|\bambulance\b|\bdoctor\b",
                 r"|\b(caught|catch|catches|catching)\s+(on\s+)?fire\b|\b(started|start|causing|cause|caused)\s+a\s+fire\b",
-                r"|\bfire\s+(hazard|alarm|risk|department|brigade|extinguisher)\b|\bflames?\b|\bburst into\b",
+                r"|\bfire\s+(alarm|department|brigade|extinguisher)\b|\b(cord|plug|outlet|socket|cable)\s+(got|gets|is|was|became|went)\s+(really\s+|very\s+|extremely\s+)?(hot|scorching|black)\b|\bflames?\b|\bburst into (flames|fire)\b",
                 r"|\bsmoke\s+(came|coming|poured|pouring|from|out)\b|\b(smoking|sparking)\s+(brewer|machine|outlet|plug|cord|unit)\b",
                 r"|\b(brewer|machine|outlet|plug|cord|unit|it)\s+(is\s+|was\s+|started\s+|began\s+|keeps\s+)?(smoking|sparking)\b|\bsparks?\b",
-                r"|\belectric(al)?\s+shock\b|\bshocked me\b|\belectrocut\w*|\bexplod\w*|\bmelt(ed|ing)\b",
+                r"|\belectric(al)?\s+shock\b|\b(gives?|gave|giving|got)\s+(me\s+)?(a\s+)?(tingle|shock|jolt|zap)\b|\bzapped (me|my)\b|\btingl\w* when i touch\b|\bshocked me\b|\belectrocut\w*|\bexplod\w*|\bmelt(ed|ing)\b",
                 r"|\bpoison\w*|\bfood poisoning\b|\bmade (me|us|him|her|my \w+) (sick|ill)\b|\b(got|getting|feel|felt) (sick|ill)\b",
-                r"|\bvomit\w*|\bthrew up\b|\bchok(ing|ed)\b|\bglass (in|shards)\b|\bshards?\b|\bmou?ld(y)?\b|\brash\b|\bswell(ing|ed|s)?\b|\bswollen\b|\bhives\b|\bcut (my|his|her) (gum|lip|mouth|finger|hand|tongue)\b",
+                r"|\bvomit\w*|\bthrew up\b|\bchok(ing|ed)\b|\bglass (in|shards|all over|everywhere)\b|\b(broken|smashed|shattered) glass\b|\bshards?\b|\bmou?ld(y)?\b|\brash\b|\bswell(ing|ed|s)?\b|\bswollen\b|\bhives\b|\bcut (my|his|her) (gum|lip|mouth|finger|hand|tongue)\b",
             )),
         ),
         (
             Signal::LegalThreat,
             regex(
-                r"(?i)\b(lawyer|attorney|sue|suing|lawsuit|legal action|take (you|this) to court|court|small claims|better business bureau|bbb|consumer protection|ftc|attorney general|regulator|class action)\b",
+                r"(?i)\b(lawyer|attorney|sue|suing|lawsuit|legal action|take (you|this) to court|court|small claims|better business bureau|bbb|consumer protection|ftc|attorney general|regulator|class action|ombudsman|trading standards|consumer (rights|council|affairs|agency)|watchdog)\b",
             ),
         ),
         (
             Signal::RepeatContact,
             regex(
-                r"(?i)\b(already|again|third|3rd|second|2nd|fourth|4th|fifth|multiple|several|many|numerous|countless)\s+(time|times|emails?|messages?|calls?|tickets?|attempts?)\b|\bi('ve| have)? already (wrote|written|emailed|contacted|called|asked|told|reached out|messaged|complained)\b|\b(contacted|emailed|written|called|messaged)( to)? you( guys)? (\d+|two|three|four|five|several|multiple|many) times\b|\bstill (haven't|have not|no) (heard|response|reply|answer)\b|\bno one (has )?(got|gotten|gets) back\b|\bnobody (has )?(got|gotten|gets) back\b|\bfor the (second|third|fourth|fifth|umpteenth) time\b",
+                r"(?i)\b(third|3rd|second|2nd|fourth|4th|fifth|umpteenth)\s+(time|times|emails?|messages?|calls?|tickets?|chats?|conversations?)\b|\b(already|again|multiple|several|many|numerous|countless)\s+(emails|messages|calls|tickets|chats|conversations)\b|\b(asked|written|wrote|called|rung|rang|emailed|contacted|messaged|reached out|complained|chased)( (to )?you( guys)?| about (this|it))? (several|many|multiple|numerous|countless|so many|a few) times\b|\bevery time (i'?m|i am|i was|i get|we'?re) told\b|\bi('ve| have)? already (wrote|written|emailed|contacted|called|asked|told|reached out|messaged|complained)\b|\b(contacted|emailed|written|called|messaged)( to)? you( guys)? (\d+|two|three|four|five|several|multiple|many) times\b|\bstill (haven't|have not|no) (heard|response|reply|answer)\b|\bno one (has )?(got|gotten|gets) back\b|\bnobody (has )?(got|gotten|gets) back\b|\bfor the (second|third|fourth|fifth|umpteenth) time\b",
             ),
         ),
     ]
@@ -98,6 +109,16 @@ mod tests {
         );
         assert_eq!(signals("where is my order", true), vec![Signal::Abusive]);
         assert!(signals("Where is order #10234?", false).is_empty());
+        for attempts in [
+            "I entered the wrong pin too many times",
+            "I tried several times to pay and it keeps failing",
+        ] {
+            assert!(signals(attempts, false).is_empty(), "{attempts}");
+        }
+        assert_eq!(
+            signals("I've emailed you several times about this", false),
+            vec![Signal::RepeatContact]
+        );
     }
 
     #[test]
@@ -118,8 +139,48 @@ mod tests {
             "smoke came out of the machine",
             "my son had an allergic reaction to the hazelnut pods",
             "I got an electric shock from the brewer",
+            "hot coffee went all over my arm and it's blistering",
+            "my wife's throat tightened after drinking one",
+            "the breaker tripped when the brewer leaked into the outlet",
+            "there's a burning plastic smell from the back",
+            "my little boy chewed on one of the pods and seems unwell",
         ] {
             assert_eq!(signals(text, false), vec![Signal::HealthOrSafety], "{text}");
         }
+    }
+
+    #[test]
+    fn given_an_allergy_or_a_safety_feature_asked_about_when_nothing_happened_then_not_safety() {
+        for text in [
+            "I have a mild nut allergy, do the hazelnut pods contain real nuts?",
+            "Are your pods safe for people with allergies?",
+            "Is the milk frother a fire risk if left plugged in?",
+            "What does 'fire roasted' mean on the label?",
+        ] {
+            assert!(signals(text, false).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn given_unusual_wording_when_a_person_or_a_regulator_is_named_then_signalled() {
+        assert_eq!(
+            signals(
+                "Is there a number where I can reach an actual member of your support team?",
+                false
+            ),
+            vec![Signal::HumanRequested]
+        );
+        assert_eq!(
+            signals("Can you get a colleague to look at this?", false),
+            vec![Signal::HumanRequested]
+        );
+        assert_eq!(
+            signals("Refund me or I'm contacting the ombudsman", false),
+            vec![Signal::LegalThreat]
+        );
+        assert_eq!(
+            signals("This is the third chat I've opened about it", false),
+            vec![Signal::RepeatContact]
+        );
     }
 }
