@@ -422,9 +422,10 @@ struct ParsedLine<'a> {
 /// Checks every line's hash and link, then the end's signature against `trusted`.
 pub fn verify(text: &str, trusted: &VerifyingKey) -> Result<Verified, VerifyError> {
     let mut prev = genesis();
-    let mut count = 0u64;
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
     for (number, line) in lines.by_ref() {
+        // Every line before this one was a verified export line.
+        let count = number as u64 - 1;
         let bad = |why: String| VerifyError::BadLine { line: number, why };
         let parsed: ParsedLine = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
         if let Some(end) = parsed.end {
@@ -446,7 +447,6 @@ pub fn verify(text: &str, trusted: &VerifyingKey) -> Result<Verified, VerifyErro
             return Err(VerifyError::BrokenChain { line: number });
         }
         prev = hash;
-        count += 1;
     }
     Err(VerifyError::Unsigned)
 }

@@ -72,6 +72,7 @@ async fn rebuild_beside_a_running_up_swaps_in_and_keeps_projecting() {
         .arg(dir.path())
         .args(["--nats-port", &nats_port.to_string()])
         .args(["--metrics-addr", &format!("127.0.0.1:{}", free_port())])
+        .args(["--gateway-addr", "127.0.0.1:0"])
         .env("SWITCHBOARD_NATS_SERVER", server_binary().path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

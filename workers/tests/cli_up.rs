@@ -118,6 +118,7 @@ fn up(data_dir: &std::path::Path, nats_port: u16, metrics_port: u16) -> Up {
         .arg(data_dir)
         .args(["--nats-port", &nats_port.to_string()])
         .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
+        .args(["--gateway-addr", "127.0.0.1:0"])
         .env("SWITCHBOARD_NATS_SERVER", server_binary().path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
