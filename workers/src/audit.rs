@@ -401,7 +401,7 @@ pub enum VerifyError {
 }
 
 /// A verified export.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Verified {
     /// Messages in it.
     pub lines: u64,
