@@ -10,6 +10,7 @@
 
 pub mod auth;
 mod body;
+mod console;
 mod conversations;
 pub mod keys;
 mod openapi;
@@ -75,6 +76,10 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi::serve))
+        .route("/console", get(console::index))
+        .route("/console/", get(console::index))
+        .route("/console/app.js", get(console::app_js))
+        .route("/console/style.css", get(console::style_css))
         .route(
             &format!("{conv}/messages"),
             post(conversations::post_message),
