@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull, kv};
+use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use chrono::{DateTime, SecondsFormat, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use futures::StreamExt;
@@ -85,19 +85,11 @@ impl AuditKey {
     /// winner's).
     pub async fn load_or_create(client: &async_nats::Client) -> Result<Self, AuditError> {
         let js = jetstream::new(client.clone());
-        let store = match js.get_key_value(BUCKET).await {
-            Ok(kv) => kv,
-            Err(_) => js
-                .create_key_value(kv::Config {
-                    bucket: BUCKET.into(),
-                    description: "Switchboard: the deployment's audit signing key".into(),
-                    history: 1,
-                    storage: jetstream::stream::StorageType::File,
-                    ..Default::default()
-                })
-                .await
-                .map_err(unavailable)?,
-        };
+        let config =
+            crate::kv::config(BUCKET, "Switchboard: the deployment's audit signing key", 1);
+        let store = crate::kv::open_or_create(&js, config)
+            .await
+            .map_err(unavailable)?;
         if let Some(seed) = store.get(SIGNING_KEY).await.map_err(unavailable)? {
             return Self::from_stored(&seed);
         }

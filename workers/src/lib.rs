@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`runtime`]: the worker runtime every agent shares (durable pull
 //!   consumer, load / decide / act / append / ack, retries, dead letters).
+//! - [`kv`]: opening the JetStream KV buckets (get, or create on first use).
 //! - [`knowledge`]: the tenant knowledge base, BM25 passage retrieval and
 //!   order/product/loyalty look-ups (the local knowledge agent).
 //! - [`response`]: grounded, template-based drafts, refusals and hand-off
@@ -46,6 +47,7 @@ pub mod escalation;
 pub mod gateway;
 pub mod intake;
 pub mod knowledge;
+pub mod kv;
 pub mod language;
 pub mod models;
 pub mod projector;

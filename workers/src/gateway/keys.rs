@@ -99,19 +99,14 @@ impl KeyStore {
     /// Opens the bucket, creating it on first use.
     pub async fn open(client: &async_nats::Client) -> Result<Self, KeyError> {
         let js = jetstream::new(client.clone());
-        let kv = match js.get_key_value(BUCKET).await {
-            Ok(kv) => kv,
-            Err(_) => js
-                .create_key_value(kv::Config {
-                    bucket: BUCKET.into(),
-                    description: "Switchboard: gateway API keys (SHA-256 hashes only)".into(),
-                    history: 1,
-                    storage: jetstream::stream::StorageType::File,
-                    ..Default::default()
-                })
-                .await
-                .map_err(unavailable)?,
-        };
+        let config = crate::kv::config(
+            BUCKET,
+            "Switchboard: gateway API keys (SHA-256 hashes only)",
+            1,
+        );
+        let kv = crate::kv::open_or_create(&js, config)
+            .await
+            .map_err(unavailable)?;
         Ok(Self { kv })
     }
 

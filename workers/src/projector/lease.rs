@@ -49,20 +49,17 @@ impl Lease {
         store: &dyn ProjectionStore,
         ttl: Duration,
     ) -> Result<Self, ProjectorError> {
-        let kv = match js.get_key_value(BUCKET).await {
-            Ok(kv) => kv,
-            Err(_) => js
-                .create_key_value(kv::Config {
-                    bucket: BUCKET.into(),
-                    description: "Switchboard: which process holds each single-writer role".into(),
-                    history: 1,
-                    max_age: ttl,
-                    storage: jetstream::stream::StorageType::File,
-                    ..Default::default()
-                })
-                .await
-                .map_err(ProjectorError::nats)?,
+        let config = kv::Config {
+            max_age: ttl,
+            ..crate::kv::config(
+                BUCKET,
+                "Switchboard: which process holds each single-writer role",
+                1,
+            )
         };
+        let kv = crate::kv::open_or_create(js, config)
+            .await
+            .map_err(ProjectorError::nats)?;
         let ttl = kv
             .status()
             .await

@@ -103,19 +103,14 @@ impl TenantStore {
     /// Opens the bucket, creating it on first use.
     pub async fn open(client: &async_nats::Client) -> Result<Self, TenantError> {
         let js = jetstream::new(client.clone());
-        let kv = match js.get_key_value(BUCKET).await {
-            Ok(kv) => kv,
-            Err(_) => js
-                .create_key_value(kv::Config {
-                    bucket: BUCKET.into(),
-                    description: "Switchboard: each tenant's knowledge base and records".into(),
-                    history: HISTORY,
-                    storage: jetstream::stream::StorageType::File,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| TenantError::store("creating the tenant-data bucket", e))?,
-        };
+        let config = crate::kv::config(
+            BUCKET,
+            "Switchboard: each tenant's knowledge base and records",
+            HISTORY,
+        );
+        let kv = crate::kv::open_or_create(&js, config)
+            .await
+            .map_err(|e| TenantError::store("creating the tenant-data bucket", e))?;
         // Headers and subject share the server's payload limit: keep a margin.
         let max_value = match client.server_info().max_payload {
             0 => usize::MAX,
