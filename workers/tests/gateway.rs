@@ -615,7 +615,9 @@ async fn schemathesis_finds_no_server_error_and_nothing_outside_the_document() {
     .await;
     let openapi = s.url("/openapi.json");
     let header = format!("Authorization: Bearer {}", s.operate);
+    // Run in the test's own directory: schemathesis leaves a cache there.
     let output = tokio::process::Command::new("python3")
+        .current_dir(s._dir.path())
         .args([
             "-m",
             "schemathesis.cli",
