@@ -245,11 +245,7 @@ pub async fn export(
         while let Some(message) = messages.next().await {
             let message = message.map_err(unavailable)?;
             let info = message.info().map_err(unavailable)?;
-            let stored_at = DateTime::from_timestamp(
-                info.published.unix_timestamp(),
-                info.published.nanosecond(),
-            )
-            .unwrap_or_default();
+            let stored_at = crate::timeline::stored_at(&info);
             let last = info.pending == 0;
             let seq = info.stream_sequence;
             if filter.to.is_none_or(|to| stored_at < to) {

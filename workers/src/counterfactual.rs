@@ -101,52 +101,64 @@ impl Report {
     /// Compares `agent`'s recorded decisions in `loaded` with what `team` decides now.
     pub async fn add(&mut self, team: &Team, agent: Agent, loaded: &Loaded) {
         self.conversations += 1;
-        let events: &[StoredEvent] = &loaded.events;
-        for (i, recorded) in events.iter().enumerate() {
-            if decided_by(&recorded.event.data) != Some(agent) {
-                continue;
+        // The state before each event, folded once as the events go by.
+        let mut before = Conversation::default();
+        for recorded in &loaded.events {
+            if decided_by(&recorded.event.data) == Some(agent) {
+                self.compare(team, agent, loaded, recorded, &before).await;
             }
-            let before = Conversation::fold(&events[..i]);
-            let Some(step) = next_step(&before).filter(|s| s.agent() == agent) else {
-                continue;
-            };
-            let now = match team.act(step, &before).await {
-                Ok(outputs) => outputs
-                    .into_iter()
-                    .find(|d| d.event_type() == recorded.event.event_type()),
-                Err(e) => {
-                    self.errors
-                        .push(format!("{} #{}: {e}", loaded.key, recorded.seq));
-                    continue;
-                }
-            };
-            let was = decision(&recorded.event.data);
-            let is = now.as_ref().map_or_else(|| "nothing".to_owned(), decision);
-            // The intent the turn had when recorded: the classification
-            // itself for the intent agent, else the turn's.
-            let intent = match &recorded.event.data {
-                EventData::Classified(c) => Some(format!("{:?}", c.intent)),
-                _ => turn_intent(&before),
-            };
-            self.decisions += 1;
-            let tally = self
-                .by_intent
-                .entry(intent.clone().unwrap_or_else(|| "-".into()))
-                .or_default();
-            if was == is {
-                tally.unchanged += 1;
-                continue;
-            }
-            tally.changed += 1;
-            self.differences.push(Difference {
-                conversation: loaded.key.to_string(),
-                seq: recorded.seq.get(),
-                step: step.name(),
-                intent,
-                recorded: was,
-                now: is,
-            });
+            before.apply(recorded);
         }
+    }
+
+    /// Compares one recorded decision with what `team` decides on `before`.
+    async fn compare(
+        &mut self,
+        team: &Team,
+        agent: Agent,
+        loaded: &Loaded,
+        recorded: &StoredEvent,
+        before: &Conversation,
+    ) {
+        let Some(step) = next_step(before).filter(|s| s.agent() == agent) else {
+            return;
+        };
+        let now = match team.act(step, before).await {
+            Ok(outputs) => outputs
+                .into_iter()
+                .find(|d| d.event_type() == recorded.event.event_type()),
+            Err(e) => {
+                self.errors
+                    .push(format!("{} #{}: {e}", loaded.key, recorded.seq));
+                return;
+            }
+        };
+        let was = decision(&recorded.event.data);
+        let is = now.as_ref().map_or_else(|| "nothing".to_owned(), decision);
+        // The intent the turn had when recorded: the classification
+        // itself for the intent agent, else the turn's.
+        let intent = match &recorded.event.data {
+            EventData::Classified(c) => Some(format!("{:?}", c.intent)),
+            _ => turn_intent(before),
+        };
+        self.decisions += 1;
+        let tally = self
+            .by_intent
+            .entry(intent.clone().unwrap_or_else(|| "-".into()))
+            .or_default();
+        if was == is {
+            tally.unchanged += 1;
+            return;
+        }
+        tally.changed += 1;
+        self.differences.push(Difference {
+            conversation: loaded.key.to_string(),
+            seq: recorded.seq.get(),
+            step: step.name(),
+            intent,
+            recorded: was,
+            now: is,
+        });
     }
 }
 

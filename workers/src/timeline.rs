@@ -138,6 +138,12 @@ fn undecodable(r: &RejectedMessage) -> Undecodable {
     }
 }
 
+/// When JetStream stored a message, from its delivery info.
+pub fn stored_at(info: &async_nats::jetstream::message::Info<'_>) -> DateTime<Utc> {
+    DateTime::from_timestamp(info.published.unix_timestamp(), info.published.nanosecond())
+        .unwrap_or_default()
+}
+
 /// Quotes the start of a text.
 pub fn quote(text: &str) -> String {
     let short: String = text.chars().take(60).collect();

@@ -100,9 +100,7 @@ fn sse_event(
 ) -> Option<SseEvent> {
     let info = message.info().ok()?;
     let seq = info.stream_sequence;
-    let stored_at =
-        DateTime::from_timestamp(info.published.unix_timestamp(), info.published.nanosecond())
-            .unwrap_or_default();
+    let stored_at = timeline::stored_at(&info);
     let sse = SseEvent::default().id(seq.to_string());
     match decode(&message.subject, message.headers.as_ref(), &message.payload) {
         Ok(event) => {

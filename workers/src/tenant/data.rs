@@ -17,6 +17,22 @@ pub struct TenantData {
     pub records: BTreeMap<RecordKind, String>,
 }
 
+/// The demo tenant's record files, as written in the repo.
+pub(crate) const DEMO_RECORDS: [(RecordKind, &str); 3] = [
+    (
+        RecordKind::Products,
+        include_str!("../../kb/brewvi/products.json"),
+    ),
+    (
+        RecordKind::Orders,
+        include_str!("../../kb/brewvi/orders.json"),
+    ),
+    (
+        RecordKind::Loyalty,
+        include_str!("../../kb/brewvi/loyalty.json"),
+    ),
+];
+
 impl TenantData {
     /// The BrewVi Coffee demo tenant compiled into the binary
     /// (`workers/kb/brewvi/`): documents `policies` and `faq` with their
@@ -47,20 +63,7 @@ impl TenantData {
             language.clone_into(&mut doc.language);
             data.documents.insert(doc.id.clone(), doc);
         }
-        for (kind, text) in [
-            (
-                RecordKind::Products,
-                include_str!("../../kb/brewvi/products.json"),
-            ),
-            (
-                RecordKind::Orders,
-                include_str!("../../kb/brewvi/orders.json"),
-            ),
-            (
-                RecordKind::Loyalty,
-                include_str!("../../kb/brewvi/loyalty.json"),
-            ),
-        ] {
+        for (kind, text) in DEMO_RECORDS {
             let set = super::records::parse(kind, &format!("{}.json", kind.key_token()), text)?;
             data.records.insert(kind, set.json);
         }

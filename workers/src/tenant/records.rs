@@ -592,20 +592,7 @@ mod tests {
 
     #[test]
     fn the_project_files_read_unchanged() {
-        for (kind, text) in [
-            (
-                RecordKind::Products,
-                include_str!("../../kb/brewvi/products.json"),
-            ),
-            (
-                RecordKind::Orders,
-                include_str!("../../kb/brewvi/orders.json"),
-            ),
-            (
-                RecordKind::Loyalty,
-                include_str!("../../kb/brewvi/loyalty.json"),
-            ),
-        ] {
+        for (kind, text) in super::super::data::DEMO_RECORDS {
             let set = parse(kind, "f.json", text).unwrap_or_else(|e| panic!("{e}"));
             assert!(set.count > 0);
             assert_eq!(set.converted, 0, "{kind:?} read in the project's shape");
