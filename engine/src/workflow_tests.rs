@@ -124,12 +124,7 @@ impl Given {
             text: "draft".into(),
             sources: vec![],
             attempt,
-            model: ModelUsage {
-                model: "local".into(),
-                prompt_tokens: None,
-                completion_tokens: None,
-                cost_usd: None,
-            },
+            model: ModelUsage::local("local"),
         }))
     }
 

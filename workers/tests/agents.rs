@@ -205,12 +205,7 @@ impl Worker for Rude {
             text: "Your damn order shipped; ask jane.doe@example.org about it.".into(),
             sources: vec!["order:10234".into()],
             attempt,
-            model: ModelUsage {
-                model: "rude-test".into(),
-                prompt_tokens: None,
-                completion_tokens: None,
-                cost_usd: None,
-            },
+            model: ModelUsage::local("rude-test"),
         })])
     }
 }

@@ -112,6 +112,29 @@ pub struct ModelUsage {
     /// Estimated cost in US dollars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
+    /// Wall time of the remote model call (all attempts), in milliseconds,
+    /// when one was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Why a local model decided instead of the configured remote one
+    /// (`timeout`, `unavailable`, `circuit open`, `bad response: ...`);
+    /// absent when no remote model was configured or it decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+impl ModelUsage {
+    /// A local model's usage: its name, no tokens, no cost.
+    pub fn local(model: impl Into<String>) -> Self {
+        Self {
+            model: model.into(),
+            prompt_tokens: None,
+            completion_tokens: None,
+            cost_usd: None,
+            latency_ms: None,
+            fallback: None,
+        }
+    }
 }
 
 /// `screened`: the critic's verdict on a customer message.

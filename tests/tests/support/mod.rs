@@ -43,6 +43,8 @@ pub fn one_of_each(key: &ConversationKey) -> Vec<Event> {
         prompt_tokens: Some(10),
         completion_tokens: Some(5),
         cost_usd: Some(0.0001),
+        latency_ms: Some(12),
+        fallback: None,
     };
     let record = serde_json::json!({"status": "shipped", "total": 42.5});
     vec![

@@ -23,24 +23,65 @@ use clap::{Args, Subcommand, ValueEnum};
 use switchboard_engine::workflow::Agent;
 use switchboard_workers::agents::{Agents, AgentsConfig};
 use switchboard_workers::models::IntentModel;
-use switchboard_workers::remote::{AzureAuth, Endpoint, EntraTokenProvider, RemoteConfig, Secret};
+use switchboard_workers::remote::{
+    AzureAuth, Endpoint, EntraTokenProvider, PriceTable, RemoteConfig, RemoteModel, Secret, probe,
+};
 
 use super::Global;
-use super::worker::{AgentName, WorkerArgs};
+use super::worker::WorkerArgs;
+
+/// The agents that have a remote model path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RemoteAgentName {
+    /// Intent classification.
+    Intent,
+    /// Input screening and draft validation (the rules stay the floor).
+    Critic,
+    /// Drafting from the retrieved sources.
+    Response,
+    /// The three above.
+    All,
+}
+
+impl RemoteAgentName {
+    fn agents(self) -> &'static [Agent] {
+        match self {
+            Self::Intent => &[Agent::Intent],
+            Self::Critic => &[Agent::Critic],
+            Self::Response => &[Agent::Response],
+            Self::All => &[Agent::Intent, Agent::Critic, Agent::Response],
+        }
+    }
+}
 
 /// Which agents go remote, and the remote model they use.
 #[derive(Debug, Args, Clone)]
 pub struct RemoteArgs {
     /// Agents that ask the remote model first and fall back to their local
-    /// model (comma-separated: intent, critic, response; `all` for the three).
-    /// Default: none, all local.
+    /// model (comma-separated). Default: none, all local.
     #[arg(
         long,
         env = "SWITCHBOARD_REMOTE_AGENTS",
         value_enum,
         value_delimiter = ','
     )]
-    pub remote_agents: Vec<AgentName>,
+    pub remote_agents: Vec<RemoteAgentName>,
+    /// Seconds a step waits for the remote model in total (free slot, every
+    /// attempt, backoff) before its local model decides.
+    #[arg(long, env = "SWITCHBOARD_REMOTE_DEADLINE_SECS", default_value_t = 20.0)]
+    pub remote_deadline_secs: f64,
+    /// Requests in flight to the remote model at once, per process (1 for a
+    /// llama.cpp server, which answers one at a time).
+    #[arg(long, env = "SWITCHBOARD_REMOTE_CONCURRENCY", default_value_t = 8)]
+    pub remote_concurrency: usize,
+    /// `max_tokens` of every remote request.
+    #[arg(long, env = "SWITCHBOARD_REMOTE_MAX_TOKENS", default_value_t = 800)]
+    pub remote_max_tokens: u32,
+    /// Prices over the built-in Azure OpenAI list prices, in USD per 1,000
+    /// tokens: `model=PROMPT/COMPLETION`, comma-separated (a model name
+    /// prices every name it prefixes), e.g. `gpt-4o-mini=0.00015/0.0006`.
+    #[arg(long, env = "SWITCHBOARD_MODEL_PRICES", default_value = "")]
+    pub model_prices: String,
     /// Azure OpenAI resource endpoint, e.g. https://my-resource.openai.azure.com
     /// (key from AZURE_OPENAI_API_KEY, or Entra ID: see --azure-openai-auth).
     #[arg(long, env = "AZURE_OPENAI_ENDPOINT")]
@@ -184,17 +225,11 @@ impl RemoteArgs {
     }
 
     /// The agents named; `all` names every agent with a remote path.
-    fn agents(&self) -> Vec<Agent> {
+    pub fn agents(&self) -> Vec<Agent> {
         let mut agents = Vec::new();
-        for name in &self.remote_agents {
-            let named = match name.agent() {
-                Some(agent) => vec![agent],
-                None => vec![Agent::Intent, Agent::Critic, Agent::Response],
-            };
-            for agent in named {
-                if !agents.contains(&agent) {
-                    agents.push(agent);
-                }
+        for agent in self.remote_agents.iter().flat_map(|n| n.agents()) {
+            if !agents.contains(agent) {
+                agents.push(*agent);
             }
         }
         agents
@@ -207,7 +242,7 @@ impl RemoteArgs {
             return Ok(None);
         }
         match self.endpoint()? {
-            Some(endpoint) => Ok(Some(RemoteConfig::new(endpoint))),
+            Some(endpoint) => Ok(Some(self.tuned(RemoteConfig::new(endpoint))?)),
             None => anyhow::bail!(
                 "SWITCHBOARD_REMOTE_AGENTS names remote agents but no remote model is configured: \
                  set AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_API_KEY \
@@ -215,6 +250,55 @@ impl RemoteArgs {
                  SWITCHBOARD_OPENAI_MODEL"
             ),
         }
+    }
+}
+
+impl RemoteArgs {
+    /// `config` with the deadline, concurrency, token limit and prices set.
+    fn tuned(&self, mut config: RemoteConfig) -> anyhow::Result<RemoteConfig> {
+        let deadline = self.remote_deadline_secs;
+        anyhow::ensure!(
+            deadline.is_finite() && (0.1..=3600.0).contains(&deadline),
+            "SWITCHBOARD_REMOTE_DEADLINE_SECS must be between 0.1 and 3600 seconds, not {deadline}"
+        );
+        anyhow::ensure!(
+            self.remote_concurrency >= 1,
+            "SWITCHBOARD_REMOTE_CONCURRENCY must be at least 1"
+        );
+        config.deadline = std::time::Duration::from_secs_f64(deadline);
+        config.timeout = config.timeout.max(config.deadline);
+        config.concurrency = self.remote_concurrency;
+        config.max_tokens = self.remote_max_tokens.max(1);
+        config.prices = PriceTable::azure_list_prices().parse(&self.model_prices)?;
+        Ok(config)
+    }
+
+    /// `intent=remote critic=local ...` for banners.
+    pub fn summary(&self) -> Option<String> {
+        let agents = self.agents();
+        if agents.is_empty() {
+            return None;
+        }
+        let names: Vec<&str> = agents.iter().map(|a| a.as_str()).collect();
+        let endpoint = match (&self.azure_openai_endpoint, &self.openai_base_url) {
+            (Some(e), _) => format!(
+                "Azure OpenAI {} ({})",
+                mask_url(e),
+                self.azure_openai_deployment
+                    .as_deref()
+                    .unwrap_or("no deployment")
+            ),
+            (None, Some(base)) => format!(
+                "{} ({})",
+                mask_url(base),
+                self.openai_model.as_deref().unwrap_or("no model")
+            ),
+            (None, None) => "no endpoint".to_owned(),
+        };
+        Some(format!(
+            "{} remote via {endpoint}, local fallback",
+            names.join(", ")
+        ))
     }
 }
 
@@ -254,11 +338,15 @@ pub struct CheckArgs {
     /// Cosmos DB account endpoint (distributed mode).
     #[arg(long, env = "COSMOS_ENDPOINT")]
     pub cosmos_endpoint: Option<String>,
+    /// Also make one real call to the remote model (a classification of a
+    /// fixed message without customer data) and report what it showed.
+    #[arg(long)]
+    pub probe: bool,
     #[command(flatten)]
     pub workers: WorkerArgs,
 }
 
-pub fn run(global: &Global, cmd: ConfigCommand) -> anyhow::Result<()> {
+pub async fn run(global: &Global, cmd: ConfigCommand) -> anyhow::Result<()> {
     let ConfigCommand::Check(args) = cmd;
     for (key, value) in describe(global, &args) {
         println!("{key:<28} {value}");
@@ -266,8 +354,49 @@ pub fn run(global: &Global, cmd: ConfigCommand) -> anyhow::Result<()> {
     // Build everything a worker would, so a bad model file or a missing
     // deployment shows up here rather than at start-up.
     args.workers.agents()?;
+    if args.probe {
+        probe_remote(&args.workers.remote).await?;
+    }
     println!("configuration ok");
     Ok(())
+}
+
+/// `--probe`: one real call; a failure fails the check with its reason.
+async fn probe_remote(remote: &RemoteArgs) -> anyhow::Result<()> {
+    let config = match (remote.endpoint()?, remote.remote_agents.is_empty()) {
+        (Some(endpoint), _) => remote.tuned(RemoteConfig::new(endpoint))?,
+        (None, true) => {
+            println!("{:<28} skipped: no remote model configured", "remote probe");
+            return Ok(());
+        }
+        (None, false) => remote
+            .remote_config()?
+            .context("remote agents need a remote model")?,
+    };
+    let model = RemoteModel::new(config)?;
+    match probe(&model).await {
+        Ok(report) => {
+            let tokens = |t: Option<u32>| t.map_or("?".to_owned(), |t| t.to_string());
+            let cost = report
+                .cost_usd
+                .map_or("no price configured".to_owned(), |c| format!("${c:.6}"));
+            let answer = match &report.answer {
+                Ok(intent) => format!("intent {intent:?}"),
+                Err(reason) => format!("answer refused ({reason}): steps would fall back"),
+            };
+            println!(
+                "{:<28} ok: {} answered in {} ms with {}, {answer}, tokens {} + {}, cost {cost}",
+                "remote probe",
+                report.model,
+                report.latency.as_millis(),
+                report.format,
+                tokens(report.tokens.0),
+                tokens(report.tokens.1),
+            );
+            Ok(())
+        }
+        Err(e) => anyhow::bail!("remote probe failed: {}", e.reason()),
+    }
 }
 
 const MASK: &str = "***";
@@ -319,6 +448,17 @@ fn describe(global: &Global, args: &CheckArgs) -> Vec<(&'static str, String)> {
         (
             "Azure client id",
             env_var("AZURE_CLIENT_ID").unwrap_or_else(|| "not set".to_owned()),
+        ),
+        (
+            "remote deadline",
+            format!("{} s", remote.remote_deadline_secs),
+        ),
+        ("remote concurrency", remote.remote_concurrency.to_string()),
+        (
+            "model prices (USD/1K tokens)",
+            PriceTable::azure_list_prices()
+                .parse(&remote.model_prices)
+                .map_or_else(|e| format!("invalid: {e}"), |t| t.to_string()),
         ),
         ("OpenAI-compatible base URL", set(&remote.openai_base_url)),
         ("OpenAI-compatible model", set(&remote.openai_model)),

@@ -166,7 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schemas(cmd) => schemas::run(cmd),
         Command::Models(cmd) => models::run(cmd),
         Command::Eval(args) => eval::run(args).await,
-        Command::Config(cmd) => config::run(&cli.global, cmd),
+        Command::Config(cmd) => config::run(&cli.global, cmd).await,
         Command::Kb(cmd) => kb::run(&cli.global, cmd).await,
         Command::Tenant(cmd) => tenant::run(&cli.global, cmd).await,
         Command::Gateway(args) => gateway::run(&cli.global, args).await,

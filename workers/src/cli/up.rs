@@ -114,8 +114,13 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
             gateway: Some((gateway, listener)),
         },
     );
+    let models = args
+        .workers
+        .remote
+        .summary()
+        .unwrap_or_else(|| "all local".to_owned());
     println!(
-        "Switchboard is up: NATS {url} (nats-server {}), 5 agents and the projector running, data in {}, metrics on http://{}/metrics.\n  gateway  http://{http}/v1  (API: http://{http}/openapi.json)\n  console  http://{http}/console\n  try      ./dev run publish {DEMO_TENANT}/first-chat --customer persona_001 --text \"Where is my order 10234?\"\n           ./dev run replay {DEMO_TENANT}/first-chat\nCtrl-C to stop.",
+        "Switchboard is up: NATS {url} (nats-server {}), 5 agents and the projector running, data in {}, metrics on http://{}/metrics.\n  models   {models}\n  gateway  http://{http}/v1  (API: http://{http}/openapi.json)\n  console  http://{http}/console\n  try      ./dev run publish {DEMO_TENANT}/first-chat --customer persona_001 --text \"Where is my order 10234?\"\n           ./dev run replay {DEMO_TENANT}/first-chat\nCtrl-C to stop.",
         server.version(),
         args.data_dir.display(),
         args.metrics_addr

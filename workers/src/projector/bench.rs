@@ -125,12 +125,7 @@ fn conversation(key: ConversationKey) -> Vec<Event> {
                 text: "Your order shipped.".into(),
                 sources: vec![],
                 attempt: 1,
-                model: ModelUsage {
-                    model: "local".into(),
-                    prompt_tokens: None,
-                    completion_tokens: None,
-                    cost_usd: None,
-                },
+                model: ModelUsage::local("local"),
             }),
         ),
         (

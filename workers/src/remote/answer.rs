@@ -327,6 +327,7 @@ mod tests {
             prompt_tokens: Some(10),
             completion_tokens: Some(5),
             cost_usd: Some(0.25),
+            latency_ms: Some(40),
         }
     }
 

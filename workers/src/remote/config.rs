@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+use super::pricing::PriceTable;
+
 /// A secret string (API key, bearer token) that never shows in `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -125,33 +127,27 @@ impl Default for BreakerConfig {
     }
 }
 
-/// Prices in US dollars per 1,000 tokens, for the cost recorded on events.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Pricing {
-    /// Dollars per 1,000 prompt tokens.
-    pub prompt_per_1k: f64,
-    /// Dollars per 1,000 completion tokens.
-    pub completion_per_1k: f64,
-}
-
-impl Pricing {
-    /// The cost of one call.
-    pub fn cost(&self, prompt_tokens: u32, completion_tokens: u32) -> f64 {
-        (f64::from(prompt_tokens) * self.prompt_per_1k
-            + f64::from(completion_tokens) * self.completion_per_1k)
-            / 1000.0
-    }
-}
-
 /// Everything [`RemoteModel`](super::RemoteModel) needs.
 #[derive(Debug, Clone)]
 pub struct RemoteConfig {
     /// The service to call.
     pub endpoint: Endpoint,
-    /// Per-attempt timeout (connect + response). Default: 20 s.
+    /// How long a step waits for the model in total: for a free slot, every
+    /// attempt and the backoff between them. When it passes, the step falls
+    /// back to its local model at once. Default: 20 s (the worker keeps the
+    /// message with in-progress acks meanwhile).
+    pub deadline: Duration,
+    /// How long one HTTP request may run at all. A request the step stopped
+    /// waiting for keeps its slot until it ends or this passes, so a busy
+    /// server is never sent more than `concurrency` requests. Default: 60 s.
     pub timeout: Duration,
-    /// Retries after the first attempt on 429, 5xx, timeouts and connection
-    /// errors. Default: 3.
+    /// Requests in flight to this endpoint at once, per process; a call
+    /// waits for a slot within its deadline. Default: 8 (1 suits a
+    /// llama.cpp server, which answers one request at a time).
+    pub concurrency: usize,
+    /// Retries after the first attempt on 429, 5xx and connection errors
+    /// (never after a timeout: that request is still running). A
+    /// half-open breaker's probe is never retried. Default: 3.
     pub max_retries: u32,
     /// First backoff delay; doubles per retry, with jitter. Default: 500 ms.
     pub backoff_base: Duration,
@@ -160,8 +156,9 @@ pub struct RemoteConfig {
     pub max_backoff: Duration,
     /// Circuit-breaker thresholds.
     pub breaker: BreakerConfig,
-    /// Prices for cost; `None` records no cost. Default: `None`.
-    pub pricing: Option<Pricing>,
+    /// Prices for `cost_usd`. Default: Azure OpenAI's list prices
+    /// ([`PriceTable::azure_list_prices`]).
+    pub prices: PriceTable,
     /// `max_tokens` sent with every request (llama.cpp honours only this
     /// name, Azure accepts it for chat models). Default: 800.
     pub max_tokens: u32,
@@ -172,12 +169,14 @@ impl RemoteConfig {
     pub fn new(endpoint: Endpoint) -> Self {
         Self {
             endpoint,
-            timeout: Duration::from_secs(20),
+            deadline: Duration::from_secs(20),
+            timeout: Duration::from_secs(60),
+            concurrency: 8,
             max_retries: 3,
             backoff_base: Duration::from_millis(500),
             max_backoff: Duration::from_secs(20),
             breaker: BreakerConfig::default(),
-            pricing: None,
+            prices: PriceTable::azure_list_prices(),
             max_tokens: 800,
         }
     }
@@ -204,16 +203,5 @@ mod tests {
             api_key: Some(Secret::new("hunter2")),
         };
         assert!(!format!("{compat:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn cost_is_priced_per_thousand_tokens() {
-        let pricing = Pricing {
-            prompt_per_1k: 0.0025,
-            completion_per_1k: 0.01,
-        };
-        let cost = pricing.cost(2000, 500);
-        assert!((cost - 0.01).abs() < 1e-12, "{cost}");
-        assert_eq!(pricing.cost(0, 0), 0.0);
     }
 }

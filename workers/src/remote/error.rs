@@ -76,6 +76,14 @@ pub enum RemoteError {
         /// Attempts made.
         attempts: u32,
     },
+    /// A [`RemoteErrorKind::Timeout`] before any request was sent: every
+    /// slot stayed taken by earlier calls (which may have been abandoned by
+    /// their steps but are still running on the server) until the deadline.
+    #[error("no free model slot within {waited:?}: earlier calls are still running")]
+    Busy {
+        /// How long the call waited.
+        waited: Duration,
+    },
     /// See [`RemoteErrorKind::Throttled`].
     #[error("model throttled (429) after {attempts} attempt(s)")]
     Throttled {
@@ -130,7 +138,7 @@ impl RemoteError {
     /// The kind, for matching.
     pub fn kind(&self) -> RemoteErrorKind {
         match self {
-            Self::Timeout { .. } => RemoteErrorKind::Timeout,
+            Self::Timeout { .. } | Self::Busy { .. } => RemoteErrorKind::Timeout,
             Self::Throttled { .. } => RemoteErrorKind::Throttled,
             Self::Unavailable { .. } => RemoteErrorKind::Unavailable,
             Self::CircuitOpen { .. } => RemoteErrorKind::CircuitOpen,
@@ -138,6 +146,27 @@ impl RemoteError {
             Self::Ungrounded { .. } => RemoteErrorKind::Ungrounded,
             Self::Auth(_) => RemoteErrorKind::Auth,
             Self::Config(_) => RemoteErrorKind::Config,
+        }
+    }
+
+    /// Why the remote model did not decide, short enough for an event's
+    /// `fallback` field and a warn-level log line: the kind, with the
+    /// detail that tells an operator what to fix (the status, "connection
+    /// refused", "output truncated (max_tokens)", the schema mismatch).
+    /// Never the prompt or a string the model wrote.
+    pub fn reason(&self) -> String {
+        let kind = self.kind().label();
+        match self {
+            Self::Busy { .. } => format!("{kind}: no free slot"),
+            Self::Unavailable { detail, .. }
+            | Self::BadResponse(detail)
+            | Self::BadOutput { detail, .. }
+            | Self::Ungrounded { detail, .. }
+            | Self::Auth(detail)
+            | Self::Config(detail) => format!("{kind}: {detail}"),
+            Self::Timeout { .. } | Self::Throttled { .. } | Self::CircuitOpen { .. } => {
+                kind.to_owned()
+            }
         }
     }
 

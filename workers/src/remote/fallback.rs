@@ -13,6 +13,7 @@ use super::answer::{DraftRequest, RemoteResponder, RemoteValidator, ValidateRequ
 use super::client::Usage;
 use super::error::RemoteError;
 use super::input::{RemoteClassifier, RemoteScreener};
+use super::metric;
 use crate::capability::{Classify, Draft, Screen, Validate};
 
 /// A remote implementation backed by a local one.
@@ -29,38 +30,40 @@ impl<R, L> Fallback<R, L> {
     }
 }
 
-/// Logs the remote failure (kind and any spent tokens at warn, detail at
-/// debug: it may quote model output) and returns the note for the `model`
-/// field.
+/// Logs the remote failure (its reason at warn: kind and what to fix,
+/// never model or customer text; the full error at debug), counts it, and
+/// returns the reason for the event's `fallback` field.
 fn note_failure(capability: &'static str, error: &RemoteError) -> String {
-    let kind = error.kind().label();
+    let reason = error.reason();
     let spent = error.spent();
     tracing::warn!(
         capability,
-        error_kind = kind,
+        error_kind = error.kind().label(),
+        reason = %reason,
         spent_prompt_tokens = spent.and_then(|u| u.prompt_tokens),
         spent_completion_tokens = spent.and_then(|u| u.completion_tokens),
         spent_cost_usd = spent.and_then(|u| u.cost_usd),
         "remote model failed; using local model"
     );
     tracing::debug!(capability, error = %error, "remote model failure detail");
-    format!("(fallback: {kind})")
+    metric::fallback(capability, error);
+    reason
 }
 
-/// `local-intent-v1 (fallback: timeout)`, with the remote model's charge
-/// when a refused answer was paid for, else the local model's usage.
-fn mark(model: Option<ModelUsage>, note: &str, spent: Option<&Usage>) -> ModelUsage {
-    let mut usage = model.unwrap_or(ModelUsage {
-        model: "local".into(),
-        prompt_tokens: None,
-        completion_tokens: None,
-        cost_usd: None,
-    });
-    usage.model = format!("{} {note}", usage.model);
+/// The local model's usage marked as a fallback: `local-intent-v1
+/// (fallback: timeout)` with the reason in `fallback`, and the remote
+/// model's charge (tokens, cost, latency) when a refused answer was paid
+/// for.
+fn mark(model: Option<ModelUsage>, reason: &str, spent: Option<&Usage>) -> ModelUsage {
+    let mut usage = model.unwrap_or_else(|| ModelUsage::local("local"));
+    let kind = reason.split(':').next().unwrap_or(reason);
+    usage.model = format!("{} (fallback: {kind})", usage.model);
+    usage.fallback = Some(reason.to_owned());
     if let Some(spent) = spent {
         usage.prompt_tokens = spent.prompt_tokens;
         usage.completion_tokens = spent.completion_tokens;
         usage.cost_usd = spent.cost_usd;
+        usage.latency_ms = spent.latency_ms;
     }
     usage
 }
@@ -100,7 +103,7 @@ impl<L: Draft + Sync> Draft for Fallback<RemoteResponder, L> {
             // answer would be refused, so it is not asked (nor paid).
             tracing::debug!(capability = "draft", "nothing retrieved; drafting locally");
             let mut event = self.local.draft(request).await;
-            event.model = mark(Some(event.model), "(fallback: no sources)", None);
+            event.model = mark(Some(event.model), "no sources", None);
             return event;
         }
         match self.remote.draft(request).await {

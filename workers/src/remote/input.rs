@@ -12,7 +12,7 @@ use switchboard_engine::event::catalog::{
     Signal,
 };
 
-use super::client::RemoteModel;
+use super::client::{RemoteModel, Usage};
 use super::error::RemoteError;
 
 const SCREEN_PROMPT: &str = "You are the input safety screen of a retail customer-service \
@@ -49,18 +49,88 @@ pub(crate) struct ClassifyOutput {
 }
 
 impl ClassifyOutput {
-    fn into_event(mut self) -> Classified {
+    /// The payload, once every entity the model reported is found in the
+    /// text it was given (`text`); an invented one is `BadOutput` naming
+    /// the entity, with what the answer cost.
+    fn into_event(mut self, text: &str, usage: Usage) -> Result<Classified, RemoteError> {
+        let entities = non_empty(self.entities);
+        if let Some(name) = invented_entity(&entities, text) {
+            return Err(RemoteError::BadOutput {
+                detail: format!("entity {name} does not occur in the message"),
+                spent: usage,
+            });
+        }
         self.signals.sort_by_key(|s| *s as u8);
         self.signals.dedup();
-        Classified {
+        Ok(Classified {
             intent: self.intent,
             confidence: unit(self.confidence),
             sentiment: self.sentiment,
-            entities: self.entities,
+            entities,
             signals: self.signals,
-            model: None,
+            model: Some(usage.into()),
+        })
+    }
+}
+
+/// Entities with empty strings as absent (some models write `""` for null).
+fn non_empty(mut e: Entities) -> Entities {
+    for field in [
+        &mut e.order_number,
+        &mut e.email,
+        &mut e.phone,
+        &mut e.product,
+    ] {
+        if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            *field = None;
         }
     }
+    e
+}
+
+/// The first entity the model reported that the text does not contain:
+/// strings case-insensitively (an order number with or without its `#`),
+/// a phone number by its digits, an amount as a number written in the
+/// text, and a purchase age only when the text speaks of time at all.
+pub(crate) fn invented_entity(e: &Entities, text: &str) -> Option<&'static str> {
+    let lower = text.to_lowercase();
+    let contains = |v: &str| lower.contains(&v.trim().to_lowercase());
+    let order = e
+        .order_number
+        .as_deref()
+        .map(|o| o.trim().trim_start_matches('#'));
+    if order.is_some_and(|o| !contains(o)) {
+        return Some("order_number");
+    }
+    if e.email.as_deref().is_some_and(|v| !contains(v)) {
+        return Some("email");
+    }
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    if let Some(phone) = e.phone.as_deref().map(digits)
+        && (phone.len() < 5 || !digits(text).contains(&phone))
+    {
+        return Some("phone");
+    }
+    if e.product.as_deref().is_some_and(|v| !contains(v)) {
+        return Some("product");
+    }
+    if e.amount
+        .is_some_and(|a| !numbers_in(text).any(|n| (n - a).abs() < 0.005))
+    {
+        return Some("amount");
+    }
+    const TIME_WORDS: [&str; 6] = ["day", "week", "month", "year", "yesterday", "ago"];
+    if e.days_ago.is_some() && !TIME_WORDS.iter().any(|w| lower.contains(w)) {
+        return Some("days_ago");
+    }
+    None
+}
+
+/// Every number written in `text` (`42`, `42.50`, `1,299.00`).
+fn numbers_in(text: &str) -> impl Iterator<Item = f64> + '_ {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .map(|t| t.trim_matches(|c| c == '.' || c == ',').replace(',', ""))
+        .filter_map(|t| t.parse::<f64>().ok())
 }
 
 /// Intent classification by a remote model.
@@ -76,16 +146,14 @@ impl RemoteClassifier {
     }
 
     /// Classifies one customer message. An intent outside the 17 labels, a
-    /// missing field or an extra one is `BadResponse`; confidence is clamped
-    /// into `0..=1`.
+    /// missing field or an extra one, or an entity that does not occur in
+    /// `text` is `BadResponse`; confidence is clamped into `0..=1`.
     pub async fn classify(&self, text: &str) -> Result<Classified, RemoteError> {
         let (out, usage) = self
             .model
             .complete_json::<ClassifyOutput>(CLASSIFY_PROMPT, &quoted(text), "classification")
             .await?;
-        let mut event = out.into_event();
-        event.model = Some(usage.into());
-        Ok(event)
+        out.into_event(text, usage)
     }
 }
 
@@ -187,7 +255,9 @@ mod tests {
                 "signals":["legal_threat","legal_threat"]}"##,
         )
         .expect("valid output");
-        let event = out.into_event();
+        let event = out
+            .into_event("refund of $42.50 for order #1001 or I sue", usage())
+            .expect("entities occur in the text");
         assert_eq!(event.intent, Intent::RefundStatus);
         assert_eq!(event.confidence, 1.0);
         assert_eq!(event.entities.order_number.as_deref(), Some("#1001"));
@@ -222,7 +292,101 @@ mod tests {
             entities: Entities::default(),
             signals: vec![],
         };
-        assert_eq!(nan.into_event().confidence, 0.0);
+        let nan = nan.into_event("hi", usage()).expect("no entities");
+        assert_eq!(nan.confidence, 0.0);
+    }
+
+    fn usage() -> Usage {
+        Usage {
+            model: "m".into(),
+            prompt_tokens: Some(3),
+            completion_tokens: Some(2),
+            cost_usd: None,
+            latency_ms: Some(5),
+        }
+    }
+
+    #[test]
+    fn entities_must_occur_in_the_message() {
+        let text =
+            "Order 1001: I paid 1,299.00 for the Grinder Pro, call 555-0100, a@b.io, 3 weeks ago";
+        let found = Entities {
+            order_number: Some("#1001".into()),
+            email: Some("A@B.io".into()),
+            phone: Some("(555) 0100".into()),
+            product: Some("grinder pro".into()),
+            amount: Some(1299.0),
+            days_ago: Some(21),
+        };
+        assert_eq!(invented_entity(&found, text), None);
+        let invented = [
+            (
+                Entities {
+                    order_number: Some("#2002".into()),
+                    ..Entities::default()
+                },
+                "order_number",
+            ),
+            (
+                Entities {
+                    email: Some("x@y.io".into()),
+                    ..Entities::default()
+                },
+                "email",
+            ),
+            (
+                Entities {
+                    phone: Some("555-0199".into()),
+                    ..Entities::default()
+                },
+                "phone",
+            ),
+            (
+                Entities {
+                    product: Some("kettle".into()),
+                    ..Entities::default()
+                },
+                "product",
+            ),
+            (
+                Entities {
+                    amount: Some(42.5),
+                    ..Entities::default()
+                },
+                "amount",
+            ),
+        ];
+        for (entities, name) in invented {
+            assert_eq!(invented_entity(&entities, text), Some(name));
+        }
+        let no_time = Entities {
+            days_ago: Some(3),
+            ..Entities::default()
+        };
+        assert_eq!(
+            invented_entity(&no_time, "where is my order"),
+            Some("days_ago")
+        );
+
+        let out: ClassifyOutput = parse_output(
+            r#"{"intent":"ORDER_STATUS","confidence":0.8,"sentiment":"neutral",
+                "entities":{"order_number":"","email":"ghost@example.com","phone":null,"product":null,"amount":null},
+                "signals":[]}"#,
+        )
+        .expect("valid output");
+        let err = out
+            .into_event("where is my order?", usage())
+            .expect_err("invented email");
+        assert_eq!(err.kind(), RemoteErrorKind::BadResponse);
+        assert_eq!(
+            err.reason(),
+            "bad response: entity email does not occur in the message"
+        );
+        assert_eq!(
+            err.spent(),
+            Some(&usage()),
+            "the refused answer was paid for"
+        );
     }
 
     #[test]

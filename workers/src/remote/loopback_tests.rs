@@ -25,10 +25,9 @@ fn config(server: &StubServer) -> RemoteConfig {
     config.backoff_base = Duration::from_millis(1);
     config.max_backoff = Duration::from_secs(2);
     config.timeout = Duration::from_secs(5);
-    config.pricing = Some(Pricing {
-        prompt_per_1k: 0.01,
-        completion_per_1k: 0.03,
-    });
+    config.prices = PriceTable::empty()
+        .parse("gpt-4o=0.01/0.03")
+        .expect("valid prices");
     config
 }
 
@@ -79,7 +78,7 @@ async fn retry_after_ms_and_server_errors_are_retried() {
     ])
     .await;
     classifier(config(&server))
-        .classify("hi")
+        .classify("order #1001?")
         .await
         .expect("third attempt answers");
     assert_eq!(server.requests().len(), 3);
@@ -110,11 +109,11 @@ async fn rejected_json_schema_falls_back_to_json_object_for_good() {
     .await;
     let classifier = classifier(config(&server));
     classifier
-        .classify("one")
+        .classify("one: #1001")
         .await
         .expect("json_object answer");
     classifier
-        .classify("two")
+        .classify("two: #1001")
         .await
         .expect("json_object answer");
     let formats: Vec<_> = server
@@ -128,6 +127,39 @@ async fn rejected_json_schema_falls_back_to_json_object_for_good() {
         })
         .collect();
     assert_eq!(formats, ["json_schema", "json_object", "json_object"]);
+    let requests = server.requests();
+    assert!(
+        requests[1..]
+            .iter()
+            .all(|r| r["response_format"]["schema"].is_object()),
+        "json_object is sent with its schema, which constrains llama.cpp's decoding"
+    );
+}
+
+#[tokio::test]
+async fn a_500_about_the_response_format_moves_down_the_ladder() {
+    // What llama-cpp-python's server answers to `json_schema`.
+    let llama = r#"{"error":{"message":"1 validation error: ('body', 'response_format', 'type') Input should be 'text' or 'json_object'","type":"internal_server_error","param":null,"code":null}}"#;
+    let server = StubServer::start(vec![
+        Reply::status(500, &[], llama),
+        Reply::status(500, &[], llama),
+        Reply::completion(CLASSIFIED),
+    ])
+    .await;
+    let mut config = config(&server);
+    config.breaker.failure_threshold = 1;
+    let model = RemoteModel::new(config).expect("valid config");
+    RemoteClassifier::new(model.clone())
+        .classify("where is #1001")
+        .await
+        .expect("answered in the last format");
+    assert_eq!(model.response_format(), "json_object");
+    assert_eq!(server.requests().len(), 3, "no retries of a refused format");
+    assert_eq!(
+        model.breaker_state(),
+        BreakerState::Closed,
+        "a refused format is not an outage"
+    );
 }
 
 #[tokio::test]
@@ -164,19 +196,100 @@ async fn bad_output_is_bad_response_and_does_not_trip_the_breaker() {
 }
 
 #[tokio::test]
-async fn a_silent_server_times_out() {
+async fn a_silent_server_times_out_at_the_deadline_without_retrying() {
     let server = StubServer::start(vec![Reply::Hang]).await;
     let mut config = config(&server);
-    config.max_retries = 1;
-    config.timeout = Duration::from_millis(200);
+    config.max_retries = 3;
+    config.deadline = Duration::from_millis(300);
+    let started = std::time::Instant::now();
     let err = classifier(config)
         .classify("hi")
         .await
         .expect_err("no answer");
+    let waited = started.elapsed();
     assert!(
-        matches!(err, RemoteError::Timeout { attempts: 2 }),
+        matches!(err, RemoteError::Timeout { attempts: 1 }),
         "{err:?}"
     );
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
+        "one deadline in total, not per try: {waited:?}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a request still running is not retried"
+    );
+}
+
+#[tokio::test]
+async fn an_abandoned_request_keeps_its_slot_so_work_never_piles_up() {
+    let server = StubServer::start(vec![Reply::Hang]).await;
+    let mut config = config(&server);
+    config.concurrency = 1;
+    config.deadline = Duration::from_millis(200);
+    let classifier = classifier(config);
+    let first = classifier.classify("one").await.expect_err("hangs");
+    assert_eq!(first.kind(), RemoteErrorKind::Timeout);
+    let second = classifier.classify("two").await.expect_err("slot taken");
+    assert!(matches!(second, RemoteError::Busy { .. }), "{second:?}");
+    assert_eq!(second.reason(), "timeout: no free slot");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the second call never reached the busy server"
+    );
+}
+
+#[tokio::test]
+async fn a_half_open_probe_is_tried_once() {
+    let server = StubServer::start(vec![Reply::status(503, &[], "{}")]).await;
+    let mut config = config(&server);
+    config.max_retries = 3;
+    config.breaker.failure_threshold = 1;
+    config.breaker.cool_down = Duration::ZERO;
+    let model = RemoteModel::new(config).expect("valid config");
+    let classifier = RemoteClassifier::new(model.clone());
+    let err = classifier.classify("hi").await.expect_err("503");
+    assert!(
+        matches!(err, RemoteError::Unavailable { attempts: 4, .. }),
+        "{err:?}"
+    );
+    assert_eq!(model.breaker_state(), BreakerState::Open);
+    let before = server.requests().len();
+    let err = classifier.classify("hi").await.expect_err("probe fails");
+    assert!(
+        matches!(err, RemoteError::Unavailable { attempts: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        before + 1,
+        "the probe is not retried"
+    );
+    assert_eq!(
+        model.breaker_state(),
+        BreakerState::Open,
+        "a failed probe re-opens"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_says_so() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = closed.local_addr().expect("bound").port();
+    drop(closed);
+    let mut config = RemoteConfig::new(Endpoint::OpenAiCompatible {
+        base_url: format!("http://127.0.0.1:{port}/v1"),
+        model: "smollm2".into(),
+        api_key: None,
+    });
+    config.max_retries = 0;
+    let err = classifier(config)
+        .classify("hi")
+        .await
+        .expect_err("nothing listens");
+    assert_eq!(err.reason(), "unavailable: connection refused");
 }
 
 struct LocalIntent;
@@ -189,12 +302,7 @@ impl Classify for LocalIntent {
             sentiment: Sentiment::Neutral,
             entities: Entities::default(),
             signals: vec![],
-            model: Some(ModelUsage {
-                model: "local-intent-v1".into(),
-                prompt_tokens: None,
-                completion_tokens: None,
-                cost_usd: None,
-            }),
+            model: Some(ModelUsage::local("local-intent-v1")),
         }
     }
 }
@@ -207,9 +315,12 @@ async fn fallback_answers_locally_and_says_why() {
     config.breaker.failure_threshold = 1;
     let fallback = Fallback::new(classifier(config), LocalIntent);
     let model_of = |c: Classified| c.model.map(|m| m.model).unwrap_or_default();
+    let first = fallback.classify("hi").await;
+    let usage = first.model.clone().expect("the fallback records its model");
+    assert_eq!(usage.model, "local-intent-v1 (fallback: unavailable)");
     assert_eq!(
-        model_of(fallback.classify("hi").await),
-        "local-intent-v1 (fallback: unavailable)"
+        usage.fallback.as_deref(),
+        Some("unavailable: HTTP 502 Bad Gateway")
     );
     assert_eq!(
         model_of(fallback.classify("hi").await),

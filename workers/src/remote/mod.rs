@@ -1,15 +1,24 @@
 //! Remote models: the Azure OpenAI (or any OpenAI-compatible) path for the
 //! agents' capabilities (DESIGN §6).
 //!
-//! Each capability asks a model for strict structured JSON, validates it and
-//! builds the catalog payload with the model's usage and cost on it. Calls
-//! time out, retry 429/5xx with jittered exponential backoff honouring
-//! `Retry-After`, and go through a circuit breaker; [`Fallback`] answers with
-//! the local model whenever the remote one fails.
+//! Each capability asks a model for structured JSON (the most constrained
+//! response format the server accepts), checks it (labels known, entities
+//! present in the text, cited sources retrieved) and builds the catalog
+//! payload with the model's usage, latency and cost on it. A call has one
+//! deadline in total, retries 429/5xx with jittered exponential backoff
+//! honouring `Retry-After`, never overlaps a request still running, and goes
+//! through a circuit breaker; [`Fallback`] answers with the local model
+//! whenever the remote one fails, recording why. Where safety is concerned
+//! (screening and draft validation) the critic also applies its rules and
+//! the stricter verdict wins.
 //!
 //! # Layout
 //! - `config`: [`RemoteConfig`] and its parts (endpoint, auth, breaker,
-//!   pricing); secrets masked in `Debug`.
+//!   deadline, concurrency); secrets masked in `Debug`.
+//! - `pricing`: [`PriceTable`], prices per model for `cost_usd`.
+//! - `probe`: [`probe`], one real call for `config check --probe`.
+//! - `metric`: the remote path's metrics (calls, latency, tokens, cost,
+//!   fallbacks, breaker state).
 //! - `entra`: [`EntraTokenProvider`], cached Entra ID tokens for Azure
 //!   OpenAI from an `azure_core` credential.
 //! - `error`: [`RemoteError`] and [`RemoteErrorKind`].
@@ -31,6 +40,9 @@ mod entra;
 mod error;
 mod fallback;
 mod input;
+mod metric;
+mod pricing;
+mod probe;
 mod request;
 mod retry;
 mod schema;
@@ -41,12 +53,14 @@ pub use answer::{DraftRequest, RemoteResponder, RemoteValidator, ValidateRequest
 pub use breaker::BreakerState;
 pub use client::{RemoteModel, Usage};
 pub use config::{
-    AzureAuth, BreakerConfig, Endpoint, Pricing, RemoteConfig, Secret, TokenError, TokenProvider,
+    AzureAuth, BreakerConfig, Endpoint, RemoteConfig, Secret, TokenError, TokenProvider,
 };
 pub use entra::{COGNITIVE_SERVICES_SCOPE, EntraTokenProvider};
 pub use error::{RemoteError, RemoteErrorKind};
 pub use fallback::Fallback;
 pub use input::{RemoteClassifier, RemoteScreener};
+pub use pricing::{PriceSpecError, PriceTable, Pricing};
+pub use probe::{PROBE_MESSAGE, ProbeReport, probe};
 
 #[cfg(test)]
 mod live_tests;

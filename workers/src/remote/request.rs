@@ -115,24 +115,45 @@ fn check_token(what: &str, value: &str) -> Result<(), RemoteError> {
         .ok_or_else(|| RemoteError::Config(format!("invalid {what}: {value:?}")))
 }
 
-/// How the answer's shape is requested.
+/// How the answer's shape is requested, most constrained first. Servers
+/// differ: Azure and OpenAI take `json_schema`; llama.cpp's servers refuse
+/// it but constrain decoding to a `schema` given beside `json_object`;
+/// others know only plain `json_object`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
     /// `response_format: json_schema` with `strict: true`.
     Strict,
-    /// `response_format: json_object`, the schema spelled out in the prompt
-    /// (for servers that reject `json_schema`).
+    /// `response_format: {type: json_object, schema}`, the schema also
+    /// spelled out in the prompt.
+    JsonObjectSchema,
+    /// `response_format: json_object`, the schema spelled out in the prompt.
     JsonObject,
 }
 
-/// The request body for one structured call.
+impl Format {
+    /// Every format, in the order they are tried.
+    pub(crate) const LADDER: [Format; 3] =
+        [Format::Strict, Format::JsonObjectSchema, Format::JsonObject];
+
+    /// A stable label for logs and metrics.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Strict => "json_schema",
+            Self::JsonObjectSchema => "json_object+schema",
+            Self::JsonObject => "json_object",
+        }
+    }
+}
+
+/// The request body for one structured call, as JSON (the `schema` key
+/// beside `json_object` is not in the OpenAI protocol types).
 pub(crate) fn body(
     endpoint: &Endpoint,
     (system, user): (&str, &str),
     (schema_name, schema): (&str, &Value),
     format: Format,
     max_tokens: u32,
-) -> CreateChatCompletionRequest {
+) -> Value {
     let (system, response_format) = match format {
         Format::Strict => (
             system.to_owned(),
@@ -145,7 +166,7 @@ pub(crate) fn body(
                 },
             },
         ),
-        Format::JsonObject => (
+        Format::JsonObjectSchema | Format::JsonObject => (
             format!(
                 "{system}\n\nReply with one JSON object only, no prose, matching this JSON Schema:\n{schema}"
             ),
@@ -165,7 +186,7 @@ pub(crate) fn body(
     // `max_tokens` is deprecated upstream in favour of `max_completion_tokens`,
     // but llama.cpp honours only `max_tokens` and Azure chat models accept it.
     #[allow(deprecated)]
-    CreateChatCompletionRequest {
+    let request = CreateChatCompletionRequest {
         model: endpoint.model_name().to_owned(),
         messages,
         response_format: Some(response_format),
@@ -173,7 +194,17 @@ pub(crate) fn body(
         temperature: Some(0.0),
         n: Some(1),
         ..Default::default()
+    };
+    // A plain struct of strings and numbers always serialises.
+    let mut body = serde_json::to_value(request).unwrap_or_default();
+    if format == Format::JsonObjectSchema
+        && let Some(rf) = body
+            .get_mut("response_format")
+            .and_then(Value::as_object_mut)
+    {
+        rf.insert("schema".into(), schema.clone());
     }
+    body
 }
 
 /// Schema names must be `[a-zA-Z0-9_-]{1,64}` (OpenAI's rule).

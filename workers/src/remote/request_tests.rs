@@ -153,3 +153,24 @@ fn json_object_body_puts_schema_in_prompt() {
     assert!(system.contains(&schema().to_string()));
     assert_eq!(json["max_tokens"], 64);
 }
+
+#[test]
+fn json_object_with_schema_body_constrains_decoding_too() {
+    let json = body(
+        &compat(None),
+        ("sys", "hi"),
+        ("thing", &schema()),
+        Format::JsonObjectSchema,
+        64,
+    );
+    assert_eq!(
+        json["response_format"],
+        json!({"type": "json_object", "schema": schema()})
+    );
+    let system = json["messages"][0]["content"]
+        .as_str()
+        .expect("text content");
+    assert!(system.contains(&schema().to_string()));
+    let labels: Vec<_> = Format::LADDER.iter().map(|f| f.label()).collect();
+    assert_eq!(labels, ["json_schema", "json_object+schema", "json_object"]);
+}

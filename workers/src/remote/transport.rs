@@ -1,12 +1,22 @@
-//! One structured request with retries: send, classify the status, wait as
-//! the server or the backoff schedule says, try again.
+//! One structured request within a deadline: wait for a free slot, send,
+//! classify the answer, wait as the server or the backoff schedule says, try
+//! again while the deadline allows.
+//!
+//! Each attempt runs in a task of its own that holds its slot until the
+//! request really ends. A step that stops waiting (its deadline passed) falls
+//! back at once, but the request it abandoned keeps its slot, so a busy
+//! server is never sent more work than `concurrency` allows and a retry never
+//! overlaps a call still running; a late answer's tokens are still counted
+//! ([`LateAnswer`]).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use async_openai::types::chat::{CreateChatCompletionRequest, CreateChatCompletionResponse};
+use async_openai::types::chat::CreateChatCompletionResponse;
 use reqwest::StatusCode;
 use rustls_platform_verifier::BuilderVerifierExt;
+use serde_json::Value;
+use tokio::sync::{Semaphore, oneshot};
 
 use super::config::RemoteConfig;
 use super::error::RemoteError;
@@ -14,7 +24,7 @@ use super::request::Target;
 use super::retry::{self, Next};
 
 /// The result of an exchange: done (either way), or the server refused the
-/// `json_schema` response format and the caller should try `json_object`.
+/// requested response format and the caller should try the next one.
 pub(crate) enum Exchange {
     Done(Result<Box<CreateChatCompletionResponse>, RemoteError>),
     SchemaRejected,
@@ -28,6 +38,24 @@ enum Attempt {
     Retry(RemoteError, Option<Duration>),
     Fatal(RemoteError),
     SchemaRejected,
+}
+
+/// What to do with an answer that arrives after its step stopped waiting.
+pub(crate) type LateAnswer = Arc<dyn Fn(&CreateChatCompletionResponse) + Send + Sync>;
+
+/// One call's fixed parts: where, how, within what, and how often.
+pub(crate) struct Call<'a> {
+    pub(crate) http: &'a reqwest::Client,
+    pub(crate) target: &'a Target,
+    pub(crate) config: &'a RemoteConfig,
+    /// The endpoint's request slots.
+    pub(crate) slots: &'a Arc<Semaphore>,
+    /// When the step stops waiting.
+    pub(crate) deadline: Instant,
+    /// Retries allowed (0 for a breaker probe).
+    pub(crate) max_retries: u32,
+    /// Counts the tokens of an abandoned request's answer.
+    pub(crate) late: LateAnswer,
 }
 
 /// An HTTP client with the per-attempt timeout, TLS through rustls with the
@@ -51,44 +79,72 @@ pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, RemoteEr
         .map_err(|e| RemoteError::Config(format!("HTTP client: {e}")))
 }
 
-/// Sends `body` until it succeeds, fails for good, or the retry budget runs
-/// out.
-pub(crate) async fn exchange(
-    http: &reqwest::Client,
-    target: &Target,
-    config: &RemoteConfig,
-    body: CreateChatCompletionRequest,
-) -> Exchange {
+/// Sends `body` until it succeeds, fails for good, or the retry budget or
+/// the deadline runs out.
+pub(crate) async fn exchange(call: &Call<'_>, body: Value) -> Exchange {
+    let body = Arc::new(body);
+    let started = Instant::now();
     let mut retry = 0;
     loop {
-        let (error, hint) = match attempt(http, target, &body).await {
+        let (error, hint) = match attempt_within(call, body.clone(), retry + 1).await {
             Attempt::Ok(response) => return Exchange::Done(Ok(response)),
             Attempt::Fatal(error) => return Exchange::Done(Err(error)),
             Attempt::SchemaRejected => return Exchange::SchemaRejected,
             Attempt::Retry(error, hint) => (error, hint),
         };
-        let limits = (config.backoff_base, config.max_backoff);
-        match retry::next(retry, config.max_retries, hint, limits, fastrand::f64()) {
-            Next::GiveUp => return Exchange::Done(Err(with_attempts(error, retry + 1))),
-            Next::Wait(wait) => {
-                tracing::info!(
-                    retry = retry + 1,
-                    wait_ms = wait.as_millis() as u64,
-                    error = %error,
-                    "retrying model call"
-                );
-                tokio::time::sleep(wait).await;
+        let limits = (call.config.backoff_base, call.config.max_backoff);
+        let wait = match retry::next(retry, call.max_retries, hint, limits, fastrand::f64()) {
+            Next::Wait(wait) if Instant::now() + wait < call.deadline => wait,
+            Next::Wait(_) | Next::GiveUp => {
+                let error = with_attempts(error, retry + 1);
+                tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, error = %error, "model call gave up");
+                return Exchange::Done(Err(error));
             }
-        }
+        };
+        tracing::info!(
+            retry = retry + 1,
+            wait_ms = wait.as_millis() as u64,
+            error = %error,
+            "retrying model call"
+        );
+        tokio::time::sleep(wait).await;
         retry += 1;
     }
 }
 
-async fn attempt(
-    http: &reqwest::Client,
-    target: &Target,
-    body: &CreateChatCompletionRequest,
-) -> Attempt {
+/// One attempt, waited for until the deadline: a free slot first, then the
+/// request in its own task, which keeps the slot until the request ends.
+async fn attempt_within(call: &Call<'_>, body: Arc<Value>, number: u32) -> Attempt {
+    let queued = Instant::now();
+    let remaining = call.deadline.saturating_duration_since(queued);
+    let permit = match tokio::time::timeout(remaining, call.slots.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => permit,
+        Ok(Err(_)) => return Attempt::Fatal(RemoteError::Config("model slots closed".into())),
+        Err(_) => {
+            return Attempt::Fatal(RemoteError::Busy {
+                waited: queued.elapsed(),
+            });
+        }
+    };
+    let (tx, rx) = oneshot::channel();
+    let (http, target, late) = (call.http.clone(), call.target.clone(), call.late.clone());
+    tokio::spawn(async move {
+        let outcome = attempt(&http, &target, &body).await;
+        drop(permit);
+        if let Err(Attempt::Ok(response)) = tx.send(outcome) {
+            late(&response);
+        }
+    });
+    let remaining = call.deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(remaining, rx).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_)) => Attempt::Fatal(RemoteError::Config("model request task failed".into())),
+        // Not retried: the request is still running and keeps its slot.
+        Err(_) => Attempt::Fatal(RemoteError::Timeout { attempts: number }),
+    }
+}
+
+async fn attempt(http: &reqwest::Client, target: &Target, body: &Value) -> Attempt {
     let headers = match target.headers().await {
         Ok(headers) => headers,
         Err(e) => return Attempt::Fatal(e),
@@ -118,18 +174,39 @@ async fn attempt(
 
 fn transport_error(e: &reqwest::Error) -> Attempt {
     if e.is_timeout() {
-        Attempt::Retry(RemoteError::Timeout { attempts: 1 }, None)
+        Attempt::Fatal(RemoteError::Timeout { attempts: 1 })
     } else if e.is_builder() {
         Attempt::Fatal(RemoteError::Config(format!("request: {e}")))
     } else {
-        let detail = format!("transport: {e}");
         Attempt::Retry(
             RemoteError::Unavailable {
                 attempts: 1,
-                detail,
+                detail: transport_detail(e),
             },
             None,
         )
+    }
+}
+
+/// What an operator needs from a transport failure: "connection refused"
+/// said plainly, else the innermost cause (reqwest's own message only says
+/// "error sending request").
+fn transport_detail(e: &reqwest::Error) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut innermost = e.to_string();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return "connection refused".into();
+        }
+        innermost = cause.to_string();
+        source = cause.source();
+    }
+    if e.is_connect() {
+        format!("cannot connect: {innermost}")
+    } else {
+        format!("transport: {innermost}")
     }
 }
 
@@ -143,6 +220,12 @@ fn classify(status: StatusCode, hint: Option<Duration>, body: &[u8]) -> Attempt 
     }
     let error = ApiError::parse(body);
     match status.as_u16() {
+        // Whatever the status (400 from OpenAI and Azure, 500 from
+        // llama-cpp-python, 422 from others), a body about the response
+        // format means "try the next format", not "the service is down".
+        code if code != 429 && code != 401 && code != 403 && error.mentions_response_format() => {
+            Attempt::SchemaRejected
+        }
         429 => Attempt::Retry(
             RemoteError::Throttled {
                 attempts: 1,
@@ -164,7 +247,6 @@ fn classify(status: StatusCode, hint: Option<Duration>, body: &[u8]) -> Attempt 
             "HTTP {status}{}",
             error.summary()
         ))),
-        400 if error.mentions_response_format() => Attempt::SchemaRejected,
         _ => Attempt::Fatal(RemoteError::BadResponse(format!(
             "HTTP {status}{}",
             error.summary()

@@ -207,12 +207,7 @@ fn render(
         text,
         sources,
         attempt,
-        model: ModelUsage {
-            model: MODEL.into(),
-            prompt_tokens: None,
-            completion_tokens: None,
-            cost_usd: None,
-        },
+        model: ModelUsage::local(MODEL),
     }
 }
 

@@ -60,12 +60,7 @@ pub const CRITIC_MODEL: &str = "local-critic-v1";
 
 /// The usage recorded on this critic's events: its name, no tokens, no cost.
 pub fn critic_usage() -> ModelUsage {
-    ModelUsage {
-        model: CRITIC_MODEL.to_owned(),
-        prompt_tokens: None,
-        completion_tokens: None,
-        cost_usd: None,
-    }
+    ModelUsage::local(CRITIC_MODEL)
 }
 
 /// Combined score of one finding kind at or above which a message is blocked.

@@ -66,12 +66,7 @@ impl LocalClassifier {
             sentiment,
             entities: extract_entities(text, self.catalog),
             signals,
-            model: Some(ModelUsage {
-                model: INTENT_MODEL.to_owned(),
-                prompt_tokens: None,
-                completion_tokens: None,
-                cost_usd: None,
-            }),
+            model: Some(ModelUsage::local(INTENT_MODEL)),
         }
     }
 }
