@@ -104,6 +104,16 @@ impl RemoteModel {
         })
     }
 
+    /// Requests running now (including ones their steps stopped waiting
+    /// for), at most the configured concurrency.
+    pub fn in_flight(&self) -> usize {
+        self.inner
+            .config
+            .concurrency
+            .max(1)
+            .saturating_sub(self.inner.slots.available_permits())
+    }
+
     /// The model name events record when the server names none.
     pub fn model_name(&self) -> &str {
         self.inner.config.endpoint.model_name()

@@ -202,7 +202,7 @@ pub(crate) fn body(
             .get_mut("response_format")
             .and_then(Value::as_object_mut)
     {
-        rf.insert("schema".into(), schema.clone());
+        rf.insert("schema".into(), super::schema::bounded(schema));
     }
     body
 }

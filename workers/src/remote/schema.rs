@@ -52,6 +52,34 @@ fn strictify(schema: &mut Map<String, Value>) {
     }
 }
 
+/// Items per array in a [`bounded`] schema.
+const MAX_ITEMS: u64 = 8;
+
+/// `schema` with every array capped at [`MAX_ITEMS`] items, for servers
+/// that turn the schema into a decoding grammar (llama.cpp): a small model
+/// otherwise repeats array items until `max_tokens` cuts the answer off.
+/// Strict mode on Azure/OpenAI does not take the keyword, so only the
+/// `json_object+schema` format sends it. (Strings are not capped:
+/// llama-cpp-python 0.3.36 segfaults on a `maxLength` grammar.)
+pub(crate) fn bounded(schema: &Value) -> Value {
+    let mut out = schema.clone();
+    bound(&mut out);
+    out
+}
+
+fn bound(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("type").is_some_and(|t| t == "array") {
+                map.insert("maxItems".into(), MAX_ITEMS.into());
+            }
+            map.values_mut().for_each(bound);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound),
+        _ => {}
+    }
+}
+
 fn strictify_value(value: &mut Value) {
     if let Value::Object(map) = value {
         strictify(map);
@@ -97,6 +125,23 @@ fn collapse_one_of(schema: &mut Map<String, Value>, variants: Vec<Value>) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn bounded_schemas_cap_arrays() {
+        let schema = serde_json::json!({"type": "object", "properties": {
+            "findings": {"type": "array", "items": {"type": "object", "properties": {
+                "rule": {"type": "string"}, "kind": {"type": "string", "enum": ["a", "b"]}}}},
+            "note": {"type": ["string", "null"]}}});
+        let b = bounded(&schema);
+        assert_eq!(b["properties"]["findings"]["maxItems"], 8);
+        let item = &b["properties"]["findings"]["items"]["properties"];
+        assert!(
+            item["rule"].get("maxLength").is_none(),
+            "strings are not capped"
+        );
+        assert!(schema["properties"]["findings"].get("maxItems").is_none());
+    }
+
     use super::*;
     use serde::Deserialize;
     use switchboard_engine::event::catalog::{Entities, Intent, Sentiment};
