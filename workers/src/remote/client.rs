@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 
 use super::breaker::{Breaker, BreakerState, Ticket, Transition};
 use super::config::RemoteConfig;
-use super::error::RemoteError;
+use super::error::{RemoteError, RemoteErrorKind};
 use super::metric;
 use super::request::{self, Format, Target};
 use super::schema::strict_schema;
@@ -159,6 +159,9 @@ impl RemoteModel {
             .await;
         let transition = match &outcome {
             Err(e) if e.kind().is_service_failure() => self.breaker().failure(Instant::now()),
+            // No request went out: says nothing about the service (a
+            // half-open probe that got no slot is simply tried again).
+            Err(e) if e.kind() == RemoteErrorKind::Busy => None,
             _ => self.breaker().success(),
         };
         self.report(transition);

@@ -142,7 +142,8 @@ pub struct RemoteConfig {
     /// server is never sent more than `concurrency` requests. Default: 60 s.
     pub timeout: Duration,
     /// Requests in flight to this endpoint at once, per process; a call
-    /// waits for a slot within its deadline. Default: 8 (1 suits a
+    /// waits for a slot at most half its deadline, then falls back as
+    /// `Busy` (which does not count against the breaker). Default: 8 (1 suits a
     /// llama.cpp server, which answers one request at a time).
     pub concurrency: usize,
     /// Retries after the first attempt on 429, 5xx and connection errors

@@ -21,6 +21,12 @@ pub enum RemoteErrorKind {
     /// 5xx or a connection failure after every retry.
     /// Worker loop: nak with delay (the breaker will open if it persists).
     Unavailable,
+    /// Every request slot stayed taken (by earlier calls still running on
+    /// the server) until the deadline; no request was sent. Backpressure,
+    /// not a service failure: it neither opens nor closes the circuit.
+    /// Worker loop: fall back at once; operator: the server is too slow for
+    /// the traffic (add capacity or raise the concurrency).
+    Busy,
     /// The circuit breaker is open; no request was sent.
     /// Worker loop: fall back to local at once, or nak with the cool-down.
     CircuitOpen,
@@ -49,6 +55,7 @@ impl RemoteErrorKind {
             Self::Timeout => "timeout",
             Self::Throttled => "throttled",
             Self::Unavailable => "unavailable",
+            Self::Busy => "busy",
             Self::CircuitOpen => "circuit open",
             Self::BadResponse => "bad response",
             Self::Ungrounded => "ungrounded",
@@ -76,9 +83,9 @@ pub enum RemoteError {
         /// Attempts made.
         attempts: u32,
     },
-    /// A [`RemoteErrorKind::Timeout`] before any request was sent: every
-    /// slot stayed taken by earlier calls (which may have been abandoned by
-    /// their steps but are still running on the server) until the deadline.
+    /// See [`RemoteErrorKind::Busy`]: every slot stayed taken by earlier
+    /// calls (which may have been abandoned by their steps but are still
+    /// running on the server) until the deadline.
     #[error("no free model slot within {waited:?}: earlier calls are still running")]
     Busy {
         /// How long the call waited.
@@ -138,7 +145,8 @@ impl RemoteError {
     /// The kind, for matching.
     pub fn kind(&self) -> RemoteErrorKind {
         match self {
-            Self::Timeout { .. } | Self::Busy { .. } => RemoteErrorKind::Timeout,
+            Self::Timeout { .. } => RemoteErrorKind::Timeout,
+            Self::Busy { .. } => RemoteErrorKind::Busy,
             Self::Throttled { .. } => RemoteErrorKind::Throttled,
             Self::Unavailable { .. } => RemoteErrorKind::Unavailable,
             Self::CircuitOpen { .. } => RemoteErrorKind::CircuitOpen,
@@ -157,7 +165,7 @@ impl RemoteError {
     pub fn reason(&self) -> String {
         let kind = self.kind().label();
         match self {
-            Self::Busy { .. } => format!("{kind}: no free slot"),
+            Self::Busy { .. } => format!("{kind}: no free request slot"),
             Self::Unavailable { detail, .. }
             | Self::BadResponse(detail)
             | Self::BadOutput { detail, .. }

@@ -233,7 +233,12 @@ async fn an_abandoned_request_keeps_its_slot_so_work_never_piles_up() {
     assert_eq!(first.kind(), RemoteErrorKind::Timeout);
     let second = classifier.classify("two").await.expect_err("slot taken");
     assert!(matches!(second, RemoteError::Busy { .. }), "{second:?}");
-    assert_eq!(second.reason(), "timeout: no free slot");
+    assert_eq!(second.reason(), "busy: no free request slot");
+    assert_eq!(
+        second.kind(),
+        RemoteErrorKind::Busy,
+        "backpressure, not an outage"
+    );
     assert_eq!(
         server.requests().len(),
         1,

@@ -116,8 +116,12 @@ pub(crate) async fn exchange(call: &Call<'_>, body: Value) -> Exchange {
 /// request in its own task, which keeps the slot until the request ends.
 async fn attempt_within(call: &Call<'_>, body: Arc<Value>, number: u32) -> Attempt {
     let queued = Instant::now();
+    // At most half the deadline goes to waiting for a slot, so a request
+    // that then times out had at least the other half: a timeout says the
+    // server is slow, not that the queue was long.
     let remaining = call.deadline.saturating_duration_since(queued);
-    let permit = match tokio::time::timeout(remaining, call.slots.clone().acquire_owned()).await {
+    let wait = remaining.min(call.config.deadline / 2);
+    let permit = match tokio::time::timeout(wait, call.slots.clone().acquire_owned()).await {
         Ok(Ok(permit)) => permit,
         Ok(Err(_)) => return Attempt::Fatal(RemoteError::Config("model slots closed".into())),
         Err(_) => {
