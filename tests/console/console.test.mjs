@@ -182,12 +182,13 @@ async function run() {
     return document.querySelectorAll('#chart-intents g.row').length >= 1
       && document.querySelectorAll('#chart-volume g.row').length >= 1
       && value('#chart-rates g.row[data-label="escalated"]') >= 1
-      && value('#chart-frt g.row[data-label="p50 ms"]') > 0;
+      && value('#chart-frt g.row[data-label="p50 ms"]') > 0
+      && (document.querySelector('#chart-spend svg text')?.textContent ?? '').includes('all local');
   });
   const intents = await page.$$eval('#chart-intents g.row', (g) => g.map((n) => `${n.dataset.label}=${n.dataset.value}`));
   await page.locator('#analytics').scrollIntoViewIfNeeded();
   await shot('analytics');
-  ok(`analytics drawn: intents ${intents.join(' ')}`);
+  ok(`analytics drawn: intents ${intents.join(' ')}; remote spend: ${await page.textContent('#chart-spend')}`);
 
   check(pageErrors.length === 0, `no script errors or policy violations: ${pageErrors.join(' | ')}`);
 }

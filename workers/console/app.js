@@ -517,15 +517,19 @@ async function refreshAnalytics() {
   const query = { from: $('analytics-from').value, to: $('analytics-to').value };
   const ask = (name) => api(tenantPath(`/analytics/${name}`), { query }).then((a) => a.data);
   try {
-    const [intents, escalation, automation, frt, volume] = await Promise.all([
+    const [intents, escalation, automation, frt, volume, spend] = await Promise.all([
       ask('intent-distribution'), ask('escalation-rate'), ask('automation-rate'),
-      ask('first-response-time'), ask('volume-per-day'),
+      ask('first-response-time'), ask('volume-per-day'), ask('model-usage'),
     ]);
     $('chart-intents').replaceChildren(barChart(intents.map((s) => [s.key, s.count])));
     $('chart-volume').replaceChildren(columnChart(volume.map((s) => [s.key, s.count])));
     $('chart-rates').replaceChildren(rateChart([['escalated', escalation], ['automated', automation]]));
     $('chart-frt').replaceChildren(barChart([['p50 ms', frt.p50_ms ?? 0], ['p95 ms', frt.p95_ms ?? 0]],
       `${frt.responded} answered`));
+    const tokens = spend.reduce((n, d) => n + d.prompt_tokens + d.completion_tokens, 0);
+    const cost = spend.reduce((n, d) => n + d.cost_usd, 0);
+    $('chart-spend').replaceChildren(columnChart(spend.map((d) => [d.day, d.prompt_tokens + d.completion_tokens]),
+      spend.length ? `${tokens} tokens, $${cost.toFixed(4)}` : 'all local: no remote model calls'));
     showError('analytics-error', null);
   } catch (e) {
     showError('analytics-error', e);
@@ -557,12 +561,13 @@ function barChart(rows, note) {
 }
 
 /** Vertical columns, one per [day, count]. */
-function columnChart(rows) {
+function columnChart(rows, note) {
   const width = 300;
   const height = 120;
   const max = Math.max(1, ...rows.map(([, v]) => v));
   const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'data-rows': rows.length });
-  if (rows.length === 0) chart.append(svg('text', { x: 0, y: 16 }, 'no data yet'));
+  if (rows.length === 0) chart.append(svg('text', { x: 0, y: 16 }, note ?? 'no data yet'));
+  else if (note) chart.append(svg('text', { class: 'note', x: width - 4, y: 12, 'text-anchor': 'end' }, note));
   const step = rows.length ? Math.min(40, width / rows.length) : 0;
   rows.forEach(([day, count], i) => {
     const h = ((height - 34) * count) / max;

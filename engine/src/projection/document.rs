@@ -112,6 +112,9 @@ pub struct ConversationDoc {
     pub resolution: Option<Resolution>,
     /// Stream sequence of the last event folded in.
     pub last_seq: u64,
+    /// What remote model calls cost this conversation.
+    #[serde(default)]
+    pub remote: ModelSpend,
     /// Ids of the events folded in: an event stored twice (a foreign client
     /// publishing it again without `Nats-Msg-Id`) is counted once.
     #[serde(default)]
@@ -145,6 +148,7 @@ impl ConversationDoc {
             critic_blocks: 0,
             resolution: None,
             last_seq: 0,
+            remote: ModelSpend::default(),
             event_ids: Vec::new(),
         }
     }
@@ -162,6 +166,34 @@ impl ConversationDoc {
     /// Whether the agents answered without a human.
     pub fn automated(&self) -> bool {
         self.first_response_at.is_some() && !self.ever_escalated
+    }
+}
+
+/// Remote model calls recorded on a conversation's events (decisions and
+/// refused answers that were paid for). Integers, so analytics add exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSpend {
+    /// Events carrying a remote call's tokens.
+    pub calls: i64,
+    /// Prompt tokens.
+    pub prompt_tokens: i64,
+    /// Completion tokens.
+    pub completion_tokens: i64,
+    /// Cost, in millionths of a US dollar.
+    pub cost_micro_usd: i64,
+}
+
+impl ModelSpend {
+    /// Adds one event's model usage, if it records a remote call (tokens).
+    pub fn record(&mut self, usage: &crate::event::ModelUsage) {
+        if usage.prompt_tokens.is_none() && usage.completion_tokens.is_none() {
+            return;
+        }
+        self.calls += 1;
+        self.prompt_tokens += i64::from(usage.prompt_tokens.unwrap_or(0));
+        self.completion_tokens += i64::from(usage.completion_tokens.unwrap_or(0));
+        self.cost_micro_usd += (usage.cost_usd.unwrap_or(0.0) * 1e6).round() as i64;
     }
 }
 
@@ -246,6 +278,18 @@ pub struct Counters {
     pub classified: i64,
     /// Sum of first-classification confidences, millionths.
     pub confidence_micros_sum: i64,
+    /// Remote model calls (see [`ModelSpend`]).
+    #[serde(default)]
+    pub remote_calls: i64,
+    /// Their prompt tokens.
+    #[serde(default)]
+    pub prompt_tokens: i64,
+    /// Their completion tokens.
+    #[serde(default)]
+    pub completion_tokens: i64,
+    /// Their cost, millionths of a US dollar.
+    #[serde(default)]
+    pub cost_micro_usd: i64,
 }
 
 impl Counters {
@@ -260,6 +304,10 @@ impl Counters {
             first_response_ms_sum: doc.first_response_ms.unwrap_or(0),
             classified: i64::from(doc.first_confidence_micros.is_some()),
             confidence_micros_sum: doc.first_confidence_micros.unwrap_or(0),
+            remote_calls: doc.remote.calls,
+            prompt_tokens: doc.remote.prompt_tokens,
+            completion_tokens: doc.remote.completion_tokens,
+            cost_micro_usd: doc.remote.cost_micro_usd,
         }
     }
 
@@ -273,6 +321,10 @@ impl Counters {
         self.first_response_ms_sum += sign * other.first_response_ms_sum;
         self.classified += sign * other.classified;
         self.confidence_micros_sum += sign * other.confidence_micros_sum;
+        self.remote_calls += sign * other.remote_calls;
+        self.prompt_tokens += sign * other.prompt_tokens;
+        self.completion_tokens += sign * other.completion_tokens;
+        self.cost_micro_usd += sign * other.cost_micro_usd;
     }
 }
 

@@ -87,7 +87,21 @@ pub fn fold_conversation(
     Some((after, effects))
 }
 
+/// The model usage a decision event records.
+fn model_usage(data: &EventData) -> Option<&crate::event::ModelUsage> {
+    match data {
+        EventData::Screened(s) => s.model.as_ref(),
+        EventData::Classified(c) => c.model.as_ref(),
+        EventData::Drafted(d) => Some(&d.model),
+        EventData::Validated(v) => v.model.as_ref(),
+        _ => None,
+    }
+}
+
 fn apply_data(doc: &mut ConversationDoc, data: &EventData, at: DateTime<Utc>) {
+    if let Some(usage) = model_usage(data) {
+        doc.remote.record(usage);
+    }
     match data {
         EventData::Received(received) => {
             if doc.customer_id.is_empty() {

@@ -56,6 +56,9 @@ pub enum Query {
     VolumePerDay(Scope),
     /// Critic blocks (blocked inputs plus rejected drafts) per day.
     CriticBlocks(Scope),
+    /// Remote model calls, tokens and cost per day (by conversation start
+    /// day), from what the events record.
+    ModelUsage(Scope),
     /// Conversations, newest first, optionally by status and matching a
     /// case-insensitive search in id, customer, intent or last response.
     Conversations {
@@ -115,6 +118,21 @@ pub struct Percentiles {
     pub p95_ms: Option<i64>,
 }
 
+/// One day's remote model spend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DaySpend {
+    /// UTC day (conversations started that day).
+    pub day: NaiveDate,
+    /// Remote model calls.
+    pub calls: i64,
+    /// Prompt tokens.
+    pub prompt_tokens: i64,
+    /// Completion tokens.
+    pub completion_tokens: i64,
+    /// Cost in US dollars.
+    pub cost_usd: f64,
+}
+
 /// The answer to a [`Query`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "result", content = "data", rename_all = "snake_case")]
@@ -131,6 +149,8 @@ pub enum QueryResult {
     VolumePerDay(Vec<Share>),
     /// See [`Query::CriticBlocks`].
     CriticBlocks(Vec<Share>),
+    /// See [`Query::ModelUsage`].
+    ModelUsage(Vec<DaySpend>),
     /// See [`Query::Conversations`].
     Conversations(Vec<ConversationDoc>),
     /// See [`Query::EscalationQueue`].
@@ -174,6 +194,7 @@ pub async fn run_query(
                 d.counters.critic_blocks
             }))
         }
+        Query::ModelUsage(s) => QueryResult::ModelUsage(spend(&store.analytics(s).await?)),
         Query::Conversations {
             scope,
             status,
@@ -203,7 +224,8 @@ fn validate(query: &Query) -> Result<(), QueryError> {
         | Query::AutomationRate(s)
         | Query::FirstResponseTime(s)
         | Query::VolumePerDay(s)
-        | Query::CriticBlocks(s) => s,
+        | Query::CriticBlocks(s)
+        | Query::ModelUsage(s) => s,
     };
     match (scope.from, scope.to) {
         (Some(from), Some(to)) if from > to => Err(QueryError::Invalid(format!(
@@ -268,6 +290,31 @@ fn per_day(docs: &[AnalyticsDoc], count: impl Fn(&AnalyticsDoc) -> i64) -> Vec<S
             share: share(c, total),
             mean_confidence: None,
         })
+        .collect()
+}
+
+/// Remote spend per day, days without calls left out.
+fn spend(docs: &[AnalyticsDoc]) -> Vec<DaySpend> {
+    let mut by: std::collections::BTreeMap<NaiveDate, [i64; 4]> = Default::default();
+    for d in docs {
+        let e = by.entry(d.day).or_default();
+        let c = &d.counters;
+        e[0] += c.remote_calls;
+        e[1] += c.prompt_tokens;
+        e[2] += c.completion_tokens;
+        e[3] += c.cost_micro_usd;
+    }
+    by.into_iter()
+        .filter(|(_, v)| v[0] != 0)
+        .map(
+            |(day, [calls, prompt_tokens, completion_tokens, micros])| DaySpend {
+                day,
+                calls,
+                prompt_tokens,
+                completion_tokens,
+                cost_usd: micros as f64 / 1e6,
+            },
+        )
         .collect()
 }
 
@@ -342,5 +389,52 @@ mod tests {
         let one = percentiles(vec![7]);
         assert_eq!((one.p50_ms, one.p95_ms), (Some(7), Some(7)));
         assert_eq!(percentiles(vec![]).p50_ms, None);
+    }
+
+    #[test]
+    fn model_spend_adds_remote_calls_per_day_and_ignores_local_ones() {
+        use crate::event::ModelUsage;
+        let mut spend_a = super::super::ModelSpend::default();
+        spend_a.record(&ModelUsage::local("local-intent-v1"));
+        assert_eq!(
+            spend_a,
+            Default::default(),
+            "a local decision costs nothing"
+        );
+        let remote = ModelUsage {
+            prompt_tokens: Some(700),
+            completion_tokens: Some(90),
+            cost_usd: Some(0.000_159),
+            ..ModelUsage::local("gpt-4o-mini")
+        };
+        spend_a.record(&remote);
+        spend_a.record(&remote);
+        let tenant: Tenant = "acme".parse().expect("valid tenant");
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).expect("valid day");
+        let doc = |d: u32, calls: i64| {
+            let key = super::super::AnalyticsKey {
+                tenant: tenant.clone(),
+                day: day(d),
+                channel: "web".into(),
+                intent: None,
+            };
+            let mut doc = AnalyticsDoc::new(&key);
+            doc.counters.remote_calls = calls;
+            doc.counters.prompt_tokens = spend_a.prompt_tokens * calls / 2;
+            doc.counters.completion_tokens = spend_a.completion_tokens * calls / 2;
+            doc.counters.cost_micro_usd = spend_a.cost_micro_usd * calls / 2;
+            doc
+        };
+        let rows = spend(&[doc(1, 2), doc(1, 2), doc(2, 0), doc(3, 2)]);
+        let days: Vec<_> = rows
+            .iter()
+            .map(|r| (r.day, r.calls, r.prompt_tokens))
+            .collect();
+        assert_eq!(days, [(day(1), 4, 2800), (day(3), 2, 1400)]);
+        assert!(
+            (rows[0].cost_usd - 0.000_636).abs() < 1e-12,
+            "{}",
+            rows[0].cost_usd
+        );
     }
 }

@@ -71,6 +71,27 @@ impl QueryResult {
                 shares("day", rows, false)
             }
             QueryResult::EscalationRate(r) | QueryResult::AutomationRate(r) => rate(r),
+            QueryResult::ModelUsage(days) => Table {
+                headers: strings(&[
+                    "day",
+                    "calls",
+                    "prompt_tokens",
+                    "completion_tokens",
+                    "cost_usd",
+                ]),
+                rows: days
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            d.day.to_string(),
+                            d.calls.to_string(),
+                            d.prompt_tokens.to_string(),
+                            d.completion_tokens.to_string(),
+                            format!("{:.6}", d.cost_usd),
+                        ]
+                    })
+                    .collect(),
+            },
             QueryResult::FirstResponseTime(p) => percentiles(p),
             QueryResult::Conversations(docs) => Table {
                 headers: strings(&[

@@ -57,6 +57,17 @@ fn responded(text: &str) -> EventData {
 }
 
 /// The known event set (times chosen so first-response times are exact).
+/// A remote model call's usage, as the remote path records it.
+fn remote_usage(prompt: u32, completion: u32, cost: f64) -> switchboard_engine::event::ModelUsage {
+    switchboard_engine::event::ModelUsage {
+        prompt_tokens: Some(prompt),
+        completion_tokens: Some(completion),
+        cost_usd: Some(cost),
+        latency_ms: Some(900),
+        ..switchboard_engine::event::ModelUsage::local("gpt-4o-mini")
+    }
+}
+
 fn event_set(tenant: &str) -> Vec<StoredEvent> {
     let k = |id: &str| ConversationKey::parse(&format!("{tenant}/{id}")).expect("valid");
     let (c1, c2, c3, c4) = (k("c1"), k("c2"), k("c3"), k("c4"));
@@ -80,7 +91,7 @@ fn event_set(tenant: &str) -> Vec<StoredEvent> {
             verdict: ScreenVerdict::Block,
             findings: vec![],
             redactions: vec![],
-            model: None,
+            model: Some(remote_usage(500, 50, 0.000_105)),
         }),
     );
     log.push(
@@ -98,7 +109,7 @@ fn event_set(tenant: &str) -> Vec<StoredEvent> {
             verdict: ValidateVerdict::Reject,
             findings: vec![],
             attempt: 1,
-            model: None,
+            model: Some(remote_usage(300, 20, 0.000_057)),
         }),
     );
     log.push(
@@ -292,6 +303,17 @@ pub async fn check_queries(store: &dyn ProjectionStore, tenant: &str) {
     let table = q(Query::EscalationRate(all.clone())).await.table();
     assert_eq!(table.headers, ["count", "total", "rate"]);
     assert_eq!(table.rows, [["3", "4", "0.7500"]]);
+
+    let QueryResult::ModelUsage(spend) = q(Query::ModelUsage(all.clone())).await else {
+        panic!("a model-usage answer");
+    };
+    let days: Vec<_> = spend
+        .iter()
+        .map(|d| (d.day, d.calls, d.prompt_tokens, d.completion_tokens))
+        .collect();
+    assert_eq!(days, [(day(1), 1, 500, 50), (day(2), 1, 300, 20)]);
+    assert!((spend[0].cost_usd - 0.000_105).abs() < 1e-12, "{spend:?}");
+    assert!((spend[1].cost_usd - 0.000_057).abs() < 1e-12, "{spend:?}");
 }
 
 #[tokio::test]

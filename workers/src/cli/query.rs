@@ -24,6 +24,8 @@ pub enum QueryName {
     VolumePerDay,
     /// Critic blocks per day.
     CriticBlocks,
+    /// Remote model calls, tokens and cost per day.
+    ModelUsage,
     /// Conversations, newest first (--status, --search, --limit).
     Conversations,
     /// The human queue, most urgent first (--queue, --limit).
@@ -103,6 +105,7 @@ impl QueryArgs {
             QueryName::FirstResponseTime => Query::FirstResponseTime(scope),
             QueryName::VolumePerDay => Query::VolumePerDay(scope),
             QueryName::CriticBlocks => Query::CriticBlocks(scope),
+            QueryName::ModelUsage => Query::ModelUsage(scope),
             QueryName::Conversations => Query::Conversations {
                 scope,
                 status: self.status.map(Into::into),

@@ -129,7 +129,8 @@ pub struct AnalyticsPath {
     /// The tenant.
     pub tenant: String,
     /// `intent-distribution`, `escalation-rate`, `automation-rate`,
-    /// `first-response-time`, `volume-per-day` or `critic-blocks`.
+    /// `first-response-time`, `volume-per-day`, `critic-blocks` or
+    /// `model-usage`.
     pub query: String,
 }
 
@@ -158,9 +159,10 @@ pub(super) async fn analytics(
         "first-response-time" => Query::FirstResponseTime(scope),
         "volume-per-day" => Query::VolumePerDay(scope),
         "critic-blocks" => Query::CriticBlocks(scope),
+        "model-usage" => Query::ModelUsage(scope),
         other => {
             return Err(Problem::not_found(format!(
-                "no analytics query {other:?}; try intent-distribution, escalation-rate, automation-rate, first-response-time, volume-per-day or critic-blocks"
+                "no analytics query {other:?}; try intent-distribution, escalation-rate, automation-rate, first-response-time, volume-per-day, critic-blocks or model-usage"
             )));
         }
     };
