@@ -269,7 +269,10 @@ async fn erasing_a_customer_shreds_their_texts_in_replay_cache_and_projections_a
     // The projections no longer hold the erased customer's answers.
     for key in [&first, &second] {
         eventually("the answer purged", Duration::from_secs(20), || async {
-            (last_response(&w.projections, key).await? == None).then_some(())
+            last_response(&w.projections, key)
+                .await?
+                .is_none()
+                .then_some(())
         })
         .await;
     }
