@@ -138,6 +138,9 @@ impl Conversation {
             EventData::Received(received) => self.apply_received(received, envelope),
             EventData::HumanReplied(_) => self.status = Status::WithHuman,
             EventData::Closed(closed) => self.apply_closed(closed),
+            // Shredding changes no decision: the texts before it read as
+            // erased (the store refolds them), the workflow goes on as it was.
+            EventData::Erased(_) => {}
             other => self.apply_to_turn(other, envelope),
         }
     }
@@ -198,7 +201,10 @@ impl Conversation {
             }
             EventData::Responded(e) => turn.responded = Some(e.clone()),
             EventData::Failed(e) => turn.failed = Some(e.clone()),
-            EventData::Received(_) | EventData::HumanReplied(_) | EventData::Closed(_) => {}
+            EventData::Received(_)
+            | EventData::HumanReplied(_)
+            | EventData::Closed(_)
+            | EventData::Erased(_) => {}
         }
     }
 }

@@ -38,6 +38,11 @@ impl TestServer {
         Self { server, _dir: dir }
     }
 
+    /// The server's store directory (JetStream's files live under it).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         self.server.url()

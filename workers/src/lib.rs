@@ -31,6 +31,9 @@
 //! - [`agents`]: the five agents that own workflow steps, over those models.
 //! - [`capability`]: the traits the agents hold (classify, screen, draft,
 //!   validate), implemented by the local models and by the remote fallback.
+//! - [`privacy`]: personal text sealed in the log with per-conversation
+//!   keys outside it; erasure by crypto-shredding, subject access export,
+//!   retention.
 //! - [`remote`]: the Azure OpenAI / OpenAI-compatible model path for the
 //!   agents' capabilities, with retries, a circuit breaker and local fallback.
 //!
@@ -50,6 +53,7 @@ pub mod knowledge;
 pub mod kv;
 pub mod language;
 pub mod models;
+pub mod privacy;
 pub mod projector;
 pub mod remote;
 pub mod response;

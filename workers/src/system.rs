@@ -45,10 +45,14 @@ impl System {
     pub fn start(store: &EventStore, parts: Parts) -> Self {
         let (stop, shutdown) = watch::channel(false);
         let agents = parts.agents.spawn_team(store, &parts.worker, &shutdown);
+        let mut projector_options = parts.projector;
+        if projector_options.cipher.is_none() {
+            projector_options.cipher = store.cipher().cloned();
+        }
         let projector = tokio::spawn(run_projector(
             store.client().clone(),
             parts.projections,
-            parts.projector,
+            projector_options,
             shutdown.clone(),
         ));
         let gateway = parts

@@ -233,5 +233,10 @@ fn describe(data: &EventData) -> (String, Vec<String>, Option<String>) {
             vec![f.detail.clone()],
             None,
         ),
+        EventData::Erased(e) => (
+            format!("personal texts erased ({:?})", e.reason),
+            Vec::new(),
+            None,
+        ),
     }
 }

@@ -501,3 +501,25 @@ pub struct Failed {
     #[serde(default)]
     pub detail: String,
 }
+
+/// Why a conversation's personal text was shredded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasureReason {
+    /// The customer asked to be forgotten (GDPR Art. 17, CCPA): every
+    /// conversation of theirs is shredded.
+    Request,
+    /// The tenant's retention period ran out for this closed conversation.
+    Retention,
+}
+
+/// `erased`: the key that sealed this conversation's personal text was
+/// deleted (crypto-shredding). Carries no personal data: the texts before
+/// it read as erased from now on, while types, intents, verdicts and
+/// timings stay readable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Erased {
+    /// Why.
+    pub reason: ErasureReason,
+}

@@ -300,6 +300,7 @@ pub fn decode_data(
         EventType::HumanReplied => EventData::HumanReplied(parse_as(payload, lifted)?),
         EventType::Closed => EventData::Closed(parse_as(payload, lifted)?),
         EventType::Failed => EventData::Failed(parse_as(payload, lifted)?),
+        EventType::Erased => EventData::Erased(parse_as(payload, lifted)?),
     })
 }
 

@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod codec;
+pub mod personal;
 pub mod schema;
 
 use std::fmt;
@@ -36,11 +37,12 @@ pub enum EventType {
     HumanReplied,
     Closed,
     Failed,
+    Erased,
 }
 
 impl EventType {
     /// Every event type, in catalog order.
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 12] = [
         EventType::Received,
         EventType::Screened,
         EventType::Classified,
@@ -52,6 +54,7 @@ impl EventType {
         EventType::HumanReplied,
         EventType::Closed,
         EventType::Failed,
+        EventType::Erased,
     ];
 
     /// The name used in `ce-type` and in subjects.
@@ -68,6 +71,7 @@ impl EventType {
             EventType::HumanReplied => "human_replied",
             EventType::Closed => "closed",
             EventType::Failed => "failed",
+            EventType::Erased => "erased",
         }
     }
 
@@ -121,6 +125,7 @@ pub enum EventData {
     HumanReplied(HumanReplied),
     Closed(Closed),
     Failed(Failed),
+    Erased(Erased),
 }
 
 impl EventData {
@@ -138,6 +143,7 @@ impl EventData {
             EventData::HumanReplied(_) => EventType::HumanReplied,
             EventData::Closed(_) => EventType::Closed,
             EventData::Failed(_) => EventType::Failed,
+            EventData::Erased(_) => EventType::Erased,
         }
     }
 }

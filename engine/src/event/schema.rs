@@ -32,6 +32,7 @@ pub fn current_schema(event_type: EventType) -> serde_json::Value {
         EventType::HumanReplied => generate::<HumanReplied>(),
         EventType::Closed => generate::<Closed>(),
         EventType::Failed => generate::<Failed>(),
+        EventType::Erased => generate::<Erased>(),
     };
     if let Some(map) = schema.as_object_mut() {
         map.insert(

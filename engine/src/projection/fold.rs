@@ -146,6 +146,8 @@ fn apply_data(doc: &mut ConversationDoc, data: &EventData, at: DateTime<Utc>) {
             doc.resolution = Some(c.resolution);
             set_escalation_state(doc, EscalationState::Closed);
         }
+        // The only text a projection holds goes with the key: purged, not hidden.
+        EventData::Erased(_) => doc.last_response = None,
         EventData::Screened(_)
         | EventData::Validated(_)
         | EventData::Retrieved(_)

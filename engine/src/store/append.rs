@@ -5,6 +5,7 @@ use async_nats::header::NATS_MESSAGE_ID;
 use async_nats::jetstream::message::PublishMessage;
 
 use super::batch::{guarded, prepare};
+use super::cipher::CipherErrorKind;
 use super::error::{AppendError, AppendErrorKind, error_chain};
 use super::{Appended, EventStore, IdempotencyKey};
 use crate::event::Event;
@@ -27,7 +28,26 @@ impl EventStore {
         events: &[Event],
         idempotency: &IdempotencyKey,
     ) -> Result<Appended, AppendError> {
-        let encoded = self.encode_checked(key, events)?;
+        let sealed;
+        // Events that encode_checked will refuse are not sealed: no key is
+        // made for a caller's mistake.
+        let refused = events.is_empty() || events.iter().any(|e| &e.envelope.conversation != key);
+        let to_store = match &self.cipher {
+            Some(cipher) if !refused => {
+                let mut copy = events.to_vec();
+                cipher.seal(key, &mut copy).await.map_err(|e| {
+                    let kind = match e.kind() {
+                        CipherErrorKind::Unavailable => AppendErrorKind::Unavailable,
+                        _ => AppendErrorKind::Rejected,
+                    };
+                    AppendError::new(kind, e.to_string())
+                })?;
+                sealed = copy;
+                &sealed[..]
+            }
+            _ => events,
+        };
+        let encoded = self.encode_checked(key, to_store)?;
         let _pending = self
             .cache
             .as_ref()

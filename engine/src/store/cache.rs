@@ -221,6 +221,11 @@ impl ConversationCache {
         self.put(Arc::new(loaded));
     }
 
+    /// Drops the copy of `key`, if any.
+    pub(crate) fn remove(&self, key: &ConversationKey) {
+        self.entries.remove(key);
+    }
+
     /// Conversations held.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

@@ -15,12 +15,12 @@ use async_nats::jetstream::stream::DirectGetErrorKind;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
+use super::cipher::CipherErrorKind;
 use super::error::{LoadError, LoadErrorKind, error_chain};
 use super::{EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT, EventStore, Until};
 use crate::conversation::Conversation;
-use crate::event::EventType;
-use crate::event::StoredEvent;
-use crate::event::codec::{DecodeError, decode, name};
+use crate::event::codec::{DecodeError, DecodeErrorKind, decode, name};
+use crate::event::{Event, EventData, EventType, StoredEvent, personal};
 use crate::ids::{ConversationKey, StreamSeq};
 
 /// A message on the conversation's subjects that is not a valid event.
@@ -75,10 +75,28 @@ impl Loaded {
 
     /// Adds the next event of the conversation and folds it.
     pub(crate) fn push_event(&mut self, stored: StoredEvent) {
+        if matches!(stored.event.data, EventData::Erased(_)) {
+            self.erase_before();
+        }
         // Folded first: the fold skips events at or below its version.
         self.state.apply(&stored);
         self.advance(stored.seq);
         self.events.push(stored);
+    }
+
+    /// The conversation's key was shredded: whatever was read before (a
+    /// copy cached while the key existed, or opened with a key cached
+    /// elsewhere) reads as erased, and the state is folded again from it.
+    fn erase_before(&mut self) {
+        let mut changed = false;
+        for stored in &mut self.events {
+            changed |= personal::erase(&mut stored.event.data);
+        }
+        if changed {
+            let version = self.state.version;
+            self.state = Conversation::fold(&self.events);
+            self.state.version = self.state.version.max(version);
+        }
     }
 
     /// Adds the next message, which is not a valid event of the conversation.
@@ -217,7 +235,7 @@ impl EventStore {
             return Ok(None);
         }
         let mut loaded = Loaded::empty(key);
-        push_decoded(&mut loaded, message);
+        self.push_message(&mut loaded, message).await?;
         Ok(Some(loaded))
     }
 
@@ -235,7 +253,7 @@ impl EventStore {
             let Some(message) = next_for_subject(stream, &wildcard, next).await? else {
                 break;
             };
-            push_decoded(loaded, message);
+            self.push_message(loaded, message).await?;
         }
         Ok(())
     }
@@ -251,7 +269,7 @@ impl EventStore {
                     return Ok(());
                 }
                 from = message.sequence + 1;
-                push_decoded(loaded, message);
+                self.push_message(loaded, message).await?;
             }
             if !more {
                 return Ok(());
@@ -380,23 +398,19 @@ fn past(message: &StreamMessage, until: Until) -> bool {
 
 /// Adds a message read from the conversation's subjects: an event, or a
 /// rejected message. Either way it is the version now reached.
-fn push_decoded(loaded: &mut Loaded, message: StreamMessage) {
+fn push_decoded(loaded: &mut Loaded, message: &StreamMessage, decoded: Result<Event, DecodeError>) {
     let seq = StreamSeq::new(message.sequence);
-    match decode(
-        message.subject.as_str(),
-        Some(&message.headers),
-        &message.payload,
-    ) {
+    match decoded {
         Ok(event) if event.envelope.conversation == loaded.key => loaded.push_event(StoredEvent {
             seq,
-            stored_at: stored_at(&message),
+            stored_at: stored_at(message),
             event,
         }),
         Ok(event) => loaded.push_rejected(RejectedMessage {
             seq,
             subject: message.subject.to_string(),
             error: DecodeError::new(
-                crate::event::DecodeErrorKind::SubjectMismatch,
+                DecodeErrorKind::SubjectMismatch,
                 format!(
                     "event of {} found under {}",
                     event.envelope.conversation, loaded.key
@@ -411,5 +425,36 @@ fn push_decoded(loaded: &mut Loaded, message: StreamMessage) {
                 error,
             })
         }
+    }
+}
+
+impl EventStore {
+    /// Decodes a message, opens its personal texts, and adds it.
+    async fn push_message(
+        &self,
+        loaded: &mut Loaded,
+        message: StreamMessage,
+    ) -> Result<(), LoadError> {
+        let mut decoded = decode(
+            message.subject.as_str(),
+            Some(&message.headers),
+            &message.payload,
+        );
+        if let (Ok(event), Some(cipher)) = (&mut decoded, &self.cipher) {
+            match cipher.open(event).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == CipherErrorKind::Unavailable => {
+                    return Err(LoadError::new(LoadErrorKind::Unavailable, e.to_string()));
+                }
+                Err(e) => {
+                    decoded = Err(DecodeError::new(
+                        DecodeErrorKind::InvalidData,
+                        e.to_string(),
+                    ))
+                }
+            }
+        }
+        push_decoded(loaded, &message, decoded);
+        Ok(())
     }
 }

@@ -11,6 +11,7 @@
 mod append;
 mod batch;
 mod cache;
+mod cipher;
 mod error;
 mod load;
 
@@ -24,6 +25,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 pub use cache::CacheOptions;
+pub use cipher::{Cipher, CipherError, CipherErrorKind};
 pub use error::{AppendError, AppendErrorKind, LoadError, LoadErrorKind};
 pub use load::{Loaded, RejectedMessage};
 
@@ -163,6 +165,9 @@ pub struct EventStore {
     group: Arc<OnceLock<mpsc::UnboundedSender<batch::Request>>>,
     /// Recently loaded conversations, shared by all clones.
     cache: Option<Arc<cache::ConversationCache>>,
+    /// Seals personal text on append and opens it on load; `None` stores
+    /// it as written.
+    cipher: Option<Arc<dyn Cipher>>,
 }
 
 impl EventStore {
@@ -182,6 +187,31 @@ impl EventStore {
             options,
             group: Arc::new(OnceLock::new()),
             cache,
+            cipher: None,
+        }
+    }
+
+    /// This store with `cipher` sealing personal text on append and opening
+    /// it on every read (see [`Cipher`]).
+    pub fn with_cipher(mut self, cipher: Arc<dyn Cipher>) -> Self {
+        self.cipher = Some(cipher);
+        self
+    }
+
+    /// The cipher in force, if any: for readers of the stream that do not
+    /// go through [`load`](Self::load) (the projector, live streams).
+    pub fn cipher(&self) -> Option<&Arc<dyn Cipher>> {
+        self.cipher.as_ref()
+    }
+
+    /// Forgets the cached copy of `key` and its cached key: after its
+    /// personal data was erased, nothing this process holds may serve it.
+    pub fn forget(&self, key: &ConversationKey) {
+        if let Some(cache) = &self.cache {
+            cache.remove(key);
+        }
+        if let Some(cipher) = &self.cipher {
+            cipher.forget(key);
         }
     }
 

@@ -123,5 +123,8 @@ pub fn one_of_each(key: &ConversationKey) -> Vec<Event> {
             attempts: 5,
             detail: "model timed out".into(),
         })),
+        after(EventData::Erased(switchboard_engine::event::Erased {
+            reason: switchboard_engine::event::ErasureReason::Request,
+        })),
     ]
 }

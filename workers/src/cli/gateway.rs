@@ -44,13 +44,17 @@ impl GatewayArgs {
     /// Builds the gateway over `client` and `projections`, and binds its address.
     pub async fn start(
         &self,
-        client: &async_nats::Client,
+        store: EventStore,
+        ring: Option<switchboard_workers::privacy::KeyRing>,
         projections: std::sync::Arc<dyn switchboard_engine::projection::ProjectionStore>,
     ) -> anyhow::Result<(Gateway, tokio::net::TcpListener)> {
+        let client = store.client();
         let keys = KeyStore::open(client).await?;
         let audit = AuditKey::load_or_create(client).await?;
-        let store = EventStore::new(client.clone(), StoreOptions::default());
-        let gateway = Gateway::new(store, projections, Guard::new(keys, self.rate()), audit);
+        let mut gateway = Gateway::new(store, projections, Guard::new(keys, self.rate()), audit);
+        if let Some(ring) = ring {
+            gateway = gateway.with_key_ring(ring);
+        }
         let listener = gateway::bind(self.gateway_addr)
             .await
             .context("choose another address with --gateway-addr")?;
@@ -69,7 +73,10 @@ pub struct GatewayCommandArgs {
 pub async fn run(global: &Global, args: GatewayCommandArgs) -> anyhow::Result<()> {
     let projections = open_store(&args.store, Missing::Create).await?;
     let client = super::connect(global, "switchboard-gateway").await?;
-    let (gateway, listener) = args.gateway.start(&client, projections).await?;
+    let ring = super::privacy::key_ring(global, &client, None).await?;
+    let store =
+        super::privacy::sealed_store(client.clone(), StoreOptions::default(), ring.as_ref());
+    let (gateway, listener) = args.gateway.start(store, ring, projections).await?;
     let addr = listener.local_addr()?;
     let (stop, shutdown) = watch::channel(false);
     let mut server = tokio::spawn(gateway::serve(listener, gateway, shutdown));

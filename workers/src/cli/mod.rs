@@ -12,6 +12,7 @@ mod gateway;
 mod kb;
 mod keys;
 mod models;
+mod privacy;
 mod projections;
 mod projector;
 mod publish;
@@ -53,6 +54,11 @@ pub struct Global {
     /// Log format on stderr: `text` for terminals, `json` for containers.
     #[arg(long, global = true, env = "SWITCHBOARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// File holding the personal-data master key (64 hex digits). The key
+    /// may instead be in SWITCHBOARD_PRIVACY_KEY; default
+    /// `<data dir>/privacy.key` if it exists (`up` makes it).
+    #[arg(long, global = true, env = "SWITCHBOARD_PRIVACY_KEY_FILE")]
+    pub privacy_key_file: Option<PathBuf>,
 }
 
 /// Log output format.
@@ -115,6 +121,15 @@ pub enum Command {
     /// Inspect the resolved configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Erase a customer's personal data (crypto-shredding).
+    #[command(subcommand)]
+    Erase(privacy::EraseCommand),
+    /// Export everything held about a customer (subject access).
+    #[command(subcommand)]
+    Export(privacy::ExportCommand),
+    /// Shred closed conversations past a tenant's retention period.
+    #[command(subcommand)]
+    Retention(privacy::RetentionCommand),
 }
 
 /// Where the managed nats-server binary is, if not on PATH.
@@ -172,6 +187,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gateway(args) => gateway::run(&cli.global, args).await,
         Command::Keys(cmd) => keys::run(&cli.global, cmd).await,
         Command::Audit(cmd) => audit::run(&cli.global, cmd).await,
+        Command::Erase(cmd) => privacy::erase(&cli.global, cmd).await,
+        Command::Export(cmd) => privacy::export(&cli.global, cmd).await,
+        Command::Retention(cmd) => privacy::retention(&cli.global, cmd).await,
     }
 }
 

@@ -124,7 +124,12 @@ pub enum ProjectionsCommand {
 
 pub async fn run(global: &Global, cmd: ProjectionsCommand) -> anyhow::Result<()> {
     let client = super::connect(global, "switchboard-projections").await?;
-    let options = ProjectorOptions::default();
+    let options = ProjectorOptions {
+        cipher: super::privacy::key_ring(global, &client, None)
+            .await?
+            .map(|ring| Arc::new(ring) as Arc<dyn switchboard_engine::store::Cipher>),
+        ..ProjectorOptions::default()
+    };
     match cmd {
         ProjectionsCommand::Rebuild { store } => {
             let location = (std::env::var_os("COSMOS_ENDPOINT").is_none())

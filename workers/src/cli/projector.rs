@@ -8,6 +8,8 @@
 //! read again from the store's checkpoint) the batch in flight. Replicas on
 //! one store take turns: one projects, the others stand by.
 
+use std::sync::Arc;
+
 use clap::Args;
 use switchboard_workers::projector::{ProjectorOptions, run_projector};
 use tokio::sync::watch;
@@ -24,7 +26,12 @@ pub struct ProjectorArgs {
 pub async fn run(global: &Global, args: ProjectorArgs) -> anyhow::Result<()> {
     let store = open_store(&args.store, Missing::Create).await?;
     let client = super::connect(global, "switchboard-projector").await?;
-    let options = ProjectorOptions::default();
+    let options = ProjectorOptions {
+        cipher: super::privacy::key_ring(global, &client, None)
+            .await?
+            .map(|ring| Arc::new(ring) as Arc<dyn switchboard_engine::store::Cipher>),
+        ..ProjectorOptions::default()
+    };
     let (stop, shutdown) = watch::channel(false);
     let mut projector = tokio::spawn(run_projector(client.clone(), store, options, shutdown));
     tokio::select! {

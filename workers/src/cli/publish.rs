@@ -118,7 +118,8 @@ pub async fn run(global: &Global, args: PublishArgs) -> anyhow::Result<()> {
         from_args(args)?
     };
     let client = super::connect(global, "switchboard-publish").await?;
-    let intake = Intake::new(EventStore::new(client, StoreOptions::default()));
+    let intake =
+        Intake::new(super::privacy::event_store(global, client, StoreOptions::default()).await?);
     for message in &messages {
         let stored = intake.receive(message).await?;
         if stored.duplicate {

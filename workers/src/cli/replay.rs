@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use std::path::PathBuf;
 use switchboard_engine::ids::{ConversationKey, StreamSeq};
-use switchboard_engine::store::{EventStore, Loaded, StoreOptions, Until};
+use switchboard_engine::store::{Loaded, StoreOptions, Until};
 
 use switchboard_engine::ids::Tenant;
 use switchboard_workers::agents::Agents;
@@ -75,7 +75,7 @@ pub async fn run(global: &Global, args: ReplayArgs) -> anyhow::Result<()> {
         (None, None) => Until::End,
     };
     let client = super::connect(global, "switchboard-replay").await?;
-    let store = EventStore::new(client, StoreOptions::default());
+    let store = super::privacy::event_store(global, client, StoreOptions::default()).await?;
     let loaded = store.load_until(&key, until).await?;
     if args.json {
         print_json(&loaded)?;
@@ -98,7 +98,7 @@ async fn counterfactual(global: &Global, name: AgentName, args: &ReplayArgs) -> 
     let (_stop, shutdown) = watch::channel(false);
     let agents = agents.with_knowledge(super::up::live_knowledge(&client, &shutdown, false).await?);
     let team = agents.team();
-    let store = EventStore::new(client, StoreOptions::default());
+    let store = super::privacy::event_store(global, client, StoreOptions::default()).await?;
     let keys = match (&args.conversation, &args.tenant) {
         (Some(c), _) => vec![ConversationKey::parse(c)?],
         (None, Some(tenant)) => counterfactual::conversations(&store, tenant).await?,

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use switchboard_engine::ids::Tenant;
 use switchboard_engine::projection::ProjectionStore;
 use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
-use switchboard_engine::store::{EventStore, StoreOptions};
+use switchboard_engine::store::StoreOptions;
 use switchboard_workers::projector::ProjectorOptions;
 use switchboard_workers::system::{Parts, System};
 use switchboard_workers::tenant::{
@@ -101,8 +101,13 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     // The tenant-data watch stops with the process (it holds no work).
     let (_knowledge_stop, knowledge_shutdown) = watch::channel(false);
     let agents = agents.with_knowledge(live_knowledge(&client, &knowledge_shutdown, true).await?);
-    let store = EventStore::new(client.clone(), StoreOptions::default());
-    let (gateway, listener) = args.gateway.start(&client, projections.clone()).await?;
+    let ring = super::privacy::key_ring(_global, &client, Some(&args.data_dir)).await?;
+    let store =
+        super::privacy::sealed_store(client.clone(), StoreOptions::default(), ring.as_ref());
+    let (gateway, listener) = args
+        .gateway
+        .start(store.clone(), ring, projections.clone())
+        .await?;
     let http = listener.local_addr()?;
     let system = System::start(
         &store,

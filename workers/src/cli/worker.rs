@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use switchboard_engine::store::{EventStore, StoreOptions};
+use switchboard_engine::store::StoreOptions;
 use switchboard_engine::workflow::Agent;
 use switchboard_workers::runtime::WorkerOptions;
 use tokio::sync::watch;
@@ -109,7 +109,7 @@ pub async fn run(global: &Global, cmd: WorkerCommand) -> anyhow::Result<()> {
         }
         _ => agents,
     };
-    let store = EventStore::new(client, StoreOptions::default());
+    let store = super::privacy::event_store(global, client, StoreOptions::default()).await?;
     let options = cmd.settings.options();
     let mut handle = match cmd.agent.agent() {
         Some(agent) => agents.spawn(agent, store, options, shutdown),

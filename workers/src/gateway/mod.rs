@@ -14,6 +14,7 @@ mod console;
 mod conversations;
 pub mod keys;
 mod openapi;
+mod privacy;
 pub mod problem;
 mod queries;
 mod stream;
@@ -45,6 +46,8 @@ pub struct Gateway {
     projections: Arc<dyn ProjectionStore>,
     guard: Guard,
     audit: AuditKey,
+    /// The key ring, for the personal-data routes (none: not encrypted).
+    ring: Option<crate::privacy::KeyRing>,
 }
 
 impl Gateway {
@@ -61,7 +64,15 @@ impl Gateway {
             projections,
             guard,
             audit,
+            ring: None,
         }
+    }
+
+    /// This gateway with the key ring its store seals with, so operators
+    /// can erase and export customers.
+    pub fn with_key_ring(mut self, ring: crate::privacy::KeyRing) -> Self {
+        self.ring = Some(ring);
+        self
     }
 
     fn store(&self) -> &EventStore {
@@ -104,6 +115,14 @@ pub fn router(gateway: Gateway) -> Router {
         .route(
             "/v1/tenants/{tenant}/audit/export",
             get(queries::audit_export),
+        )
+        .route(
+            "/v1/tenants/{tenant}/customers/{customer}/erase",
+            post(privacy::erase_customer),
+        )
+        .route(
+            "/v1/tenants/{tenant}/customers/{customer}/export",
+            get(privacy::export_customer),
         )
         .route("/v1/audit/verify", post(queries::audit_verify))
         .route("/v1/audit/public-key", get(queries::audit_public_key))

@@ -100,6 +100,8 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
         super::queries::audit_export,
         super::queries::audit_verify,
         super::queries::audit_public_key,
+        super::privacy::erase_customer,
+        super::privacy::export_customer,
     ),
     components(schemas(super::problem::Problem)),
     modifiers(&BearerAuth, &CommonFailures)

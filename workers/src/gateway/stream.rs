@@ -18,9 +18,10 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
-use switchboard_engine::event::StoredEvent;
 use switchboard_engine::event::codec::decode;
+use switchboard_engine::event::{Event, StoredEvent};
 use switchboard_engine::ids::{EventId, StreamSeq};
+use switchboard_engine::store::Cipher;
 
 use super::Shared;
 use super::body::{PathOf, QueryOf};
@@ -85,24 +86,47 @@ pub(super) async fn events_stream(
         .await
         .map_err(|e| Problem::unavailable(format!("following the conversation: {e}")))?;
     let mut stored: HashMap<EventId, DateTime<Utc>> = HashMap::new();
-    let events = messages.filter_map(move |message| {
-        let event = message.ok().and_then(|m| sse_event(&m, &mut stored));
+    let cipher = gw.store().cipher().cloned();
+    let opened = messages.then(move |message| {
+        let cipher = cipher.clone();
+        async move {
+            let message = message.ok()?;
+            let decoded = decode_opened(&message, cipher.as_deref()).await;
+            Some((message, decoded))
+        }
+    });
+    let events = opened.filter_map(move |item| {
+        let event = item.and_then(|(m, decoded)| sse_event(&m, decoded, &mut stored));
         std::future::ready(event.map(Ok))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// A stored message decoded, its personal texts opened (or read as erased).
+async fn decode_opened(
+    message: &async_nats::jetstream::Message,
+    cipher: Option<&dyn Cipher>,
+) -> Result<Event, String> {
+    let mut event = decode(&message.subject, message.headers.as_ref(), &message.payload)
+        .map_err(|e| e.to_string())?;
+    if let Some(cipher) = cipher {
+        cipher.open(&mut event).await.map_err(|e| e.to_string())?;
+    }
+    Ok(event)
 }
 
 /// One stored message as an SSE event; undecodable messages are sent as
 /// `undecodable` events, never hidden.
 fn sse_event(
     message: &async_nats::jetstream::Message,
+    decoded: Result<Event, String>,
     stored: &mut HashMap<EventId, DateTime<Utc>>,
 ) -> Option<SseEvent> {
     let info = message.info().ok()?;
     let seq = info.stream_sequence;
     let stored_at = timeline::stored_at(&info);
     let sse = SseEvent::default().id(seq.to_string());
-    match decode(&message.subject, message.headers.as_ref(), &message.payload) {
+    match decoded {
         Ok(event) => {
             let stored_event = StoredEvent {
                 seq: StreamSeq::new(seq),
@@ -118,7 +142,7 @@ fn sse_event(
             .json_data(serde_json::json!({
                 "seq": seq,
                 "subject": message.subject.as_str(),
-                "error": e.to_string(),
+                "error": e,
             }))
             .ok(),
     }

@@ -140,6 +140,26 @@ impl Intake {
             .await
     }
 
+    /// Records that the conversation's personal texts were shredded (its
+    /// key is already gone): an `erased` event, no personal data in it.
+    /// `request_key` makes a retried erasure record it once.
+    pub async fn erased(
+        &self,
+        key: &ConversationKey,
+        actor: Actor,
+        erased: switchboard_engine::event::Erased,
+        request_key: &str,
+    ) -> Result<Stored, IntakeError> {
+        self.by_person(
+            key,
+            actor,
+            EventData::Erased(erased),
+            Some(request_key),
+            |_| Ok(()),
+        )
+        .await
+    }
+
     /// Closes a conversation; closing a closed one is refused.
     pub async fn close(
         &self,

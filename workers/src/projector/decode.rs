@@ -5,9 +5,12 @@
 
 use async_nats::jetstream::Message;
 use chrono::{DateTime, Utc};
-use switchboard_engine::event::StoredEvent;
+use std::sync::Arc;
+
 use switchboard_engine::event::codec::{DecodeError, DecodeErrorKind, decode};
+use switchboard_engine::event::{EventData, StoredEvent};
 use switchboard_engine::ids::StreamSeq;
+use switchboard_engine::store::Cipher;
 
 use super::metric;
 
@@ -36,6 +39,21 @@ pub fn decode_message(message: &Message) -> Result<StoredEvent, DecodeError> {
     })
 }
 
+/// Opens the texts the projections keep: the answers (the last one is on
+/// the conversation document). Other texts stay sealed, unread. A text that
+/// cannot be opened now stays sealed (ciphertext, never plain) and is logged.
+async fn open_projected(cipher: &dyn Cipher, stored: &mut StoredEvent) {
+    if !matches!(
+        stored.event.data,
+        EventData::Responded(_) | EventData::HumanReplied(_)
+    ) {
+        return;
+    }
+    if let Err(error) = cipher.open(&mut stored.event).await {
+        tracing::warn!(seq = stored.seq.get(), kind = ?error.kind(), %error, "projector could not open an answer; it stays sealed");
+    }
+}
+
 /// A message of the batch that is not a valid event, with why.
 pub(crate) struct Rejected {
     /// The message as stored.
@@ -46,12 +64,20 @@ pub(crate) struct Rejected {
 
 /// Decodes a batch: the valid events, and what does not decode (logged
 /// and counted here).
-pub(super) fn decode_all(messages: &[Message]) -> (Vec<StoredEvent>, Vec<Rejected>) {
+pub(super) async fn decode_all(
+    messages: &[Message],
+    cipher: Option<&Arc<dyn Cipher>>,
+) -> (Vec<StoredEvent>, Vec<Rejected>) {
     let mut events = Vec::with_capacity(messages.len());
     let mut rejected = Vec::new();
     for m in messages {
         match decode_message(m) {
-            Ok(event) => events.push(event),
+            Ok(mut event) => {
+                if let Some(cipher) = cipher {
+                    open_projected(cipher.as_ref(), &mut event).await;
+                }
+                events.push(event)
+            }
             Err(error) => {
                 let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
                 tracing::warn!(subject = %m.subject, seq, kind = ?error.kind(), %error, "undecodable event skipped by the projector");

@@ -40,7 +40,7 @@ use futures::StreamExt;
 use switchboard_engine::event::StoredEvent;
 use switchboard_engine::projection::retry::Backoff;
 use switchboard_engine::projection::{Documents, Folder, ProjectionStore, StoreError};
-use switchboard_engine::store::{EventStore, StoreOptions};
+use switchboard_engine::store::{Cipher, EventStore, StoreOptions};
 use tokio::sync::watch;
 
 pub use bench::{BenchReport, bench_projections};
@@ -81,6 +81,10 @@ pub struct ProjectorOptions {
     /// soon a standby replica (or a restarted process) takes over from one
     /// that died. Default 5 s.
     pub lease_ttl: Duration,
+    /// Opens the sealed texts the projections keep (the last answer).
+    /// Default none: texts are folded as stored. [`crate::system::System`]
+    /// gives it its store's cipher.
+    pub cipher: Option<Arc<dyn Cipher>>,
 }
 
 impl Default for ProjectorOptions {
@@ -94,6 +98,7 @@ impl Default for ProjectorOptions {
             backoff: Backoff::default(),
             cache_capacity: switchboard_engine::projection::folder::DEFAULT_CAPACITY,
             lease_ttl: Duration::from_secs(5),
+            cipher: None,
         }
     }
 }
@@ -275,7 +280,7 @@ async fn project(
                 position = resume_point(store.as_ref()).await?;
                 continue 'cursor;
             }
-            let (events, rejected) = decode::decode_all(&messages);
+            let (events, rejected) = decode::decode_all(&messages, options.cipher.as_ref()).await;
             // Dead-lettered before the checkpoint moves past them.
             if !sentry::report(&dead_letters, &rejected, shutdown).await {
                 break 'cursor;

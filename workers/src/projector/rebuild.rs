@@ -122,7 +122,7 @@ pub async fn replay_into(
         let pending = info.pending;
         buffer.push(message);
         if buffer.len() >= options.batch || seq >= target || pending == 0 {
-            let (events, _) = decode::decode_all(&buffer);
+            let (events, _) = decode::decode_all(&buffer, options.cipher.as_ref()).await;
             report.undecodable += (buffer.len() - events.len()) as u64;
             report.events += buffer.len() as u64;
             report.last_seq = seq;

@@ -91,6 +91,10 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
         .map_err(sqlite_error)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(sqlite_error)?;
+    // A purged text (an erased customer's last answer) is overwritten on
+    // disk, not left in a free page for a forensic read.
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(sqlite_error)?;
     conn.execute_batch(sql::SCHEMA).map_err(sqlite_error)?;
     Ok(conn)
 }
