@@ -308,7 +308,8 @@ fn agents_without_a_remote_path_are_refused() {
     assert!(!run.status.success());
     let stderr = text(&run.stderr);
     assert!(
-        stderr.contains("knowledge has no remote model path"),
-        "{stderr}"
+        stderr.contains("invalid value 'knowledge'")
+            && stderr.contains("intent, critic, response, all"),
+        "the refusal names the agents that have a remote path: {stderr}"
     );
 }
