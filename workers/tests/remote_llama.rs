@@ -4,7 +4,8 @@
 //! so these tests check protocol, shape and behaviour: the structured format
 //! this server accepts, fallbacks and their recorded reasons, the breaker
 //! across a server's death and return, the deadline and request slots, and
-//! a conversation answered end to end with remote decisions on its events.
+//! a conversation's turn carried end to end with remote decisions on its
+//! events.
 //!
 //! Ignored unless run with `--ignored`, which `./dev test --llama` does after
 //! installing the server (a ~12 minute build from source); skipped with a
@@ -100,8 +101,9 @@ fn classified() -> Classified {
 
 #[tokio::test]
 #[ignore = "needs the llama-cpp-python server (./dev test --llama)"]
-async fn every_capability_gets_a_schema_shaped_answer_in_json_object_with_schema() {
-    let Some(installed) = configured("every_capability_gets_a_schema_shaped_answer") else {
+async fn every_capability_is_answered_in_json_object_with_schema_and_the_classification_decodes() {
+    let Some(installed) = configured("every_capability_is_answered_in_json_object_with_schema")
+    else {
         return;
     };
     let _serial = SERIAL.lock().await;
@@ -314,6 +316,26 @@ fn remote_agents(config: RemoteConfig) -> Agents {
     .expect("agents build")
 }
 
+/// Waits until the conversation's turn ended (an answer or a hand-off to a
+/// human), then returns its events.
+async fn turn_ended(
+    store: &switchboard_engine::store::EventStore,
+    key: &switchboard_engine::ids::ConversationKey,
+    deadline: Duration,
+) -> Vec<StoredEvent> {
+    eventually("the turn to end", deadline, || async {
+        let loaded = store.load(key).await.ok()?;
+        let ended = loaded.events.iter().any(|e| {
+            matches!(
+                e.event.data,
+                EventData::Responded(_) | EventData::Escalated(_)
+            )
+        });
+        ended.then_some(loaded.events)
+    })
+    .await
+}
+
 /// The model of each decision step, in order: (event type, usage).
 fn decisions(events: &[StoredEvent]) -> Vec<(&'static str, ModelUsage)> {
     events
@@ -333,8 +355,8 @@ fn decisions(events: &[StoredEvent]) -> Vec<(&'static str, ModelUsage)> {
 
 #[tokio::test]
 #[ignore = "needs the llama-cpp-python server (./dev test --llama)"]
-async fn a_conversation_is_answered_end_to_end_with_remote_decisions_on_its_events() {
-    let Some(installed) = configured("a_conversation_is_answered_end_to_end") else {
+async fn a_conversation_ends_its_turn_through_nats_with_remote_decisions_on_its_events() {
+    let Some(installed) = configured("a_conversation_ends_its_turn_through_nats") else {
         return;
     };
     let _serial = SERIAL.lock().await;
@@ -357,20 +379,7 @@ async fn a_conversation_is_answered_end_to_end_with_remote_decisions_on_its_even
         "Where is my order 10234?",
     );
     agents_support::publish(&store, message).await;
-    let events = eventually("the turn to end", Duration::from_secs(1200), || {
-        let (store, key) = (store.clone(), key.clone());
-        async move {
-            let loaded = store.load(&key).await.ok()?;
-            let ended = loaded.events.iter().any(|e| {
-                matches!(
-                    e.event.data,
-                    EventData::Responded(_) | EventData::Escalated(_)
-                )
-            });
-            ended.then_some(loaded.events)
-        }
-    })
-    .await;
+    let events = turn_ended(&store, &key, Duration::from_secs(1200)).await;
     let _ = stop.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(30), team).await;
 
@@ -489,20 +498,7 @@ async fn fifty_messages_with_a_server_loss_report() {
     }
     let mut all = Vec::new();
     for key in &keys {
-        let events = eventually("the turn to end", Duration::from_secs(900), || {
-            let (store, key) = (store.clone(), key.clone());
-            async move {
-                let loaded = store.load(&key).await.ok()?;
-                let ended = loaded.events.iter().any(|e| {
-                    matches!(
-                        e.event.data,
-                        EventData::Responded(_) | EventData::Escalated(_)
-                    )
-                });
-                ended.then_some(loaded.events)
-            }
-        })
-        .await;
+        let events = turn_ended(&store, key, Duration::from_secs(900)).await;
         agents_support::assert_no_duplicates(key, &events);
         all.push(events);
     }
