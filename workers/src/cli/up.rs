@@ -55,6 +55,8 @@ pub struct UpArgs {
     pub workers: WorkerArgs,
     #[command(flatten)]
     pub gateway: GatewayArgs,
+    #[command(flatten)]
+    pub retention: super::privacy::RetentionScheduleArgs,
 }
 
 pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
@@ -104,6 +106,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let ring = super::privacy::key_ring(_global, &client, Some(&args.data_dir)).await?;
     let store =
         super::privacy::sealed_store(client.clone(), StoreOptions::default(), ring.as_ref());
+    let retention = args.retention.plan(&client, ring.as_ref()).await?;
     let (gateway, listener) = args
         .gateway
         .start(store.clone(), ring, projections.clone())
@@ -117,6 +120,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
             projections,
             projector: ProjectorOptions::default(),
             gateway: Some((gateway, listener)),
+            retention,
         },
     );
     let models = args

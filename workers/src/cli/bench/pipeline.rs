@@ -4,7 +4,9 @@
 //! message-to-response latency at a quarter of the maximum rate, timed from
 //! each message's scheduled send time by a sender on a thread, runtime and
 //! connection of its own (no coordinated omission); then a check, from the
-//! log, that every conversation was answered exactly once.
+//! log, that every conversation was answered exactly once. With
+//! `--compare-sealed`, the full-rate batch runs again with personal text
+//! sealed, beside the unsealed figure of the same run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +21,7 @@ use switchboard_engine::ids::{ConversationKey, StreamSeq};
 use switchboard_engine::store::{EventStore, IdempotencyKey, StoreOptions};
 use switchboard_engine::workflow::Agent;
 use switchboard_workers::agents::Agents;
+use switchboard_workers::privacy::{Key, KeyRing};
 use switchboard_workers::runtime::{WorkerOptions, consumer_config};
 use tokio::sync::{oneshot, watch};
 
@@ -34,6 +37,11 @@ pub struct PipelineArgs {
     /// Messages sent at a quarter of the full rate for the latency figures.
     #[arg(long, default_value_t = 500)]
     pub latency_messages: usize,
+    /// Then run the full-rate batch again with personal text sealed
+    /// (encrypted per conversation under a fresh master key), agents and
+    /// sender alike, to measure what encryption costs.
+    #[arg(long)]
+    pub compare_sealed: bool,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -62,6 +70,10 @@ struct Report {
     unanswered: usize,
     /// Conversations with two or more `responded` in their log.
     answered_twice: usize,
+    /// With `--compare-sealed`: the full-rate batch again, texts sealed.
+    sealed_conversations_per_s: Option<f64>,
+    /// Sealed over unsealed conversations per second.
+    sealed_ratio: Option<f64>,
 }
 
 pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
@@ -75,7 +87,7 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
     let team = Agents::builtin()?.spawn_team(&store, &options, &shutdown);
     let events_before = stream_messages(&store).await?;
     let started = Instant::now();
-    let full = run_batch(&store, &bench.url, "full", args.messages, None).await?;
+    let full = run_batch(&store, &bench.url, "full", args.messages, None, None).await?;
     // Every response is in, but agents may still be deciding on triggers
     // that lead nowhere (steps of other agents): the full rate counts them.
     drained(&store, &options).await?;
@@ -89,6 +101,7 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
         "paced",
         args.latency_messages,
         Some(rate),
+        None,
     )
     .await?;
     // Settled before counting, so a late second answer is seen.
@@ -97,6 +110,14 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
     team.await??;
     let mut answers = answers_of(&store, &full.keys).await?;
     answers.add(answers_of(&store, &paced.keys).await?);
+    let sealed_conversations_per_s = if args.compare_sealed {
+        let (per_s, sealed_answers) =
+            sealed_run(&store, &bench.url, &options, args.messages).await?;
+        answers.add(sealed_answers);
+        Some(per_s)
+    } else {
+        None
+    };
     // Measured after the agents stop, so they never see the baseline's messages.
     let baseline_per_s = baseline(&store, 1000, 10, 0).await?;
     let report = Report {
@@ -112,6 +133,8 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
         answered_once: answers.once,
         unanswered: answers.none,
         answered_twice: answers.twice,
+        sealed_conversations_per_s,
+        sealed_ratio: sealed_conversations_per_s.map(|s| s / conversations_per_s),
     };
     super::emit(&report, args.json, table)?;
     anyhow::ensure!(
@@ -119,9 +142,32 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
         "{} conversations unanswered and {} answered more than once (of {})",
         report.unanswered,
         report.answered_twice,
-        full.keys.len() + paced.keys.len()
+        report.answered_once + report.unanswered + report.answered_twice
     );
     Ok(())
+}
+
+/// The full-rate batch with every text sealed: a fresh master key, a key
+/// ring on the bench's server, agents and sender sealing with it. Returns
+/// conversations answered per second and the exactly-once count.
+async fn sealed_run(
+    store: &EventStore,
+    url: &str,
+    options: &WorkerOptions,
+    messages: usize,
+) -> anyhow::Result<(f64, Answers)> {
+    let master = Key::generate()?;
+    let ring = KeyRing::open(store.client(), master.clone()).await?;
+    let sealed = store.clone().with_cipher(Arc::new(ring));
+    let (stop, shutdown) = watch::channel(false);
+    let team = Agents::builtin()?.spawn_team(&sealed, options, &shutdown);
+    let started = Instant::now();
+    let batch = run_batch(&sealed, url, "sealed", messages, None, Some(master)).await?;
+    drained(&sealed, options).await?;
+    let per_s = batch.latencies.len() as f64 / started.elapsed().as_secs_f64();
+    stop.send_replace(true);
+    team.await??;
+    Ok((per_s, answers_of(&sealed, &batch.keys).await?))
 }
 
 fn table(r: &Report) {
@@ -153,6 +199,11 @@ fn table(r: &Report) {
         "                                           p50 {:.2} ms  p99 {:.2} ms  (targets 5 / 20 ms)",
         r.p50_ms, r.p99_ms
     );
+    if let (Some(sealed), Some(ratio)) = (r.sealed_conversations_per_s, r.sealed_ratio) {
+        println!(
+            "  conversations answered, texts sealed     {sealed:>10.0} /s  {ratio:.2}x of unsealed"
+        );
+    }
     println!(
         "  answered exactly once {} / unanswered {} / answered twice or more {}",
         r.answered_once, r.unanswered, r.answered_twice
@@ -229,6 +280,7 @@ async fn run_batch(
     prefix: &str,
     count: usize,
     rate: Option<f64>,
+    sealing: Option<Key>,
 ) -> anyhow::Result<Batch> {
     let run = uuid::Uuid::now_v7().simple().to_string();
     let tenant = format!("pipe{prefix}{}", &run[..12]);
@@ -248,7 +300,13 @@ async fn run_batch(
         Some(r) => start + Duration::from_secs_f64(n as f64 / r),
         None => start,
     };
-    let sender = spawn_sender(url, store.options().clone(), keys.clone(), scheduled)?;
+    let sender = spawn_sender(
+        url,
+        store.options().clone(),
+        sealing,
+        keys.clone(),
+        scheduled,
+    )?;
     let mut answered = vec![false; count];
     let mut latencies = Vec::with_capacity(count);
     while latencies.len() < count {
@@ -286,6 +344,7 @@ async fn run_batch(
 fn spawn_sender(
     url: &str,
     options: StoreOptions,
+    sealing: Option<Key>,
     keys: Vec<ConversationKey>,
     scheduled: impl Fn(usize) -> Instant + Send + 'static,
 ) -> anyhow::Result<oneshot::Receiver<anyhow::Result<()>>> {
@@ -302,7 +361,11 @@ fn spawn_sender(
                     runtime.block_on(async move {
                         let client =
                             switchboard_engine::connect(&url, "switchboard-bench-sender").await?;
-                        let store = EventStore::new(client, options);
+                        let mut store = EventStore::new(client.clone(), options);
+                        if let Some(master) = sealing {
+                            let ring = KeyRing::open(&client, master).await?;
+                            store = store.with_cipher(Arc::new(ring));
+                        }
                         send_all(&store, &keys, scheduled).await
                     })
                 });
