@@ -340,6 +340,13 @@ pub enum ConfigCommand {
     /// Print the resolved configuration with secrets masked; fails if it
     /// cannot be used (for example remote agents without an endpoint).
     Check(CheckArgs),
+    /// Every configuration variable the binary reads: name, flag, default,
+    /// whether it is a secret, and which commands read it.
+    Vars {
+        /// Print JSON instead of a list.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -359,7 +366,10 @@ pub struct CheckArgs {
 }
 
 pub async fn run(global: &Global, cmd: ConfigCommand) -> anyhow::Result<()> {
-    let ConfigCommand::Check(args) = cmd;
+    let args = match cmd {
+        ConfigCommand::Check(args) => args,
+        ConfigCommand::Vars { json } => return super::vars::print(json),
+    };
     for (key, value) in describe(global, &args) {
         println!("{key:<28} {value}");
     }

@@ -22,6 +22,7 @@ mod schemas;
 mod streams;
 mod tenant;
 mod up;
+mod vars;
 mod worker;
 
 use std::path::PathBuf;
