@@ -88,13 +88,14 @@ fn bench_pipeline_answers_every_message_and_reports_rates_and_latency() {
             "ratio",
             "p50_ms",
             "p99_ms",
+            "unsealed_rerun_per_s",
             "sealed_conversations_per_s",
             "sealed_ratio",
         ],
     );
-    // Every conversation of the three runs (40 + 10 + 40 sealed) was
-    // answered exactly once, read back from the log.
-    assert_eq!(report["answered_once"], 90, "{report}");
+    // Every conversation of the four runs (40 + 10, then 40 unsealed and
+    // 40 sealed) was answered exactly once, read back from the log.
+    assert_eq!(report["answered_once"], 130, "{report}");
     assert_eq!(report["unanswered"], 0, "{report}");
     assert_eq!(report["answered_twice"], 0, "{report}");
     // Every message goes through all five agents: seven events each.

@@ -39,7 +39,7 @@ fn ok(args: &[&str]) -> String {
 
 /// `tar -C dir -c . | podman import - name`.
 fn import(dir: &Path, name: &str) {
-    let tar = Command::new("tar")
+    let mut tar = Command::new("tar")
         .args(["-C"])
         .arg(dir)
         .args(["-c", "."])
@@ -49,10 +49,15 @@ fn import(dir: &Path, name: &str) {
     let status = Command::new("podman")
         .args(["import", "-", name])
         .env("CONTAINERS_CONF", repo().join("deploy/containers.conf"))
-        .stdin(tar.stdout.expect("tar's output"))
+        .stdin(tar.stdout.take().expect("tar's output"))
         .stdout(std::process::Stdio::null())
         .status()
         .expect("podman import runs");
+    assert!(
+        tar.wait().is_ok_and(|s| s.success()),
+        "tar of {}",
+        dir.display()
+    );
     assert!(status.success(), "importing {name}");
 }
 

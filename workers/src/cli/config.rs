@@ -339,7 +339,7 @@ impl WorkerArgs {
 pub enum ConfigCommand {
     /// Print the resolved configuration with secrets masked; fails if it
     /// cannot be used (for example remote agents without an endpoint).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Every configuration variable the binary reads: name, flag, default,
     /// whether it is a secret, and which commands read it.
     Vars {
@@ -367,7 +367,7 @@ pub struct CheckArgs {
 
 pub async fn run(global: &Global, cmd: ConfigCommand) -> anyhow::Result<()> {
     let args = match cmd {
-        ConfigCommand::Check(args) => args,
+        ConfigCommand::Check(args) => *args,
         ConfigCommand::Vars { json } => return super::vars::print(json),
     };
     for (key, value) in describe(global, &args) {
