@@ -167,6 +167,22 @@ pub fn init_logging(cli: &Cli) {
     }
 }
 
+impl Command {
+    /// Whether this is a one-shot command whose output may go to a pipe
+    /// that closes early (`| head`): not the services, and not the benches,
+    /// which manage processes of their own.
+    pub fn writes_for_a_pipe(&self) -> bool {
+        !matches!(
+            self,
+            Command::Up(_)
+                | Command::Worker(_)
+                | Command::Gateway(_)
+                | Command::Projector(_)
+                | Command::Bench(_)
+        )
+    }
+}
+
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

@@ -101,7 +101,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         SqliteStore::open(SqliteConfig::new(args.data_dir.join("projections.sqlite"))).await?,
     );
     // The tenant-data watch stops with the process (it holds no work).
-    let (_knowledge_stop, knowledge_shutdown) = watch::channel(false);
+    let (knowledge_stop, knowledge_shutdown) = watch::channel(false);
     let agents = agents.with_knowledge(live_knowledge(&client, &knowledge_shutdown, true).await?);
     let ring = super::privacy::key_ring(_global, &client, Some(&args.data_dir)).await?;
     let store =
@@ -139,6 +139,9 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     for failure in system.stop().await {
         tracing::warn!(error = %failure, "a part stopped with an error");
     }
+    // The tenant-data watch ends before the connection does, so shutting
+    // down does not read as a broken watch.
+    knowledge_stop.send_replace(true);
     client.drain().await.ok();
     tokio::task::spawn_blocking(move || drop(server))
         .await
