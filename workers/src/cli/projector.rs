@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use clap::Args;
+use switchboard_workers::ops::{Readiness, gauges};
 use switchboard_workers::projector::{ProjectorOptions, run_projector};
 use tokio::sync::watch;
 
@@ -21,18 +22,25 @@ use super::projections::{Missing, StoreArgs, open_store};
 pub struct ProjectorArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub ops: super::ops::OpsArgs,
 }
 
 pub async fn run(global: &Global, args: ProjectorArgs) -> anyhow::Result<()> {
+    let readiness = Readiness::new();
+    args.ops.serve(readiness.clone()).await?;
     let store = open_store(&args.store, Missing::Create).await?;
     let client = super::connect(global, "switchboard-projector").await?;
+    readiness.watch_connection("nats", &client);
     let options = ProjectorOptions {
+        readiness: readiness.part("projector"),
         cipher: super::privacy::key_ring(global, &client, None)
             .await?
             .map(|ring| Arc::new(ring) as Arc<dyn switchboard_engine::store::Cipher>),
         ..ProjectorOptions::default()
     };
     let (stop, shutdown) = watch::channel(false);
+    gauges::projection_lag(client.clone(), store.clone(), shutdown.clone());
     let mut projector = tokio::spawn(run_projector(client.clone(), store, options, shutdown));
     tokio::select! {
         result = &mut projector => return Ok(result??),
