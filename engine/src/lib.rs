@@ -17,6 +17,10 @@
 //! - [`streams`]: the declared streams and their idempotent application.
 //! - [`subject`]: the subject grammar (`conv.<tenant>.<conversation>.<type>`,
 //!   `dlq.<agent>.<tenant>`) and the stream names.
+//! - [`auth`]: broker credentials (credentials file, nkey seed) and TLS
+//!   with a CA, applied when connecting.
+//! - [`broker`]: the roles (each agent, projector, gateway, operator), the
+//!   event types each may emit, and the generated nats-server users.
 //! - [`nats_server`]: the managed nats-server for embedded mode and tests.
 //! - [`projection`]: read models folded from the log (documents, the pure
 //!   fold, typed queries) and their stores (SQLite, Cosmos DB).
@@ -27,7 +31,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod batch_staging;
+pub mod broker;
 pub mod conversation;
 pub mod event;
 pub mod ids;
@@ -54,15 +60,30 @@ pub struct ConnectError {
 /// Connects to NATS with Switchboard's defaults: a client name, a bounded
 /// connection timeout, and reconnection forever once connected.
 pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, ConnectError> {
-    async_nats::ConnectOptions::new()
+    connect_with(url, name, &auth::ConnectAuth::default()).await
+}
+
+/// [`connect`] with broker credentials and TLS settings ([`auth`]).
+pub async fn connect_with(
+    url: &str,
+    name: &str,
+    auth: &auth::ConnectAuth,
+) -> Result<async_nats::Client, ConnectError> {
+    let failed = |message: String| ConnectError {
+        url: url.to_owned(),
+        message,
+    };
+    let options = async_nats::ConnectOptions::new()
         .name(name)
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(Duration::from_secs(5));
+    let options = auth
+        .apply(options)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    options
         .connect(url)
         .await
-        .map_err(|e| ConnectError {
-            url: url.to_owned(),
-            message: error_chain(&e),
-        })
+        .map_err(|e| failed(error_chain(&e)))
 }
 
 /// An error and its sources joined into one line, for messages.

@@ -216,6 +216,10 @@ pub struct ServerOptions {
     /// only a crash of the process. Default false: nats-server's default
     /// flushes every 2 minutes.
     pub sync_always: bool,
+    /// More configuration appended verbatim, e.g. the `authorization`
+    /// block of [`crate::broker::authorization`] (users per role). Default
+    /// none: an open loopback server.
+    pub extra_config: Option<String>,
 }
 
 impl ServerOptions {
@@ -228,6 +232,7 @@ impl ServerOptions {
             ready_timeout: Duration::from_secs(15),
             batch_staging_on_tmpfs: true,
             sync_always: false,
+            extra_config: None,
         }
     }
 }
@@ -393,7 +398,7 @@ impl ManagedServer {
              max_payload: {max_payload}\n\
              log_file: {log:?}\n\
              pid_file: {pid:?}\n\
-             jetstream {{\n  store_dir: {store:?}\n{sync}}}\n",
+             jetstream {{\n  store_dir: {store:?}\n{sync}}}\n{extra}",
             port = self.port,
             max_payload = self.options.max_payload,
             log = self.log_path().display().to_string(),
@@ -404,6 +409,7 @@ impl ManagedServer {
             } else {
                 ""
             },
+            extra = self.options.extra_config.as_deref().unwrap_or(""),
         );
         let path = dir.join("nats-server.conf");
         std::fs::write(&path, config).map_err(io_err(format!("writing {}", path.display())))?;

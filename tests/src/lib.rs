@@ -32,8 +32,16 @@ pub fn server_binary() -> ServerBinary {
 impl TestServer {
     /// Starts a server and waits until it is ready.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Starts a server with `extra` appended to its configuration (e.g. an
+    /// `authorization` block of users per role).
+    pub fn start_with(extra: Option<String>) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory can be created");
-        let server = ManagedServer::start(server_binary(), ServerOptions::new(dir.path()))
+        let mut options = ServerOptions::new(dir.path());
+        options.extra_config = extra;
+        let server = ManagedServer::start(server_binary(), options)
             .unwrap_or_else(|e| panic!("nats-server did not start: {e}"));
         Self { server, _dir: dir }
     }
@@ -84,6 +92,25 @@ impl TestServer {
     }
 }
 
+/// A free loopback port (free when asked; tests bind it soon after).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A child process killed (and reaped) when dropped, so a failing test
+/// leaves nothing running.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Polls `check` until it returns `Some`, or panics after `deadline` with
 /// `what`. For conditions that become true asynchronously.
 pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
@@ -107,13 +134,15 @@ where
 /// given and closing it either way, and returns what it printed.
 /// A command line for the binary at `binary` (a test's
 /// `env!("CARGO_BIN_EXE_switchboard")`) on the NATS server at `url`,
-/// logging warnings only.
+/// logging warnings only, serving metrics and health on a free port (tests
+/// run processes side by side).
 pub fn cli(binary: &str, url: &str, args: &[&str]) -> std::process::Command {
     let mut command = std::process::Command::new(binary);
     command
         .args(args)
         .env("NATS_URL", url)
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .env("SWITCHBOARD_METRICS_ADDR", "127.0.0.1:0");
     command
 }
 

@@ -34,6 +34,8 @@
 //! - [`privacy`]: personal text sealed in the log with per-conversation
 //!   keys outside it; erasure by crypto-shredding, subject access export,
 //!   retention.
+//! - [`ops`]: `/metrics`, `/healthz` and `/readyz` of every long-running
+//!   process, the readiness its parts report, and `switchboard health`.
 //! - [`remote`]: the Azure OpenAI / OpenAI-compatible model path for the
 //!   agents' capabilities, with retries, a circuit breaker and local fallback.
 //!
@@ -53,6 +55,7 @@ pub mod knowledge;
 pub mod kv;
 pub mod language;
 pub mod models;
+pub mod ops;
 pub mod privacy;
 pub mod projector;
 pub mod remote;

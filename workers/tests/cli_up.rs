@@ -7,23 +7,17 @@
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use switchboard_engine::event::{CustomerTier, EventData};
 use switchboard_engine::ids::StreamSeq;
 use switchboard_engine::store::{EventStore, IdempotencyKey, StoreOptions};
+use switchboard_tests::Running as Up;
 use switchboard_tests::events::{customer_message, key};
-use switchboard_tests::{TestServer, cli, eventually, run_command, server_binary, text};
+use switchboard_tests::{TestServer, cli, eventually, free_port, run_command, server_binary, text};
 
 const DEADLINE: Duration = Duration::from_secs(60);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
 
 /// The body of `GET /metrics`, or `None` while nothing answers.
 fn scrape(port: u16) -> Option<String> {
@@ -36,15 +30,6 @@ fn scrape(port: u16) -> Option<String> {
     response
         .split_once("\r\n\r\n")
         .map(|(_, body)| body.to_owned())
-}
-
-struct Up(Child);
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test]

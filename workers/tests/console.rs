@@ -9,24 +9,18 @@
 //! saying how to install them: a console nobody ran is not tested.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use switchboard_tests::{cli, eventually, run_command, server_binary, text};
+use switchboard_tests::Running as Up;
+use switchboard_tests::{cli, eventually, free_port, run_command, server_binary, text};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
 const DEADLINE: Duration = Duration::from_secs(90);
 /// The browser script's own waits are shorter; this only stops a hang.
 const BROWSER_DEADLINE: Duration = Duration::from_secs(300);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
 
 /// The repository's root (this crate is `workers/`).
 fn repo_root() -> PathBuf {
@@ -67,15 +61,6 @@ fn require_browser_tools(script_dir: &Path) {
 }
 
 /// A `switchboard up` that is killed when the test ends.
-struct Up(Child);
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn up(data_dir: &Path, nats_port: u16, metrics_port: u16, gateway_port: u16) -> Up {
     let log = std::fs::File::create(data_dir.join("up.log")).expect("a log file for up");
     Up(Command::new(BINARY)

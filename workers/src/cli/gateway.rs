@@ -10,6 +10,7 @@ use clap::Args;
 use switchboard_engine::store::{EventStore, StoreOptions};
 use switchboard_workers::audit::AuditKey;
 use switchboard_workers::gateway::{self, Gateway, Guard, RateLimit, keys::KeyStore};
+use switchboard_workers::ops::{PartState, Readiness, gauges};
 use tokio::sync::watch;
 
 use super::Global;
@@ -68,17 +69,28 @@ pub struct GatewayCommandArgs {
     pub gateway: GatewayArgs,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub ops: super::ops::OpsArgs,
 }
 
 pub async fn run(global: &Global, args: GatewayCommandArgs) -> anyhow::Result<()> {
+    let readiness = Readiness::new();
+    args.ops.serve(readiness.clone()).await?;
     let projections = open_store(&args.store, Missing::Create).await?;
     let client = super::connect(global, "switchboard-gateway").await?;
+    readiness.watch_connection("nats", &client);
     let ring = super::privacy::key_ring(global, &client, None).await?;
     let store =
         super::privacy::sealed_store(client.clone(), StoreOptions::default(), ring.as_ref());
-    let (gateway, listener) = args.gateway.start(store, ring, projections).await?;
+    let (gateway, listener) = args.gateway.start(store, ring, projections.clone()).await?;
     let addr = listener.local_addr()?;
     let (stop, shutdown) = watch::channel(false);
+    gauges::probe(
+        readiness.part("projection store"),
+        projections,
+        shutdown.clone(),
+    );
+    readiness.part("gateway").set(PartState::Ready);
     let mut server = tokio::spawn(gateway::serve(listener, gateway, shutdown));
     println!(
         "Switchboard gateway on http://{addr} (console http://{addr}/console). Ctrl-C to stop."

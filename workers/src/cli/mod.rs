@@ -6,12 +6,14 @@
 
 mod audit;
 mod bench;
+mod broker;
 mod config;
 mod eval;
 mod gateway;
 mod kb;
 mod keys;
 mod models;
+mod ops;
 mod privacy;
 mod projections;
 mod projector;
@@ -60,6 +62,8 @@ pub struct Global {
     /// `<data dir>/privacy.key` if it exists (`up` makes it).
     #[arg(long, global = true, env = "SWITCHBOARD_PRIVACY_KEY_FILE")]
     pub privacy_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub broker: broker::BrokerArgs,
 }
 
 /// Log output format.
@@ -131,6 +135,9 @@ pub enum Command {
     /// Shred closed conversations past a tenant's retention period.
     #[command(subcommand)]
     Retention(privacy::RetentionCommand),
+    /// Check a running process's /healthz (or /readyz): exit 0 when it
+    /// answers 200, else 1 (a container HEALTHCHECK without curl).
+    Health(ops::HealthArgs),
 }
 
 /// Where the managed nats-server binary is, if not on PATH.
@@ -207,12 +214,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Erase(cmd) => privacy::erase(&cli.global, cmd).await,
         Command::Export(cmd) => privacy::export(&cli.global, cmd).await,
         Command::Retention(cmd) => privacy::retention(&cli.global, cmd).await,
+        Command::Health(args) => ops::run(args).await,
     }
 }
 
 /// Connects to NATS, saying what to do when nothing answers.
 pub async fn connect(global: &Global, name: &str) -> anyhow::Result<async_nats::Client> {
-    switchboard_engine::connect(&global.nats_url, name)
+    switchboard_engine::connect_with(&global.nats_url, name, &global.broker.auth())
         .await
         .map_err(|e| {
             anyhow::anyhow!(

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use switchboard_engine::store::StoreOptions;
+use switchboard_workers::ops::{Readiness, gauges};
 use switchboard_workers::privacy::{RetentionRunner, run_schedule};
 use switchboard_workers::projector::{ProjectorOptions, run_projector};
 use tokio::sync::watch;
@@ -27,14 +28,20 @@ pub struct ProjectorArgs {
     pub store: StoreArgs,
     #[command(flatten)]
     pub retention: RetentionScheduleArgs,
+    #[command(flatten)]
+    pub ops: super::ops::OpsArgs,
 }
 
 pub async fn run(global: &Global, args: ProjectorArgs) -> anyhow::Result<()> {
+    let readiness = Readiness::new();
+    args.ops.serve(readiness.clone()).await?;
     let store = open_store(&args.store, Missing::Create).await?;
     let client = super::connect(global, "switchboard-projector").await?;
+    readiness.watch_connection("nats", &client);
     let ring = super::privacy::key_ring(global, &client, None).await?;
     let retention = args.retention.plan(&client, ring.as_ref()).await?;
     let options = ProjectorOptions {
+        readiness: readiness.part("projector"),
         cipher: ring
             .clone()
             .map(|ring| Arc::new(ring) as Arc<dyn switchboard_engine::store::Cipher>),
@@ -50,6 +57,7 @@ pub async fn run(global: &Global, args: ProjectorArgs) -> anyhow::Result<()> {
         };
         tokio::spawn(run_schedule(runner, r.schedule, shutdown.clone()))
     });
+    gauges::projection_lag(client.clone(), store.clone(), shutdown.clone());
     let mut projector = tokio::spawn(run_projector(client.clone(), store, options, shutdown));
     tokio::select! {
         result = &mut projector => return Ok(result??),

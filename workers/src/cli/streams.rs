@@ -23,14 +23,29 @@ pub enum StreamsCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Write a nats-server configuration with one nkey user per role
+    /// (each agent, projector, gateway, operator) allowed to publish only
+    /// its own event types, and one 0600 seed file per role.
+    BrokerConfig(super::broker::BrokerConfigArgs),
 }
 
 pub async fn run(global: &Global, cmd: StreamsCommand) -> anyhow::Result<()> {
-    let StreamsCommand::Apply {
-        file,
-        replicas,
-        force,
-    } = cmd;
+    match cmd {
+        StreamsCommand::Apply {
+            file,
+            replicas,
+            force,
+        } => apply(global, file, replicas, force).await,
+        StreamsCommand::BrokerConfig(args) => super::broker::config(args),
+    }
+}
+
+async fn apply(
+    global: &Global,
+    file: Option<PathBuf>,
+    replicas: Option<usize>,
+    force: bool,
+) -> anyhow::Result<()> {
     let mut specs = match &file {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -6,7 +6,8 @@
 //! and the projector on SQLite (`<data-dir>/projections.sqlite`), until
 //! Ctrl-C or SIGTERM; then stops pulling, finishes in-flight work, and stops
 //! the server. On first start the BrewVi demo tenant is loaded into the
-//! tenant-data bucket (only if it has no data yet). Metrics are served for Prometheus on `--metrics-addr`.
+//! tenant-data bucket (only if it has no data yet). Metrics (`/metrics`) and
+//! health (`/healthz`, `/readyz`) are served on `--metrics-addr`.
 
 use std::path::PathBuf;
 
@@ -21,6 +22,7 @@ use switchboard_engine::ids::Tenant;
 use switchboard_engine::projection::ProjectionStore;
 use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
 use switchboard_engine::store::StoreOptions;
+use switchboard_workers::ops::{PartState, Readiness, gauges};
 use switchboard_workers::projector::ProjectorOptions;
 use switchboard_workers::system::{Parts, System};
 use switchboard_workers::tenant::{
@@ -41,14 +43,8 @@ pub struct UpArgs {
     /// through the default NATS_URL).
     #[arg(long, env = "SWITCHBOARD_NATS_PORT", default_value_t = 4222)]
     pub nats_port: u16,
-    /// Where Prometheus scrapes the metrics (projection lag, events
-    /// folded, store retries): `http://<addr>/metrics`.
-    #[arg(
-        long,
-        env = "SWITCHBOARD_METRICS_ADDR",
-        default_value = "127.0.0.1:9464"
-    )]
-    pub metrics_addr: std::net::SocketAddr,
+    #[command(flatten)]
+    pub ops: super::ops::OpsArgs,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
@@ -65,15 +61,8 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let shutdown_requested = shutdown_signal();
     // Models first: a bad model file or remote config fails before anything starts.
     let agents = args.workers.agents()?;
-    metrics_exporter_prometheus::PrometheusBuilder::new()
-        .with_http_listener(args.metrics_addr)
-        .install()
-        .with_context(|| {
-            format!(
-                "cannot serve metrics on {}; choose another address with --metrics-addr",
-                args.metrics_addr
-            )
-        })?;
+    let readiness = Readiness::new();
+    let metrics_addr = args.ops.serve(readiness.clone()).await?;
     let binary = ServerBinary::locate(args.server.nats_server.as_deref())?;
     let mut options = ServerOptions::new(args.data_dir.join("nats"));
     options.port = Some(args.nats_port);
@@ -89,6 +78,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         })?;
     let url = server.url();
     let client = switchboard_engine::connect(&url, "switchboard-up").await?;
+    readiness.watch_connection("nats", &client);
     let js = async_nats::jetstream::new(client.clone());
     let specs = streams::builtin(None);
     let applied = streams::apply(&js, &specs, false).await?;
@@ -112,17 +102,25 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         .start(store.clone(), ring, projections.clone())
         .await?;
     let http = listener.local_addr()?;
+    let mut worker = args.workers.options();
+    worker.readiness = readiness.part("worker");
+    let (_gauges_stop, gauges_shutdown) = watch::channel(false);
+    gauges::projection_lag(client.clone(), projections.clone(), gauges_shutdown);
     let system = System::start(
         &store,
         Parts {
             agents,
-            worker: args.workers.options(),
+            worker,
             projections,
-            projector: ProjectorOptions::default(),
+            projector: ProjectorOptions {
+                readiness: readiness.part("projector"),
+                ..ProjectorOptions::default()
+            },
             gateway: Some((gateway, listener)),
             retention,
         },
     );
+    readiness.part("gateway").set(PartState::Ready);
     let models = args
         .workers
         .remote
@@ -132,7 +130,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         "Switchboard is up: NATS {url} (nats-server {}), 5 agents and the projector running, data in {}, metrics on http://{}/metrics.\n  models   {models}\n  gateway  http://{http}/v1  (API: http://{http}/openapi.json)\n  console  http://{http}/console\n  try      ./dev run publish {DEMO_TENANT}/first-chat --customer persona_001 --text \"Where is my order 10234?\"\n           ./dev run replay {DEMO_TENANT}/first-chat\nCtrl-C to stop.",
         server.version(),
         args.data_dir.display(),
-        args.metrics_addr
+        metrics_addr
     );
     shutdown_requested.await;
     println!("shutting down: finishing in-flight work");

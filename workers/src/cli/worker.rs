@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use switchboard_engine::store::StoreOptions;
 use switchboard_engine::workflow::Agent;
+use switchboard_workers::ops::Readiness;
 use switchboard_workers::runtime::WorkerOptions;
 use tokio::sync::watch;
 
@@ -91,16 +92,21 @@ pub struct WorkerCommand {
     pub agent: AgentName,
     #[command(flatten)]
     pub settings: WorkerArgs,
+    #[command(flatten)]
+    pub ops: super::ops::OpsArgs,
 }
 
 pub async fn run(global: &Global, cmd: WorkerCommand) -> anyhow::Result<()> {
     // Models first: a bad model file or remote config fails before connecting.
     let agents = cmd.settings.agents()?;
+    let readiness = Readiness::new();
+    cmd.ops.serve(readiness.clone()).await?;
     let client = super::connect(
         global,
         &format!("switchboard-worker-{:?}", cmd.agent).to_lowercase(),
     )
     .await?;
+    readiness.watch_connection("nats", &client);
     let (stop, shutdown) = watch::channel(false);
     // Only the knowledge agent reads tenant data.
     let agents = match cmd.agent {
@@ -110,7 +116,8 @@ pub async fn run(global: &Global, cmd: WorkerCommand) -> anyhow::Result<()> {
         _ => agents,
     };
     let store = super::privacy::event_store(global, client, StoreOptions::default()).await?;
-    let options = cmd.settings.options();
+    let mut options = cmd.settings.options();
+    options.readiness = readiness.part("worker");
     let mut handle = match cmd.agent.agent() {
         Some(agent) => agents.spawn(agent, store, options, shutdown),
         None => agents.spawn_team(&store, &options, &shutdown),

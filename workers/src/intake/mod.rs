@@ -259,13 +259,16 @@ impl Intake {
             .append(key, loaded.version, events, idempotency)
             .await
         {
-            Ok(appended) => Attempt::Stored(Stored {
-                id: events
-                    .last()
-                    .map_or_else(EventId::new_v7, |e| e.envelope.id),
-                seq: appended.last,
-                duplicate: false,
-            }),
+            Ok(appended) => {
+                crate::runtime::count_appended(events, "intake");
+                Attempt::Stored(Stored {
+                    id: events
+                        .last()
+                        .map_or_else(EventId::new_v7, |e| e.envelope.id),
+                    seq: appended.last,
+                    duplicate: false,
+                })
+            }
             Err(e) => match e.kind() {
                 AppendErrorKind::Conflict => Attempt::Conflict,
                 AppendErrorKind::Duplicate => Attempt::Duplicate,

@@ -29,7 +29,7 @@ use super::{KeyRing, PrivacyError, metric, record_erasure};
 use crate::intake::Intake;
 
 /// The bucket of retention passes, one entry per tenant.
-pub const BUCKET: &str = "SWITCHBOARD_RETENTION";
+pub const BUCKET: &str = switchboard_engine::broker::bucket::RETENTION;
 
 /// What a retention pass did.
 #[derive(Debug, Clone, Serialize)]

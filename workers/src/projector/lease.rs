@@ -83,7 +83,12 @@ impl Lease {
     }
 
     /// Waits until the lease is this process's, or `None` on shutdown.
-    pub(super) async fn acquire(&self, shutdown: &mut watch::Receiver<bool>) -> Option<Held> {
+    /// While another holds it, `part` reports a standby.
+    pub(super) async fn acquire(
+        &self,
+        shutdown: &mut watch::Receiver<bool>,
+        part: &crate::ops::Part,
+    ) -> Option<Held> {
         let mut waiting_logged = false;
         loop {
             if *shutdown.borrow() {
@@ -95,6 +100,7 @@ impl Lease {
                     return Some(self.held(revision));
                 }
                 Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+                    part.set(crate::ops::PartState::Standby);
                     if !waiting_logged {
                         tracing::info!(lease = %self.key, "another projector holds this store: standing by");
                         waiting_logged = true;

@@ -43,6 +43,8 @@ use switchboard_engine::projection::{Documents, Folder, ProjectionStore, StoreEr
 use switchboard_engine::store::{Cipher, EventStore, StoreOptions};
 use tokio::sync::watch;
 
+use crate::ops::{Part, PartState};
+
 pub use bench::{BenchReport, bench_projections};
 pub use decode::decode_message;
 pub use rebuild::{ProjectionLag, RebuildReport, Status, rebuild, replay_into, status};
@@ -85,6 +87,10 @@ pub struct ProjectorOptions {
     /// Default none: texts are folded as stored. [`crate::system::System`]
     /// gives it its store's cipher.
     pub cipher: Option<Arc<dyn Cipher>>,
+    /// Where the projector reports its readiness (standby, catching up,
+    /// store down): the process's `/readyz` ([`crate::ops`]). Default:
+    /// unobserved.
+    pub readiness: Part,
 }
 
 impl Default for ProjectorOptions {
@@ -99,6 +105,7 @@ impl Default for ProjectorOptions {
             cache_capacity: switchboard_engine::projection::folder::DEFAULT_CAPACITY,
             lease_ttl: Duration::from_secs(5),
             cipher: None,
+            readiness: Part::default(),
         }
     }
 }
@@ -141,7 +148,8 @@ impl ProjectorError {
 }
 
 /// Where a projector reads from: an ordered consumer (ephemeral, no acks)
-/// over `options.filter` starting just after `position`.
+/// over `options.filter` starting just after `position`. Reports the
+/// projector catching up if the log is more than a batch past `position`.
 async fn cursor(
     js: &jetstream::Context,
     options: &ProjectorOptions,
@@ -151,6 +159,8 @@ async fn cursor(
         .get_stream(&options.stream)
         .await
         .map_err(ProjectorError::nats)?;
+    let last = stream.cached_info().state.last_sequence;
+    note_pending(options, last.saturating_sub(position));
     stream
         .create_consumer(reading_after(options, position))
         .await
@@ -204,14 +214,20 @@ pub async fn run_projector(
     forget_legacy_consumer(&js, &options).await;
     let lease = lease::Lease::of(&js, store.as_ref(), options.lease_ttl).await?;
     tracing::info!(backend = store.backend(), "projector started");
+    let ready = &options.readiness;
     while !*shutdown.borrow() {
-        let Some(held) = lease.acquire(&mut shutdown).await else {
+        ready.set(PartState::starting("taking the lease"));
+        let Some(held) = lease.acquire(&mut shutdown, ready).await else {
             break;
         };
         let outcome = project(&client, &store, &options, &mut shutdown, &held).await;
         held.release().await;
+        if let Err(e) = &outcome {
+            ready.set(PartState::down(e.to_string()));
+        }
         outcome?;
     }
+    ready.set(PartState::down("stopped"));
     tracing::info!("projector stopped");
     Ok(())
 }
@@ -236,6 +252,9 @@ async fn project(
             Ok(messages) => messages,
             Err(e) => {
                 attempt += 1;
+                options
+                    .readiness
+                    .set(PartState::down(format!("cannot read the log: {e}")));
                 tracing::warn!(error = %e, "projector cannot read the log; retrying");
                 backoff_or_stop(attempt, shutdown).await;
                 continue;
@@ -298,6 +317,7 @@ async fn project(
             };
             folder.written(store.as_ref());
             position = last_seq;
+            note_pending(options, pending);
             metrics::counter!(metric::FOLDED).increment(events.len() as u64);
             for p in switchboard_engine::projection::PROJECTIONS {
                 metrics::gauge!(metric::LAG, "projection" => p).set(pending as f64);
@@ -305,6 +325,16 @@ async fn project(
         }
     }
     Ok(())
+}
+
+/// The projector is `pending` events behind the log: ready within one
+/// batch of it, catching up beyond.
+fn note_pending(options: &ProjectorOptions, pending: u64) {
+    options.readiness.set(if pending <= options.batch as u64 {
+        PartState::Ready
+    } else {
+        PartState::CatchingUp { pending }
+    });
 }
 
 /// Waits before reading the log again (20 ms doubling to 5 s), or until shutdown.
@@ -397,6 +427,9 @@ async fn write_with_retry(
             Ok(()) => return Ok(Some(())),
             Err(_) if *shutdown.borrow() => return Ok(None),
             Err(e) if e.is_transient() => {
+                options
+                    .readiness
+                    .set(PartState::down(format!("projection store: {e}")));
                 pause(options.backoff.delay(attempt, &e), &e, shutdown).await;
             }
             Err(e) => return Err(e.into()),

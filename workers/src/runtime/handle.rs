@@ -106,6 +106,10 @@ impl<W: Worker> Handler<W> {
     pub(crate) async fn handle(&self, message: jetstream::Message) {
         let worker = &*self.label;
         let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
+        if delivered > 1 {
+            metrics::counter!(metric::REDELIVERIES, "worker" => self.label.to_string())
+                .increment(1);
+        }
         let work = AssertUnwindSafe(self.process(&message)).catch_unwind();
         let result = tokio::select! {
             result = work => result,
@@ -120,6 +124,9 @@ impl<W: Worker> Handler<W> {
         match result {
             Ok(outcome) => {
                 tracing::debug!(worker, subject = %message.subject, ?outcome, "processed");
+                let trigger = message.subject.rsplit('.').next().unwrap_or("").to_owned();
+                metrics::counter!(metric::EVENTS_PROCESSED, "type" => trigger, "worker" => worker.to_owned())
+                    .increment(1);
                 // A plain ack: should it be lost, the redelivery finds the
                 // step done (same idempotency key) and changes nothing, so
                 // waiting for the server's confirmation buys nothing.
@@ -243,6 +250,8 @@ impl<W: Worker> Handler<W> {
                 }
                 Round::Conflict(actual) if conflicts < self.options.conflict_retries => {
                     conflicts += 1;
+                    metrics::counter!(metric::CONFLICTS, "worker" => self.label.to_string())
+                        .increment(1);
                     at_least = at_least.max(actual);
                 }
                 Round::Conflict(_) => {
@@ -299,8 +308,11 @@ impl<W: Worker> Handler<W> {
             )));
         }
         let timeout = self.options.step_timeout;
-        let data = tokio::time::timeout(timeout, self.worker.act(step, state))
-            .await
+        let started = std::time::Instant::now();
+        let acted = tokio::time::timeout(timeout, self.worker.act(step, state)).await;
+        metrics::histogram!(metric::STEP_SECONDS, "step" => step_label(step), "agent" => agent.as_str())
+            .record(started.elapsed().as_secs_f64());
+        let data = acted
             .map_err(|_| {
                 failed(StepError::transient(
                     "timeout",
@@ -316,6 +328,7 @@ impl<W: Worker> Handler<W> {
         drop(loaded);
         match self.store.append(key, version, &events, &idempotency).await {
             Ok(appended) => {
+                count_appended(&events, agent.as_str());
                 tracing::info!(tenant = %key.tenant, conversation = %key.id, step = %step.name(), "step done");
                 Ok(Round::Appended(step, appended.last))
             }
@@ -332,6 +345,28 @@ impl<W: Worker> Handler<W> {
             }
             Err(e) => Err(failed(StepError::permanent("append", e.to_string()))),
         }
+    }
+}
+
+/// A step's metric label: its name without the attempt number.
+fn step_label(step: Step) -> &'static str {
+    match step {
+        Step::Screen => "screen",
+        Step::Refuse => "refuse",
+        Step::Classify => "classify",
+        Step::Retrieve => "retrieve",
+        Step::Draft { .. } => "draft",
+        Step::Validate { .. } => "validate",
+        Step::Respond => "respond",
+        Step::Escalate { .. } => "escalate",
+    }
+}
+
+/// Counts appended events per type and appender.
+pub(crate) fn count_appended(events: &[Event], by: &'static str) {
+    for event in events {
+        metrics::counter!(metric::EVENTS_APPENDED, "type" => event.event_type().as_str(), "by" => by)
+            .increment(1);
     }
 }
 

@@ -51,13 +51,29 @@ use switchboard_engine::store::EventStore;
 use switchboard_engine::workflow::{Agent, Policy, Step};
 use tokio::sync::watch;
 
+use crate::ops::{Part, PartState};
+
 pub(crate) use deadletter::{Letter, Reason, bury};
 pub use handle::Outcome;
+pub(crate) use handle::count_appended;
 
 /// Metric names.
 pub mod metric {
     /// Counter: messages dead-lettered, by the agent (or `sentry`) giving up.
     pub const DEAD_LETTERS: &str = "switchboard_dead_letters_total";
+    /// Histogram: seconds an agent took to act on a step (the model's work,
+    /// without load and append), per `step` and `agent`.
+    pub const STEP_SECONDS: &str = "switchboard_step_seconds";
+    /// Counter: events appended, per `type` and `by` (an agent or `intake`).
+    pub const EVENTS_APPENDED: &str = "switchboard_events_appended_total";
+    /// Counter: trigger messages processed (acked) by a worker, per `type`
+    /// and `worker`.
+    pub const EVENTS_PROCESSED: &str = "switchboard_events_processed_total";
+    /// Counter: appends that found the conversation moved (reload, decide
+    /// again), per `worker`.
+    pub const CONFLICTS: &str = "switchboard_conflicts_total";
+    /// Counter: messages delivered more than once, per `worker`.
+    pub const REDELIVERIES: &str = "switchboard_redeliveries_total";
 }
 
 /// Why an agent could not do a step.
@@ -142,6 +158,9 @@ pub struct WorkerOptions {
     /// conversation of another tenant is dead-lettered (class `tenant`) and
     /// handed to a human instead of being answered.
     pub tenants: Option<Vec<Tenant>>,
+    /// Where the worker reports its readiness (bound, caught up, fetching):
+    /// the process's `/readyz` ([`crate::ops`]). Default: unobserved.
+    pub readiness: Part,
 }
 
 impl WorkerOptions {
@@ -163,6 +182,7 @@ impl Default for WorkerOptions {
             policy: Policy::default(),
             consumer_prefix: "agent".into(),
             tenants: None,
+            readiness: Part::default(),
         }
     }
 }
@@ -248,9 +268,18 @@ pub async fn run<W: Worker>(
     let label = worker_label(worker.agents());
     let config = consumer_config(worker.agents(), &options);
     let consumer_name = config.durable_name.clone().unwrap_or_default();
-    let bind = |e: &dyn std::error::Error| RunError::Bind {
-        consumer: consumer_name.clone(),
-        message: e.to_string(),
+    let ready = options.readiness.clone();
+    ready.set(PartState::starting(format!(
+        "binding consumer {consumer_name}"
+    )));
+    let bind = |e: &dyn std::error::Error| {
+        ready.set(PartState::down(format!(
+            "cannot bind consumer {consumer_name}"
+        )));
+        RunError::Bind {
+            consumer: consumer_name.clone(),
+            message: e.to_string(),
+        }
     };
     let stream = store
         .jetstream()
@@ -261,6 +290,8 @@ pub async fn run<W: Worker>(
     // version's ack wait and window.
     let consumer = stream.create_consumer(config).await.map_err(|e| bind(&e))?;
     tracing::info!(worker = %label, consumer = %consumer_name, "worker started");
+    ready.set(PartState::starting("bound; catching up with the backlog"));
+    let gauges = crate::ops::gauges::consumer_pending(stream, consumer_name, shutdown.clone());
     // Every worker process also dead-letters what crashed its consumers.
     let advisories = tokio::spawn(advisory::run(
         store.clone(),
@@ -296,12 +327,14 @@ pub async fn run<W: Worker>(
             Ok(batch) => batch,
             Err(e) => {
                 failures += 1;
+                ready.set(PartState::down(format!("fetch failed: {e}")));
                 tracing::warn!(worker = %label, error = %e, "fetch failed; retrying");
                 pause(failures, &mut shutdown).await;
                 continue;
             }
         };
         failures = 0;
+        let mut fetched = 0;
         loop {
             let next = tokio::select! {
                 _ = shutdown.changed() => None,
@@ -309,6 +342,7 @@ pub async fn run<W: Worker>(
             };
             match next {
                 Some(Ok(message)) => {
+                    fetched += 1;
                     let handler = handler.clone();
                     in_flight.spawn(async move { handler.handle(message).await });
                 }
@@ -319,14 +353,29 @@ pub async fn run<W: Worker>(
                 None => break,
             }
         }
+        note_fetch(&ready, fetched, room);
     }
     tracing::info!(worker = %label, in_flight = in_flight.len(), "worker stopping: finishing in-flight messages");
     while let Some(done) = in_flight.join_next().await {
         reap(&label, done);
     }
     let _ = advisories.await;
+    let _ = gauges.await;
+    ready.set(PartState::down("stopped"));
     tracing::info!(worker = %label, "worker stopped");
     Ok(())
+}
+
+/// A fetch that asked for `room` came back with `fetched`: short of what
+/// it asked for, the backlog fits in this process's window (caught up, so
+/// ready); a full one while not yet ready is still catching up.
+fn note_fetch(ready: &Part, fetched: usize, room: usize) {
+    match ready.state() {
+        PartState::Ready => {}
+        _ if fetched < room => ready.set(PartState::Ready),
+        PartState::Down { .. } => ready.set(PartState::Ready),
+        _ => ready.set(PartState::starting("catching up with the backlog")),
+    }
 }
 
 /// How long one fetch waits for messages to arrive.

@@ -35,6 +35,7 @@ pub fn options() -> WorkerOptions {
         policy: Policy::default(),
         consumer_prefix: "test".into(),
         tenants: None,
+        ..WorkerOptions::default()
     }
 }
 

@@ -137,6 +137,8 @@ impl Fleet {
             .env("NATS_URL", &self.url)
             .env("RUST_LOG", "warn")
             .env("SWITCHBOARD_LOG_FORMAT", "text")
+            // Several processes on one host: each its own metrics port.
+            .env("SWITCHBOARD_METRICS_ADDR", "127.0.0.1:0")
             .stdin(std::process::Stdio::null())
             .stdout(out)
             .stderr(err)

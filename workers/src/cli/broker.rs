@@ -1,0 +1,62 @@
+//! Broker credentials on the command line (`--nats-creds`, `--nats-nkey`,
+//! `--nats-ca`, or their `SWITCHBOARD_NATS_*` variables, for every
+//! command), and `switchboard streams broker-config`, which writes the
+//! nats-server users per role and their seed files.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use switchboard_engine::auth::ConnectAuth;
+use switchboard_engine::broker;
+
+/// How this process authenticates to NATS and checks its certificate.
+#[derive(Debug, Args, Clone, Default)]
+pub struct BrokerArgs {
+    /// A NATS credentials file (user JWT and seed).
+    #[arg(long, global = true, env = "SWITCHBOARD_NATS_CREDS")]
+    pub nats_creds: Option<PathBuf>,
+    /// A file holding this role's nkey user seed (`streams broker-config`
+    /// writes one per role).
+    #[arg(long, global = true, env = "SWITCHBOARD_NATS_NKEY")]
+    pub nats_nkey: Option<PathBuf>,
+    /// The CA (PEM) that signed the server's certificate; requires TLS.
+    #[arg(long, global = true, env = "SWITCHBOARD_NATS_CA")]
+    pub nats_ca: Option<PathBuf>,
+}
+
+impl BrokerArgs {
+    /// The settings for [`switchboard_engine::connect_with`].
+    pub fn auth(&self) -> ConnectAuth {
+        ConnectAuth {
+            creds: self.nats_creds.clone(),
+            nkey: self.nats_nkey.clone(),
+            ca: self.nats_ca.clone(),
+        }
+    }
+}
+
+/// `switchboard streams broker-config`.
+#[derive(Debug, Args)]
+pub struct BrokerConfigArgs {
+    /// Directory to write `server.conf`, `auth.conf` and `<role>.nk` into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Address in the generated `server.conf`.
+    #[arg(long, default_value = "127.0.0.1:4222")]
+    pub listen: String,
+    /// JetStream store directory in the generated `server.conf`.
+    #[arg(long, default_value = "/data/jetstream")]
+    pub store_dir: PathBuf,
+}
+
+/// Generates a key pair per role and writes the configuration.
+pub fn config(args: BrokerConfigArgs) -> anyhow::Result<()> {
+    let keys = broker::generate()?;
+    let written = broker::write(&args.out, &keys, &args.listen, &args.store_dir)?;
+    println!("{}", written.server.display());
+    println!("{}", written.authorization.display());
+    for (role, path) in &written.seeds {
+        println!("{}\t{}", role.name(), path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! Least privilege on a real nats-server started with the generated users
+//! per role: each agent's credentials publish its own event types and are
+//! refused another agent's; the gateway's are refused agent events; a
+//! client without credentials is refused; and the five agents, each under
+//! its own credentials, answer a conversation the gateway's role published.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::jetstream;
+use switchboard_engine::auth::ConnectAuth;
+use switchboard_engine::broker::{self, Role};
+use switchboard_engine::event::EventType;
+use switchboard_engine::workflow::Agent;
+use switchboard_tests::Running as Process;
+use switchboard_tests::{TestServer, cli, eventually, run_command, text};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
+
+/// A server whose only users are the generated ones, their seed files in `dir`.
+fn secured(dir: &Path) -> (TestServer, broker::Written) {
+    let keys = broker::generate().expect("keys");
+    let written = broker::write(dir, &keys, "127.0.0.1:4222", dir).expect("written");
+    let server = TestServer::start_with(Some(broker::authorization(&keys)));
+    (server, written)
+}
+
+fn seed(written: &broker::Written, role: Role) -> std::path::PathBuf {
+    written
+        .seeds
+        .iter()
+        .find(|(r, _)| *r == role)
+        .map(|(_, p)| p.clone())
+        .expect("a seed per role")
+}
+
+/// A connection as `role`, and the server errors it is told of.
+async fn connect_as(
+    url: &str,
+    written: &broker::Written,
+    role: Role,
+) -> (async_nats::Client, Arc<Mutex<Vec<String>>>) {
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let seen = errors.clone();
+    let options = async_nats::ConnectOptions::new().event_callback(move |event| {
+        let seen = seen.clone();
+        async move {
+            if let async_nats::Event::ServerError(e) = event {
+                seen.lock().expect("lock").push(e.to_string());
+            }
+        }
+    });
+    let auth = ConnectAuth {
+        nkey: Some(seed(written, role)),
+        ..ConnectAuth::default()
+    };
+    let client = auth
+        .apply(options)
+        .await
+        .expect("the seed file reads")
+        .connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{role:?} connects: {e}"));
+    (client, errors)
+}
+
+/// Publishes an (opaque) message on `conv.acme.<role>.<type>` and waits
+/// for the stream's ack: `true` when stored.
+async fn stored(js: &jetstream::Context, role: Role, t: EventType) -> bool {
+    let subject = format!("conv.acme.{}-c.{}", role.name(), t.as_str());
+    match js.publish(subject, "{}".into()).await {
+        Ok(ack) => ack.await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+async fn apply_streams_as_operator(url: &str, written: &broker::Written) {
+    let (operator, _) = connect_as(url, written, Role::Operator).await;
+    let js = jetstream::new(operator);
+    switchboard_engine::streams::apply(&js, &switchboard_engine::streams::builtin(None), false)
+        .await
+        .expect("the operator applies the streams");
+}
+
+/// A JetStream context that gives up on an ack after a second (a refused
+/// publish is dropped by the server: no ack ever comes).
+fn quick(client: async_nats::Client) -> jetstream::Context {
+    jetstream::ContextBuilder::new()
+        .timeout(Duration::from_secs(1))
+        .build(client)
+}
+
+/// A secured server with the streams applied by the operator.
+async fn secured_with_streams(dir: &Path) -> (TestServer, broker::Written) {
+    let (server, written) = secured(dir);
+    apply_streams_as_operator(&server.url(), &written).await;
+    (server, written)
+}
+
+#[tokio::test]
+async fn each_agent_publishes_its_own_event_types_and_is_refused_another_agents() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, written) = secured_with_streams(dir.path()).await;
+    let url = server.url();
+    for agent in Agent::ALL {
+        let role = Role::Agent(agent);
+        let (client, errors) = connect_as(&url, &written, role).await;
+        let js = quick(client);
+        for t in role.emits() {
+            assert!(
+                stored(&js, role, *t).await,
+                "{role:?} could not publish {t:?}"
+            );
+        }
+        let foreign: Vec<EventType> = Agent::ALL
+            .iter()
+            .flat_map(|a| Role::Agent(*a).emits())
+            .copied()
+            .filter(|t| !role.emits().contains(t))
+            .collect();
+        assert!(!foreign.is_empty());
+        for t in &foreign {
+            assert!(!stored(&js, role, *t).await, "{role:?} published {t:?}");
+        }
+        let violations = errors.lock().expect("lock").clone();
+        for t in &foreign {
+            let subject = format!("conv.acme.{}-c.{}", role.name(), t.as_str());
+            assert!(
+                violations
+                    .iter()
+                    .any(|v| v.contains("Permissions Violation") && v.contains(&subject)),
+                "no violation reported for {subject}: {violations:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_gateway_cannot_publish_agent_events_and_strangers_cannot_connect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, written) = secured_with_streams(dir.path()).await;
+    let url = server.url();
+    let (client, _) = connect_as(&url, &written, Role::Gateway).await;
+    let js = quick(client);
+    for t in [
+        EventType::Received,
+        EventType::HumanReplied,
+        EventType::Closed,
+    ] {
+        assert!(
+            stored(&js, Role::Gateway, t).await,
+            "the gateway could not publish {t:?}"
+        );
+    }
+    // Every agent event (`failed` included: the gateway records no failures).
+    let mut agent_events: Vec<EventType> = Vec::new();
+    for t in Agent::ALL.iter().flat_map(|a| Role::Agent(*a).emits()) {
+        if !agent_events.contains(t) {
+            agent_events.push(*t);
+        }
+    }
+    assert!(agent_events.contains(&EventType::Responded));
+    for t in agent_events {
+        assert!(
+            !stored(&js, Role::Gateway, t).await,
+            "the gateway published {t:?}"
+        );
+    }
+    let stranger = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(2))
+        .connect(&url)
+        .await;
+    assert!(stranger.is_err(), "a client without credentials connected");
+}
+
+#[tokio::test]
+async fn five_agents_under_their_own_credentials_answer_what_the_gateway_role_published() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, written) = secured(dir.path());
+    let url = server.url();
+    let as_role = |role: Role, args: &[&str]| {
+        let mut command = cli(BINARY, &url, args);
+        command.env("SWITCHBOARD_NATS_NKEY", seed(&written, role));
+        command
+    };
+    let applied = run_command(as_role(Role::Operator, &["streams", "apply"]), None);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    let _workers: Vec<Process> = Agent::ALL
+        .iter()
+        .map(|agent| {
+            let mut command = as_role(Role::Agent(*agent), &["worker", agent.as_str()]);
+            command.stdout(Stdio::null()).stderr(Stdio::null());
+            Process(command.spawn().expect("a worker starts"))
+        })
+        .collect();
+    let published = run_command(
+        as_role(
+            Role::Gateway,
+            &[
+                "publish",
+                "brewvi/sec1",
+                "--text",
+                "How long does shipping take?",
+            ],
+        ),
+        None,
+    );
+    assert!(published.status.success(), "{}", text(&published.stderr));
+    let timeline = eventually("the answer", Duration::from_secs(60), || async {
+        let out = run_command(as_role(Role::Operator, &["replay", "brewvi/sec1"]), None);
+        let shown = text(&out.stdout);
+        shown.contains("responded").then_some(shown)
+    })
+    .await;
+    assert!(timeline.contains("screened"), "{timeline}");
+    assert!(timeline.contains("classified"), "{timeline}");
+}
+
+#[test]
+fn the_broker_names_the_kv_buckets_as_the_workers_open_them() {
+    use switchboard_workers as w;
+    assert_eq!(broker::bucket::KEYS, w::privacy::ring::BUCKET);
+    assert_eq!(broker::bucket::TENANT_DATA, w::tenant::store::BUCKET);
+    assert_eq!(broker::bucket::API_KEYS, w::gateway::keys::BUCKET);
+    assert_eq!(broker::bucket::AUDIT, w::audit::BUCKET);
+    assert_eq!(broker::bucket::LEASES, w::projector::lease::BUCKET);
+}
