@@ -5,7 +5,8 @@
 //! run` says healthy, and one customer message answered inside it.
 //!
 //! Needs podman, runc and debootstrap (`./dev test` installs them and runs
-//! this); everything it makes is removed at the end.
+//! this); everything it makes is removed at the end but the base image,
+//! kept for the next run on the machine.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -92,16 +93,38 @@ fn nats_image() {
     import(dir.path(), NATS);
 }
 
-/// Removes what the test made, whatever happened.
+/// Images without a name (a build's intermediate stages).
+fn dangling() -> Vec<String> {
+    let out = podman(&[
+        "images",
+        "--quiet",
+        "--no-trunc",
+        "--filter",
+        "dangling=true",
+    ]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Removes what the test made, whatever happened (the base image stays,
+/// for the next run on this machine).
 struct Cleanup {
     container: String,
     image: String,
+    dangling_before: Vec<String>,
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
         podman(&["rm", "--force", "--time", "2", &self.container]);
         podman(&["rmi", "--force", &self.image, NATS]);
+        for id in dangling() {
+            if !self.dangling_before.contains(&id) {
+                podman(&["rmi", "--force", &id]);
+            }
+        }
     }
 }
 
@@ -115,6 +138,7 @@ fn the_image_builds_runs_up_becomes_healthy_and_answers_a_message() {
     let _cleanup = Cleanup {
         container: name.clone(),
         image: tag.clone(),
+        dangling_before: dangling(),
     };
     // The build context: only the binary this suite built.
     let context = tempfile::tempdir().expect("temp dir");
