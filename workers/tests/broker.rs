@@ -227,3 +227,56 @@ fn the_broker_names_the_kv_buckets_as_the_workers_open_them() {
     assert_eq!(broker::bucket::AUDIT, w::audit::BUCKET);
     assert_eq!(broker::bucket::LEASES, w::projector::lease::BUCKET);
 }
+
+#[tokio::test]
+async fn up_secure_refuses_strangers_and_answers_what_the_operator_publishes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nats_port = switchboard_tests::free_port();
+    let mut command = std::process::Command::new(BINARY);
+    command
+        .arg("up")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--nats-port", &nats_port.to_string(), "--secure"])
+        .args([
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--gateway-addr",
+            "127.0.0.1:0",
+        ])
+        .env(
+            "SWITCHBOARD_NATS_SERVER",
+            switchboard_tests::server_binary().path(),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _up = Process(command.spawn().expect("up starts"));
+    let url = format!("nats://127.0.0.1:{nats_port}");
+    let operator = dir.path().join("broker").join("operator.nk");
+    let as_operator = |args: &[&str]| {
+        let mut command = cli(BINARY, &url, args);
+        command.env("SWITCHBOARD_NATS_NKEY", &operator);
+        run_command(command, None)
+    };
+    eventually(
+        "a message published as the operator",
+        Duration::from_secs(60),
+        || async {
+            let out = as_operator(&["publish", "brewvi/up-sec", "--text", "Where is my order?"]);
+            out.status.success().then_some(())
+        },
+    )
+    .await;
+    eventually("the answer", Duration::from_secs(60), || async {
+        let out = as_operator(&["replay", "brewvi/up-sec"]);
+        text(&out.stdout).contains("responded").then_some(())
+    })
+    .await;
+    let stranger = run_command(cli(BINARY, &url, &["replay", "brewvi/up-sec"]), None);
+    assert!(
+        !stranger.status.success(),
+        "a client without a seed read the log"
+    );
+    let said = text(&stranger.stderr);
+    assert!(said.contains("authorization"), "{said}");
+}
