@@ -16,6 +16,9 @@ fn main() -> std::process::ExitCode {
     // Two rustls back-ends are linked (ring, and aws-lc-rs through other
     // crates), so none is the default: TLS to NATS would panic without one.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    if args.command.writes_for_a_pipe() {
+        restore_sigpipe();
+    }
     cli::init_logging(&args);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -34,4 +37,15 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// A one-shot command piped into `head` stops quietly when the reader goes
+/// away, as Unix tools do, rather than panicking in `println!` (Rust
+/// ignores SIGPIPE by default). Sockets are unaffected: the standard
+/// library sends on them with `MSG_NOSIGNAL`.
+fn restore_sigpipe() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: called first thing in `main`, before any other thread exists;
+    // it restores the default disposition and installs no handler.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }

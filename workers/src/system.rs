@@ -5,6 +5,8 @@
 //! let it work, then [`System::stop`] stops pulling new work, lets every
 //! part finish what it has in flight, and reports each part that ended
 //! with an error. The parts are the library's own; this only composes them.
+//! Retention, when configured, runs on its schedule beside the projector
+//! whose projections tell it which conversations are closed.
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::agents::Agents;
 use crate::gateway::{self, Gateway};
+use crate::privacy::{KeyRing, RetentionLedger, RetentionRunner, RetentionSchedule, run_schedule};
 use crate::projector::{ProjectorOptions, run_projector};
 use crate::runtime::WorkerOptions;
 
@@ -30,6 +33,18 @@ pub struct Parts {
     pub projector: ProjectorOptions,
     /// The gateway and the socket it serves, if any.
     pub gateway: Option<(Gateway, tokio::net::TcpListener)>,
+    /// Retention on a schedule, over the projections above, if configured.
+    pub retention: Option<Retention>,
+}
+
+/// What scheduled retention needs besides the store and the projections.
+pub struct Retention {
+    /// The keys to shred.
+    pub ring: KeyRing,
+    /// Where each pass is recorded.
+    pub ledger: RetentionLedger,
+    /// The periods per tenant, and how often to apply them.
+    pub schedule: RetentionSchedule,
 }
 
 /// The running system.
@@ -38,6 +53,7 @@ pub struct System {
     agents: JoinHandle<Result<(), crate::runtime::RunError>>,
     projector: JoinHandle<Result<(), crate::projector::ProjectorError>>,
     gateway: Option<JoinHandle<std::io::Result<()>>>,
+    retention: Option<JoinHandle<()>>,
 }
 
 impl System {
@@ -49,6 +65,15 @@ impl System {
         if projector_options.cipher.is_none() {
             projector_options.cipher = store.cipher().cloned();
         }
+        let retention = parts.retention.map(|r| {
+            let runner = RetentionRunner {
+                store: store.clone(),
+                ring: r.ring,
+                projections: parts.projections.clone(),
+                ledger: r.ledger,
+            };
+            tokio::spawn(run_schedule(runner, r.schedule, shutdown.clone()))
+        });
         let projector = tokio::spawn(run_projector(
             store.client().clone(),
             parts.projections,
@@ -63,6 +88,7 @@ impl System {
             agents,
             projector,
             gateway,
+            retention,
         }
     }
 
@@ -90,6 +116,9 @@ impl System {
             "projector",
             self.projector.await.map(|r| r.map_err(|e| e.to_string())),
         );
+        if let Some(retention) = self.retention {
+            note("retention", retention.await.map(Ok));
+        }
         failures
     }
 }

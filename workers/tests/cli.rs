@@ -233,3 +233,82 @@ fn a_repeated_message_is_reported_with_the_event_that_holds_it() {
     assert!(line.contains("duplicate"), "{line}");
     assert_eq!(stored_ids(&url, "brewvi/d1").len(), 1);
 }
+
+/// The binary with a personal-data master key and its own data directory.
+fn sealed(url: &str, dir: &std::path::Path, args: &[&str]) -> Output {
+    let mut command = cli(env!("CARGO_BIN_EXE_switchboard"), url, args);
+    command
+        .env("SWITCHBOARD_PRIVACY_KEY", "11".repeat(32))
+        .env("SWITCHBOARD_DATA_DIR", dir);
+    run_command(command, None)
+}
+
+#[test]
+fn export_then_erase_a_customer_from_the_command_line() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = server.url();
+    let secret = "My card 4111 1111 1111 1111 was charged twice";
+    let applied = sealed(&url, dir.path(), &["streams", "apply"]);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    for (address, customer) in [("brewvi/e1", "zelda"), ("brewvi/e2", "link")] {
+        let published = sealed(
+            &url,
+            dir.path(),
+            &["publish", address, "--customer", customer, "--text", secret],
+        );
+        assert!(published.status.success(), "{}", text(&published.stderr));
+    }
+    let out = dir.path().join("zelda.json");
+    let out_arg = out.display().to_string();
+    let export = sealed(
+        &url,
+        dir.path(),
+        &["export", "customer", "brewvi/zelda", "--out", &out_arg],
+    );
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let exported = std::fs::read_to_string(&out).expect("the export was written");
+    assert!(
+        exported.contains(secret) && exported.contains("brewvi/e1"),
+        "{exported}"
+    );
+    assert!(!exported.contains("brewvi/e2"), "only zelda's: {exported}");
+
+    let erase = sealed(&url, dir.path(), &["erase", "customer", "brewvi/zelda"]);
+    assert!(erase.status.success(), "{}", text(&erase.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&erase.stdout).expect("the report is JSON");
+    assert_eq!(report["conversations"], serde_json::json!(["brewvi/e1"]));
+    let replay = sealed(&url, dir.path(), &["replay", "brewvi/e1"]);
+    let shown = text(&replay.stdout);
+    assert!(
+        !shown.contains(secret) && shown.contains("[erased]"),
+        "{shown}"
+    );
+    let kept = sealed(&url, dir.path(), &["replay", "brewvi/e2"]);
+    assert!(text(&kept.stdout).contains(secret), "link keeps their text");
+
+    // Quiet and specific on bad input, and without a key.
+    let bad = sealed(&url, dir.path(), &["erase", "customer", "no-slash"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("<tenant>/<customer>"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let mut keyless = cli(
+        env!("CARGO_BIN_EXE_switchboard"),
+        &url,
+        &["erase", "customer", "brewvi/zelda"],
+    );
+    keyless
+        .env_remove("SWITCHBOARD_PRIVACY_KEY")
+        .env("SWITCHBOARD_DATA_DIR", dir.path().join("empty"));
+    let keyless = run_command(keyless, None);
+    assert!(!keyless.status.success());
+    assert!(
+        text(&keyless.stderr).contains("no personal-data master key"),
+        "{}",
+        text(&keyless.stderr)
+    );
+}

@@ -54,6 +54,8 @@ fn bench_append_reports_rates_ratios_and_load_latency() {
             "append_ratio",
             "batch_append_per_s",
             "batch_ratio",
+            "sealed_append_per_s",
+            "sealed_ratio",
             "load_p50_ms_10k",
             "load_p99_ms_10k",
             "load_p99_ms_1m",
@@ -68,7 +70,14 @@ fn bench_append_reports_rates_ratios_and_load_latency() {
 
 #[test]
 fn bench_pipeline_answers_every_message_and_reports_rates_and_latency() {
-    let report = bench(&["pipeline", "--messages", "40", "--latency-messages", "10"]);
+    let report = bench(&[
+        "pipeline",
+        "--messages",
+        "40",
+        "--latency-messages",
+        "10",
+        "--compare-sealed",
+    ]);
     positive(
         &report,
         &[
@@ -79,11 +88,14 @@ fn bench_pipeline_answers_every_message_and_reports_rates_and_latency() {
             "ratio",
             "p50_ms",
             "p99_ms",
+            "unsealed_rerun_per_s",
+            "sealed_conversations_per_s",
+            "sealed_ratio",
         ],
     );
-    // Every conversation of both runs (40 + 10) was answered exactly once,
-    // read back from the log.
-    assert_eq!(report["answered_once"], 50, "{report}");
+    // Every conversation of the four runs (40 + 10, then 40 unsealed and
+    // 40 sealed) was answered exactly once, read back from the log.
+    assert_eq!(report["answered_once"], 130, "{report}");
     assert_eq!(report["unanswered"], 0, "{report}");
     assert_eq!(report["answered_twice"], 0, "{report}");
     // Every message goes through all five agents: seven events each.

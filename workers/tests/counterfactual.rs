@@ -93,3 +93,108 @@ async fn a_model_trained_on_other_labels_reports_the_decisions_it_would_change()
         "nothing was written"
     );
 }
+
+/// `switchboard replay ...` against `server`, its output.
+fn replay(server: &TestServer, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command =
+        switchboard_tests::cli(env!("CARGO_BIN_EXE_switchboard"), &server.url(), args);
+    command.env("SWITCHBOARD_DATA_DIR", dir.path());
+    switchboard_tests::run_command(command, None)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_with_an_agent_from_the_command_line_reports_and_writes_nothing() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let running = Running::all(&store, &options());
+    let key = say(
+        &store,
+        "brewvi/cf-cli",
+        "Where is my order 10234? It has not arrived",
+    )
+    .await;
+    settled(&store, &key).await;
+    running.shutdown().await;
+    let version = store.load(&key).await.expect("loads").version;
+    let text = switchboard_tests::text;
+
+    // The shipped model re-decides as recorded.
+    let same = replay(
+        &server,
+        &["replay", "brewvi/cf-cli", "--with", "intent", "--json"],
+    );
+    assert!(same.status.success(), "{}", text(&same.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&same.stdout).expect("JSON");
+    assert_eq!(
+        (
+            report["conversations"].as_u64(),
+            report["decisions"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(report["differences"], serde_json::json!([]), "{report}");
+
+    // A model trained on one label, from a file: the change is reported.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("one-label.json");
+    let rows: Vec<(String, Intent)> = ["where is my order", "my order has not arrived"]
+        .iter()
+        .map(|t| (t.to_string(), Intent::ShippingEstimate))
+        .collect();
+    train(&rows).save(&model).expect("saves");
+    let model_arg = model.display().to_string();
+    let args = [
+        "replay",
+        "--with",
+        "intent",
+        "--tenant",
+        "brewvi",
+        "--intent-model",
+        &model_arg,
+    ];
+    let other = replay(&server, &args);
+    assert!(other.status.success(), "{}", text(&other.stderr));
+    let shown = text(&other.stdout);
+    assert!(shown.contains("1 decisions, 1 would change"), "{shown}");
+    assert!(
+        shown.contains("brewvi/cf-cli") && shown.contains("ShippingEstimate"),
+        "{shown}"
+    );
+    assert!(
+        text(&other.stderr).trim().is_empty(),
+        "quiet: {}",
+        text(&other.stderr)
+    );
+    assert_eq!(
+        store.load(&key).await.expect("loads").version,
+        version,
+        "nothing written"
+    );
+
+    // Clear errors, nothing written.
+    let missing = replay(
+        &server,
+        &[
+            "replay",
+            "brewvi/cf-cli",
+            "--with",
+            "intent",
+            "--intent-model",
+            "/nonexistent/model.json",
+        ],
+    );
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing.stderr).contains("/nonexistent/model.json"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let neither = replay(&server, &["replay", "--with", "intent"]);
+    assert!(!neither.status.success());
+    assert!(
+        text(&neither.stderr).contains("--tenant"),
+        "{}",
+        text(&neither.stderr)
+    );
+}

@@ -17,6 +17,7 @@ use switchboard_tests::TestServer;
 use switchboard_workers::audit::AuditKey;
 use switchboard_workers::gateway::keys::{KeyStore, Role};
 use switchboard_workers::gateway::{self, Gateway, Guard, RateLimit};
+use switchboard_workers::privacy::{Key, KeyRing};
 use tokio::sync::watch;
 
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -44,8 +45,23 @@ fn rate(per_second: u32, burst: u32) -> RateLimit {
 
 impl Setup {
     async fn start(limit: RateLimit) -> Self {
+        Self::start_with(limit, false).await
+    }
+
+    /// With `sealed`, personal text is encrypted under a fresh master key
+    /// and the privacy routes work.
+    async fn start_with(limit: RateLimit, sealed: bool) -> Self {
         let server = TestServer::start();
-        let store = server.store().await;
+        let mut store = server.store().await;
+        let mut ring = None;
+        if sealed {
+            let master = Key::generate().expect("randomness");
+            let opened = KeyRing::open(store.client(), master)
+                .await
+                .expect("the key bucket opens");
+            store = store.with_cipher(Arc::new(opened.clone()));
+            ring = Some(opened);
+        }
         let dir = tempfile::tempdir().expect("temporary directory");
         let projections: Arc<dyn ProjectionStore> = Arc::new(
             SqliteStore::open(SqliteConfig::new(dir.path().join("p.sqlite")))
@@ -64,12 +80,15 @@ impl Setup {
         let audit = make(brewvi.clone(), Role::Audit).await;
         let other_tenant = make(Tenant::new("acme").expect("valid"), Role::Operate).await;
         let audit_key = AuditKey::load_or_create(&client).await.expect("audit key");
-        let gw = Gateway::new(
+        let mut gw = Gateway::new(
             store,
             projections,
             Guard::new(keys.clone(), limit),
             audit_key,
         );
+        if let Some(ring) = ring {
+            gw = gw.with_key_ring(ring);
+        }
         let listener = gateway::bind("127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("binds");
@@ -573,6 +592,143 @@ async fn an_audit_export_verifies_and_a_tampered_one_is_refused_naming_the_line(
     // An operator may not export.
     let (status, _) = s.get("/v1/tenants/brewvi/audit/export", &s.operate).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+const SEEDED: &str = "Where is my order 10234? Mail zelda.quux@example.org";
+
+async fn say_as(s: &Setup, path: &str, customer: &str) {
+    let (status, body) = s
+        .post(
+            &format!("{path}/messages"),
+            &s.publish,
+            json!({"text": SEEDED, "customer": customer}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn an_operator_exports_then_erases_a_customer_and_nothing_is_held_after() {
+    let s = Setup::start_with(RateLimit::default(), true).await;
+    say_as(&s, C1, "zelda").await;
+    say_as(&s, "/v1/tenants/brewvi/conversations/c2", "zelda").await;
+    say_as(&s, "/v1/tenants/brewvi/conversations/c3", "someone-else").await;
+    let export = "/v1/tenants/brewvi/customers/zelda/export";
+    let (status, before) = s.get(export, &s.operate).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    let conversations = before["conversations"].as_array().expect("conversations");
+    assert_eq!(conversations.len(), 2, "only zelda's: {before}");
+    assert!(
+        before.to_string().contains(SEEDED),
+        "texts decrypted: {before}"
+    );
+
+    // Only the tenant's operators may erase or export.
+    for key in [&s.publish, &s.audit, &s.other_tenant] {
+        let (status, _) = s.get(export, key).await;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "{status}"
+        );
+        let (status, _) = s
+            .post("/v1/tenants/brewvi/customers/zelda/erase", key, json!({}))
+            .await;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "{status}"
+        );
+    }
+    let long = "x".repeat(201);
+    let (status, problem) = s
+        .post(
+            &format!("/v1/tenants/brewvi/customers/{long}/erase"),
+            &s.operate,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+
+    let (status, erased) = s
+        .post(
+            "/v1/tenants/brewvi/customers/zelda/erase",
+            &s.operate,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    let mut names: Vec<&str> = erased["conversations"]
+        .as_array()
+        .expect("conversations")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["brewvi/c1", "brewvi/c2"]);
+    // Nothing is held about them any more, and their texts read as erased.
+    let (status, after) = s.get(export, &s.operate).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(after["conversations"], json!([]), "{after}");
+    let (_, timeline) = s.get(&format!("{C1}/events"), &s.operate).await;
+    assert!(!timeline.to_string().contains(SEEDED), "{timeline}");
+    assert_eq!(
+        timeline["entries"][0]["data"]["text"], "[erased]",
+        "{timeline}"
+    );
+    let last = timeline["entries"]
+        .as_array()
+        .and_then(|e| e.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["type"], "erased", "{timeline}");
+    let keys = s.keys.list().await.expect("keys");
+    let brewvi = Tenant::new("brewvi").expect("valid");
+    let id = keys
+        .iter()
+        .find(|k| k.role == Role::Operate && k.tenant == brewvi)
+        .map(|k| k.id.clone())
+        .expect("the operator key");
+    assert_eq!(last["actor"], format!("human:key-{id}"), "{last}");
+    // The other customer keeps their text; a second erase finds nothing.
+    let (_, other) = s
+        .get(
+            "/v1/tenants/brewvi/customers/someone-else/export",
+            &s.operate,
+        )
+        .await;
+    assert!(other.to_string().contains(SEEDED), "{other}");
+    let (status, again) = s
+        .post(
+            "/v1/tenants/brewvi/customers/zelda/erase",
+            &s.operate,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["conversations"], json!([]), "{again}");
+}
+
+#[tokio::test]
+async fn without_encryption_the_privacy_routes_say_so() {
+    let s = Setup::start(RateLimit::default()).await;
+    let (status, problem) = s
+        .post(
+            "/v1/tenants/brewvi/customers/zelda/erase",
+            &s.operate,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not encrypted"),
+        "{problem}"
+    );
+    let (status, _) = s
+        .get("/v1/tenants/brewvi/customers/zelda/export", &s.operate)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
 }
 
 #[tokio::test]

@@ -8,18 +8,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agents_support::{Running, options, say, settled};
+use agents_support::{Projecting, Running, options, say, settled};
 use switchboard_engine::event::personal::{ERASED, personal_texts_mut};
 use switchboard_engine::event::{Actor, EventData, Resolution, StoredEvent};
 use switchboard_engine::ids::{ConversationKey, Tenant};
-use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
+use switchboard_engine::projection::sqlite::SqliteStore;
 use switchboard_engine::projection::{DocKeys, ProjectionStore};
 use switchboard_engine::store::{EventStore, StoreOptions};
 use switchboard_tests::{TestServer, eventually};
 use switchboard_workers::audit::{self, AuditKey, ExportFilter};
 use switchboard_workers::intake::{CloseRequest, Intake};
-use switchboard_workers::privacy::{self, Key, KeyRing};
-use switchboard_workers::projector::{ProjectorOptions, run_projector};
+use switchboard_workers::privacy::{
+    self, Key, KeyRing, RetentionLedger, RetentionRunner, RetentionSchedule,
+};
 use tokio::sync::watch;
 
 const SEED_EMAIL: &str = "zelda.quux@example.org";
@@ -122,7 +123,7 @@ struct World {
     projections: Arc<SqliteStore>,
     running: Running,
     stop_projector: watch::Sender<bool>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn world() -> World {
@@ -130,31 +131,16 @@ async fn world() -> World {
     let master = Key::generate().expect("randomness");
     let (store, ring) = sealed(&server, &master).await;
     let running = Running::all(&store, &options());
-    let dir = tempfile::tempdir().expect("temp dir");
-    let projections = Arc::new(
-        SqliteStore::open(SqliteConfig::new(dir.path().join("p.sqlite")))
-            .await
-            .expect("SQLite opens"),
-    );
-    let (stop_projector, shutdown) = watch::channel(false);
-    tokio::spawn(run_projector(
-        server.client().await,
-        projections.clone(),
-        ProjectorOptions {
-            cipher: store.cipher().cloned(),
-            ..ProjectorOptions::default()
-        },
-        shutdown,
-    ));
+    let projecting = Projecting::start(&store).await;
     World {
         server,
         store,
         ring,
         master,
-        projections,
+        projections: projecting.projections,
         running,
-        stop_projector,
-        _dir: dir,
+        stop_projector: projecting.stop,
+        dir: projecting.dir,
     }
 }
 
@@ -356,22 +342,12 @@ async fn a_subject_access_export_holds_every_conversation_of_the_customer_decryp
     w.running.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn retention_shreds_only_closed_conversations_past_the_period() {
-    let w = world().await;
-    let closed = say(
-        &w.store,
-        "brewvi/retained-closed",
-        "Where is my order #1001?",
-    )
-    .await;
-    let open = say(&w.store, "brewvi/retained-open", "Do you sell decaf beans?").await;
-    for key in [&closed, &open] {
-        settled(&w.store, key).await;
-    }
+/// Closes `key` as a human agent would and waits for the projections to
+/// show it closed.
+async fn close_and_project(w: &World, key: &ConversationKey) {
     Intake::new(w.store.clone())
         .close(
-            &closed,
+            key,
             CloseRequest {
                 resolution: Resolution::Resolved,
                 satisfaction: None,
@@ -385,7 +361,7 @@ async fn retention_shreds_only_closed_conversations_past_the_period() {
         let docs = w
             .projections
             .get(&DocKeys {
-                conversations: vec![closed.clone()],
+                conversations: vec![key.clone()],
                 ..DocKeys::default()
             })
             .await
@@ -396,6 +372,77 @@ async fn retention_shreds_only_closed_conversations_past_the_period() {
             .map(|_| ())
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn scheduled_retention_shreds_at_start_records_the_pass_and_status_reports_it() {
+    let w = world().await;
+    let closed = say(&w.store, "brewvi/scheduled", "Where is my order #1001?").await;
+    settled(&w.store, &closed).await;
+    close_and_project(&w, &closed).await;
+    let client = w.server.client().await;
+    let ledger = RetentionLedger::open(&client)
+        .await
+        .expect("the ledger opens");
+    let runner = RetentionRunner {
+        store: w.store.clone(),
+        ring: w.ring.clone(),
+        projections: w.projections.clone(),
+        ledger: ledger.clone(),
+    };
+    let schedule = RetentionSchedule {
+        periods: [(tenant(), Duration::ZERO)].into_iter().collect(),
+        every: Duration::from_secs(3600),
+    };
+    let (stop, shutdown) = watch::channel(false);
+    let scheduled = tokio::spawn(privacy::run_schedule(runner, schedule, shutdown));
+    let record = eventually(
+        "the first pass recorded",
+        Duration::from_secs(20),
+        || async { ledger.get("brewvi").await.ok().flatten() },
+    )
+    .await;
+    assert_eq!((record.closed, record.shredded_last), (1, 1), "{record:?}");
+    assert_eq!((record.shredded_total, record.period_secs), (1, 0));
+    let shredded = w.store.load(&closed).await.expect("loads");
+    assert!(texts(&shredded.events).iter().all(|t| t == ERASED));
+    stop.send_replace(true);
+    scheduled.await.expect("the schedule stops on shutdown");
+
+    let db = w.dir.path().join("p.sqlite");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["projections", "status", "--json", "--db"])
+        .arg(&db)
+        .env("NATS_URL", w.server.url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(report["retention"][0]["tenant"], "brewvi", "{report}");
+    assert_eq!(report["retention"][0]["shredded_total"], 1, "{report}");
+    w.stop_projector.send_replace(true);
+    w.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retention_shreds_only_closed_conversations_past_the_period() {
+    let w = world().await;
+    let closed = say(
+        &w.store,
+        "brewvi/retained-closed",
+        "Where is my order #1001?",
+    )
+    .await;
+    let open = say(&w.store, "brewvi/retained-open", "Do you sell decaf beans?").await;
+    for key in [&closed, &open] {
+        settled(&w.store, key).await;
+    }
+    close_and_project(&w, &closed).await;
     // A long period shreds nothing yet.
     let long = privacy::apply_retention(
         &w.store,

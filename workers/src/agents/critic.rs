@@ -16,10 +16,10 @@ use switchboard_engine::event::{
 };
 use switchboard_engine::workflow::{Agent, Step};
 
-use super::{not_mine, screened_text, turn};
+use super::{not_mine, remote_redacts, remote_text, screened_text, turn};
 use crate::models::{CriticConfig, LocalCritic, redact};
 use crate::remote::{
-    Fallback, RemoteScreener, RemoteValidator, Screen, Validate, ValidateRequest, Validation,
+    Fallback, RemoteScreener, RemoteValidator, Validate, ValidateRequest, Validation,
 };
 use crate::response::refusal_text_in;
 use crate::runtime::{StepError, Worker};
@@ -66,11 +66,20 @@ impl Critic {
         }))
     }
 
-    async fn screen(&self, turn: &Turn) -> Vec<EventData> {
-        let rules = self.critic.screen(&turn.received.text);
+    async fn screen(&self, state: &Conversation, turn: &Turn) -> Vec<EventData> {
+        let original = &turn.received.text;
+        let rules = self.critic.screen(original);
         let screened = match &self.remote_screening {
             Some(fallback) => {
-                screen_at_least_as_strict(fallback.screen(&turn.received.text).await, rules)
+                // The rules' personal-data findings never reach the model
+                // (unless the tenant is configured unredacted).
+                let sent = if remote_redacts(state, |t| fallback.remote().redacts(t)) {
+                    redact(original, &rules.redactions)
+                } else {
+                    original.clone()
+                };
+                let decided = fallback.screen_sent(&sent, original).await;
+                screen_at_least_as_strict(decided, rules)
             }
             None => rules,
         };
@@ -81,7 +90,12 @@ impl Critic {
         out
     }
 
-    async fn validate(&self, turn: &Turn, attempt: u32) -> Result<Vec<EventData>, StepError> {
+    async fn validate(
+        &self,
+        state: &Conversation,
+        turn: &Turn,
+        attempt: u32,
+    ) -> Result<Vec<EventData>, StepError> {
         let draft = turn
             .draft
             .as_ref()
@@ -95,7 +109,15 @@ impl Critic {
         };
         let rules = Validate::validate(&self.critic, &request).await;
         let v = match &self.remote_validation {
-            Some(fallback) => at_least_as_strict(fallback.validate(&request).await, rules),
+            Some(fallback) => {
+                let redacted = remote_redacts(state, |t| fallback.remote().redacts(t));
+                let sent = remote_text(turn, redacted);
+                let remote_request = ValidateRequest {
+                    screened_text: &sent,
+                    ..request
+                };
+                at_least_as_strict(fallback.validate(&remote_request).await, rules)
+            }
             None => rules,
         };
         let delivered = match v.verdict {
@@ -236,7 +258,7 @@ impl Worker for Critic {
     async fn act(&self, step: Step, state: &Conversation) -> Result<Vec<EventData>, StepError> {
         let turn = turn(state)?;
         match step {
-            Step::Screen => Ok(self.screen(turn).await),
+            Step::Screen => Ok(self.screen(state, turn).await),
             Step::Refuse => {
                 let findings = turn
                     .screened
@@ -247,7 +269,7 @@ impl Worker for Critic {
                     text: refusal_text_in(findings, &turn.received.language),
                 })])
             }
-            Step::Validate { attempt } => self.validate(turn, attempt).await,
+            Step::Validate { attempt } => self.validate(state, turn, attempt).await,
             Step::Respond => self.respond(turn),
             other => Err(not_mine(Agent::Critic, other)),
         }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use switchboard_engine::conversation::{Conversation, Turn};
 use switchboard_engine::event::{EventData, Responded};
+use switchboard_engine::ids::Tenant;
 use switchboard_engine::store::EventStore;
 use switchboard_engine::workflow::{Agent, Step};
 use tokio::sync::watch;
@@ -56,6 +57,23 @@ pub(crate) fn screened_text(turn: &Turn) -> String {
     match &turn.screened {
         Some(s) if !s.redactions.is_empty() => redact(&turn.received.text, &s.redactions),
         _ => turn.received.text.clone(),
+    }
+}
+
+/// Whether a remote model may read this conversation's customer text only
+/// redacted: `redacts` asked of the conversation's tenant, and yes when the
+/// conversation has no key yet (the safe side).
+pub(crate) fn remote_redacts(state: &Conversation, redacts: impl Fn(&Tenant) -> bool) -> bool {
+    state.key.as_ref().is_none_or(|k| redacts(&k.tenant))
+}
+
+/// The customer text a remote model is sent: [`screened_text`] when the
+/// tenant's text is redacted, the text as written otherwise.
+pub(crate) fn remote_text(turn: &Turn, redacted: bool) -> String {
+    if redacted {
+        screened_text(turn)
+    } else {
+        turn.received.text.clone()
     }
 }
 
@@ -100,9 +118,13 @@ impl Worker for Intent {
             // The local model runs in-process: it may read the unredacted text
             // (order numbers and e-mail addresses are entities it must find).
             IntentBackend::Local(local) => local.classify(&turn.received.text),
-            // Customer PII the critic redacted never leaves the process; the
-            // fallback classifies the same redacted text.
-            IntentBackend::Remote(fallback) => fallback.classify(&screened_text(turn)).await,
+            // Customer PII the critic redacted never leaves the process
+            // (unless the tenant is configured unredacted); the fallback
+            // classifies the same text.
+            IntentBackend::Remote(fallback) => {
+                let redacted = remote_redacts(state, |t| fallback.remote().redacts(t));
+                fallback.classify(&remote_text(turn, redacted)).await
+            }
         };
         let classified = in_context(
             classified,
@@ -210,8 +232,15 @@ impl Worker for Response {
             .as_ref()
             .map(|v| v.findings.as_slice())
             .unwrap_or(&[]);
-        // Customer PII the critic redacted never leaves the process.
-        let customer_text = screened_text(turn);
+        // Customer PII the critic redacted never leaves the process (unless
+        // the tenant is configured unredacted for a remote responder).
+        let redacted = match &self.responder {
+            ResponseBackend::Local(_) => true,
+            ResponseBackend::Remote(fallback) => {
+                remote_redacts(state, |t| fallback.remote().redacts(t))
+            }
+        };
+        let customer_text = remote_text(turn, redacted);
         let request = DraftRequest {
             customer_text: &customer_text,
             customer_id: &turn.received.customer.id,

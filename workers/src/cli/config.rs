@@ -20,6 +20,7 @@ use azure_identity::{
     UserAssignedId,
 };
 use clap::{Args, Subcommand, ValueEnum};
+use switchboard_engine::ids::Tenant;
 use switchboard_engine::workflow::Agent;
 use switchboard_workers::agents::{Agents, AgentsConfig};
 use switchboard_workers::models::IntentModel;
@@ -77,6 +78,16 @@ pub struct RemoteArgs {
     /// `max_tokens` of every remote request.
     #[arg(long, env = "SWITCHBOARD_REMOTE_MAX_TOKENS", default_value_t = 800)]
     pub remote_max_tokens: u32,
+    /// Tenants whose customer text the remote model reads as written
+    /// (comma-separated). Every other tenant's text is sent with the
+    /// critic's personal-data findings replaced by placeholders.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_REMOTE_UNREDACTED_TENANTS",
+        value_delimiter = ',',
+        value_parser = super::projections::parse_tenant
+    )]
+    pub remote_unredacted_tenants: Vec<Tenant>,
     /// Prices over the built-in Azure OpenAI list prices, in USD per 1,000
     /// tokens: `model=PROMPT/COMPLETION`, comma-separated (a model name
     /// prices every name it prefixes), e.g. `gpt-4o-mini=0.00015/0.0006`.
@@ -269,6 +280,7 @@ impl RemoteArgs {
         config.timeout = config.timeout.max(config.deadline);
         config.concurrency = self.remote_concurrency;
         config.max_tokens = self.remote_max_tokens.max(1);
+        config.unredacted_tenants = self.remote_unredacted_tenants.iter().cloned().collect();
         config.prices = PriceTable::azure_list_prices().parse(&self.model_prices)?;
         Ok(config)
     }
@@ -327,7 +339,14 @@ impl WorkerArgs {
 pub enum ConfigCommand {
     /// Print the resolved configuration with secrets masked; fails if it
     /// cannot be used (for example remote agents without an endpoint).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
+    /// Every configuration variable the binary reads: name, flag, default,
+    /// whether it is a secret, and which commands read it.
+    Vars {
+        /// Print JSON instead of a list.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -347,7 +366,10 @@ pub struct CheckArgs {
 }
 
 pub async fn run(global: &Global, cmd: ConfigCommand) -> anyhow::Result<()> {
-    let ConfigCommand::Check(args) = cmd;
+    let args = match cmd {
+        ConfigCommand::Check(args) => *args,
+        ConfigCommand::Vars { json } => return super::vars::print(json),
+    };
     for (key, value) in describe(global, &args) {
         println!("{key:<28} {value}");
     }

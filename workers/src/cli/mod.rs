@@ -24,6 +24,7 @@ mod schemas;
 mod streams;
 mod tenant;
 mod up;
+mod vars;
 mod worker;
 
 use std::path::PathBuf;
@@ -170,6 +171,22 @@ pub fn init_logging(cli: &Cli) {
     match global.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
+    }
+}
+
+impl Command {
+    /// Whether this is a one-shot command whose output may go to a pipe
+    /// that closes early (`| head`): not the services, and not the benches,
+    /// which manage processes of their own.
+    pub fn writes_for_a_pipe(&self) -> bool {
+        !matches!(
+            self,
+            Command::Up(_)
+                | Command::Worker(_)
+                | Command::Gateway(_)
+                | Command::Projector(_)
+                | Command::Bench(_)
+        )
     }
 }
 

@@ -18,7 +18,8 @@ use clap::{Args, Subcommand};
 use switchboard_engine::event::Actor;
 use switchboard_engine::ids::Tenant;
 use switchboard_engine::store::{EventStore, StoreOptions};
-use switchboard_workers::privacy::{self, Key, KeyRing};
+use switchboard_workers::privacy::{self, Key, KeyRing, RetentionLedger, RetentionSchedule};
+use switchboard_workers::system::Retention;
 
 use super::Global;
 use super::projections::{Missing, StoreArgs, open_store};
@@ -118,14 +119,90 @@ pub fn parse_period(text: &str) -> Result<Duration, String> {
     let n: u64 = number
         .parse()
         .map_err(|_| format!("{text:?} is not a period like 30d, 12h, 90m or 3600"))?;
-    let seconds = match unit {
-        's' => n,
-        'm' => n * 60,
-        'h' => n * 3600,
-        'd' => n * 86_400,
+    let unit_secs: u64 = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
         _ => return Err(format!("{text:?}: the unit is s, m, h or d")),
     };
+    let seconds = n
+        .checked_mul(unit_secs)
+        .ok_or_else(|| format!("{text:?} is too long a period"))?;
     Ok(Duration::from_secs(seconds))
+}
+
+/// `TENANT=PERIOD`, e.g. `brewvi=30d`.
+pub fn parse_tenant_period(text: &str) -> Result<(Tenant, Duration), String> {
+    let (tenant, period) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not TENANT=PERIOD (e.g. brewvi=30d)"))?;
+    let tenant = super::projections::parse_tenant(tenant.trim())?;
+    Ok((tenant, parse_period(period)?))
+}
+
+/// Retention on a schedule, for `up` and `projector`.
+#[derive(Debug, Args, Clone)]
+pub struct RetentionScheduleArgs {
+    /// A tenant's retention period, TENANT=PERIOD (e.g. brewvi=30d): its
+    /// conversations closed longer ago have their texts shredded. Repeat
+    /// the flag (or comma-separate) for several tenants; tenants not named
+    /// keep everything.
+    #[arg(
+        long = "retention",
+        env = "SWITCHBOARD_RETENTION",
+        value_delimiter = ',',
+        value_parser = parse_tenant_period
+    )]
+    pub retention: Vec<(Tenant, Duration)>,
+    /// Time between retention passes (the first runs at start).
+    #[arg(long, env = "SWITCHBOARD_RETENTION_EVERY", value_parser = parse_period, default_value = "1h")]
+    pub retention_every: Duration,
+}
+
+impl RetentionScheduleArgs {
+    /// The schedule; a tenant named twice or a zero interval is an error.
+    pub fn schedule(&self) -> anyhow::Result<RetentionSchedule> {
+        anyhow::ensure!(
+            !self.retention_every.is_zero(),
+            "SWITCHBOARD_RETENTION_EVERY must be at least one second"
+        );
+        let mut schedule = RetentionSchedule {
+            every: self.retention_every,
+            ..RetentionSchedule::default()
+        };
+        for (tenant, period) in &self.retention {
+            if schedule.periods.insert(tenant.clone(), *period).is_some() {
+                anyhow::bail!("--retention names tenant {tenant} twice");
+            }
+        }
+        Ok(schedule)
+    }
+
+    /// What the system needs to run the schedule, if one is configured;
+    /// an error when it is but personal data is not encrypted here.
+    pub async fn plan(
+        &self,
+        client: &async_nats::Client,
+        ring: Option<&KeyRing>,
+    ) -> anyhow::Result<Option<Retention>> {
+        let schedule = self.schedule()?;
+        if schedule.is_empty() {
+            return Ok(None);
+        }
+        let ring = ring.cloned().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--retention needs a personal-data master key ({KEY_VAR} or --privacy-key-file): \
+                 without one, texts are not encrypted and cannot be shredded"
+            )
+        })?;
+        let ledger = RetentionLedger::open(client).await?;
+        Ok(Some(Retention {
+            ring,
+            ledger,
+            schedule,
+        }))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,15 +305,20 @@ pub async fn retention(global: &Global, cmd: RetentionCommand) -> anyhow::Result
     let ring = required_ring(global, &client).await?;
     let store = sealed_store(client.clone(), StoreOptions::default(), Some(&ring));
     let projections = open_store(&args.store, Missing::Refuse).await?;
+    let now = chrono::Utc::now();
     let report = privacy::apply_retention(
         &store,
         &ring,
         projections.as_ref(),
         &tenant,
         args.period,
-        chrono::Utc::now(),
+        now,
     )
     .await?;
+    RetentionLedger::open(&client)
+        .await?
+        .record(&report, args.period, now)
+        .await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     projections.close().await.ok();
     client.drain().await.ok();
@@ -246,6 +328,32 @@ pub async fn retention(global: &Global, cmd: RetentionCommand) -> anyhow::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retention_flags_make_a_schedule_and_bad_ones_are_named() {
+        let args = RetentionScheduleArgs {
+            retention: vec![parse_tenant_period("brewvi=30d").expect("valid")],
+            retention_every: Duration::from_secs(600),
+        };
+        let schedule = args.schedule().expect("valid");
+        let brewvi = Tenant::new("brewvi").expect("valid");
+        assert_eq!(schedule.periods[&brewvi], Duration::from_secs(30 * 86_400));
+        assert_eq!(schedule.every, Duration::from_secs(600));
+        for bad in ["brewvi", "brewvi=", "bad tenant=1d", "brewvi=3w"] {
+            assert!(parse_tenant_period(bad).is_err(), "{bad}");
+        }
+        assert!(parse_period("99999999999999999d").is_err());
+        let twice = RetentionScheduleArgs {
+            retention: vec![(brewvi.clone(), Duration::ZERO), (brewvi, Duration::ZERO)],
+            ..args.clone()
+        };
+        assert!(twice.schedule().is_err());
+        let never = RetentionScheduleArgs {
+            retention_every: Duration::ZERO,
+            ..args
+        };
+        assert!(never.schedule().is_err());
+    }
 
     #[test]
     fn periods_parse_with_units_and_bad_ones_are_named() {

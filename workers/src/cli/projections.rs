@@ -15,6 +15,7 @@ use switchboard_engine::projection::ProjectionStore;
 use switchboard_engine::projection::Table;
 use switchboard_engine::projection::cosmos::{CosmosAuth, CosmosConfig, CosmosStore};
 use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
+use switchboard_workers::privacy::{RetentionLedger, RetentionRecord};
 use switchboard_workers::projector::control::{self, RebuildRequest, RebuildUpdate};
 use switchboard_workers::projector::{self, ProjectorOptions, RebuildReport, Status};
 
@@ -156,17 +157,28 @@ pub async fn run(global: &Global, cmd: ProjectionsCommand) -> anyhow::Result<()>
         }
         ProjectionsCommand::Status { json, store } => {
             let store = open_store(&store, Missing::Refuse).await?;
-            let status = projector::status(client, store.as_ref(), &options)
+            let status = projector::status(client.clone(), store.as_ref(), &options)
                 .await
                 .context("reading the projections' status")?;
+            let retention = match RetentionLedger::existing(&client).await {
+                Some(ledger) => ledger.all().await?,
+                None => Vec::new(),
+            };
             if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
+                let out = StatusOut {
+                    status: &status,
+                    retention: &retention,
+                };
+                println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 print!("{}", status_table(&status));
                 println!(
                     "stream last seq {}; {} event(s) not yet projected",
                     status.stream_last_seq, status.pending
                 );
+                if !retention.is_empty() {
+                    print!("{}", retention_table(&retention));
+                }
             }
         }
     }
@@ -224,6 +236,43 @@ async fn remote_rebuild(
             Ok(RebuildUpdate::Accepted { .. }) => {}
             Err(e) => anyhow::bail!("malformed update from the running projector: {e}"),
         }
+    }
+}
+
+/// `projections status --json`: the status, and the last retention pass
+/// per tenant.
+#[derive(serde::Serialize)]
+struct StatusOut<'a> {
+    #[serde(flatten)]
+    status: &'a Status,
+    retention: &'a [RetentionRecord],
+}
+
+fn retention_table(records: &[RetentionRecord]) -> Table {
+    Table {
+        headers: [
+            "retention",
+            "period_s",
+            "last_run",
+            "closed",
+            "shredded",
+            "total",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: records
+            .iter()
+            .map(|r| {
+                vec![
+                    r.tenant.clone(),
+                    r.period_secs.to_string(),
+                    r.last_run_at.clone(),
+                    r.closed.to_string(),
+                    r.shredded_last.to_string(),
+                    r.shredded_total.to_string(),
+                ]
+            })
+            .collect(),
     }
 }
 

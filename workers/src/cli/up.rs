@@ -59,6 +59,8 @@ pub struct UpArgs {
     pub workers: WorkerArgs,
     #[command(flatten)]
     pub gateway: GatewayArgs,
+    #[command(flatten)]
+    pub retention: super::privacy::RetentionScheduleArgs,
 }
 
 pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
@@ -103,11 +105,12 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         SqliteStore::open(SqliteConfig::new(args.data_dir.join("projections.sqlite"))).await?,
     );
     // The tenant-data watch stops with the process (it holds no work).
-    let (_knowledge_stop, knowledge_shutdown) = watch::channel(false);
+    let (knowledge_stop, knowledge_shutdown) = watch::channel(false);
     let agents = agents.with_knowledge(live_knowledge(&client, &knowledge_shutdown, true).await?);
     let ring = super::privacy::key_ring(_global, &client, Some(&args.data_dir)).await?;
     let store =
         super::privacy::sealed_store(client.clone(), StoreOptions::default(), ring.as_ref());
+    let retention = args.retention.plan(&client, ring.as_ref()).await?;
     let (gateway, listener) = args
         .gateway
         .start(store.clone(), ring, projections.clone())
@@ -128,6 +131,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
                 ..ProjectorOptions::default()
             },
             gateway: Some((gateway, listener)),
+            retention,
         },
     );
     readiness.part("gateway").set(PartState::Ready);
@@ -153,6 +157,9 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     for failure in system.stop().await {
         tracing::warn!(error = %failure, "a part stopped with an error");
     }
+    // The tenant-data watch ends before the connection does, so shutting
+    // down does not read as a broken watch.
+    knowledge_stop.send_replace(true);
     client.drain().await.ok();
     tokio::task::spawn_blocking(move || drop(server))
         .await

@@ -64,7 +64,8 @@ pub(super) async fn erase_customer(
         ring,
         &caller.tenant,
         &path.customer,
-        Actor::human("operator"),
+        // The audit trail names the operator key that asked.
+        Actor::human(&format!("key-{}", caller.key.id)),
     )
     .await?;
     Ok(Json(report))

@@ -14,28 +14,30 @@
 //! - [`export_customer`]: everything held about one customer, decrypted,
 //!   for a subject access request.
 //! - [`apply_retention`]: shred the keys of a tenant's conversations closed
-//!   longer ago than its retention period.
+//!   longer ago than its retention period ([`retention`] runs it on a
+//!   schedule and records each pass).
 //!
 //! [`keys`] holds the key material (master key from a file or an
 //! environment variable, tenant keys derived from it).
 
 pub mod keys;
+pub mod retention;
 pub mod ring;
 
-use std::time::Duration;
-
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 use switchboard_engine::event::{Actor, Erased, ErasureReason, EventData, StoredEvent};
 use switchboard_engine::ids::{ConversationKey, Tenant};
-use switchboard_engine::projection::{
-    ConversationDoc, ConversationStatus, DocKeys, ProjectionStore, Scope,
-};
+use switchboard_engine::projection::{ConversationDoc, DocKeys, ProjectionStore};
 use switchboard_engine::store::{CipherError, EventStore};
 
 use crate::intake::{Intake, IntakeError};
 
 pub use keys::{Key, KeyError};
+pub use retention::{
+    RetentionLedger, RetentionRecord, RetentionReport, RetentionRunner, RetentionSchedule,
+    apply_retention, run_schedule,
+};
 pub use ring::KeyRing;
 
 /// Metric names.
@@ -123,7 +125,7 @@ pub async fn erase_customer(
     })
 }
 
-async fn record_erasure(
+pub(crate) async fn record_erasure(
     intake: &Intake,
     key: &ConversationKey,
     actor: Actor,
@@ -233,61 +235,5 @@ pub async fn export_customer(
         customer_id: customer_id.to_owned(),
         exported_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
         conversations,
-    })
-}
-
-/// What a retention pass did.
-#[derive(Debug, Clone, Serialize)]
-pub struct RetentionReport {
-    /// The tenant.
-    pub tenant: String,
-    /// Closed conversations looked at.
-    pub closed: usize,
-    /// Conversations whose keys were shredded in this pass.
-    pub shredded: Vec<String>,
-}
-
-/// Shreds the keys of `tenant`'s conversations closed (by the projections)
-/// before `now - period`, and records each erasure. Conversations shredded
-/// earlier have no key left and are passed over.
-pub async fn apply_retention(
-    store: &EventStore,
-    ring: &KeyRing,
-    projections: &dyn ProjectionStore,
-    tenant: &Tenant,
-    period: Duration,
-    now: DateTime<Utc>,
-) -> Result<RetentionReport, PrivacyError> {
-    let period = chrono::Duration::from_std(period).unwrap_or(chrono::Duration::MAX);
-    let cutoff = now
-        .checked_sub_signed(period)
-        .unwrap_or(DateTime::<Utc>::MIN_UTC);
-    let docs = projections
-        .conversations(&Scope::tenant(tenant.clone()))
-        .await
-        .map_err(|e| PrivacyError::Projections(e.to_string()))?;
-    let closed: Vec<&ConversationDoc> = docs
-        .iter()
-        .filter(|d| d.status == ConversationStatus::Closed && d.updated_at <= cutoff)
-        .collect();
-    let intake = Intake::new(store.clone());
-    let mut shredded = Vec::new();
-    for doc in &closed {
-        let key = doc.key();
-        if ring.shred_conversation(&key).await? {
-            let request = format!("retention/{}", doc.last_seq);
-            let actor = Actor::worker("retention");
-            record_erasure(&intake, &key, actor, ErasureReason::Retention, &request).await?;
-            shredded.push(key.to_string());
-        }
-    }
-    metrics::counter!(metric::SHREDDED, "reason" => "retention").increment(shredded.len() as u64);
-    if !shredded.is_empty() {
-        tracing::info!(%tenant, conversations = shredded.len(), "retention shredded closed conversations");
-    }
-    Ok(RetentionReport {
-        tenant: tenant.to_string(),
-        closed: closed.len(),
-        shredded,
     })
 }

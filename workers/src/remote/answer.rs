@@ -167,6 +167,11 @@ pub struct RemoteResponder {
 }
 
 impl RemoteResponder {
+    /// Whether `tenant`'s customer text is redacted before it is sent.
+    pub fn redacts(&self, tenant: &switchboard_engine::ids::Tenant) -> bool {
+        self.model.redacts(tenant)
+    }
+
     /// A responder over `model`.
     pub fn new(model: RemoteModel) -> Self {
         Self { model }
@@ -268,6 +273,11 @@ pub struct RemoteValidator {
 }
 
 impl RemoteValidator {
+    /// Whether `tenant`'s customer text is redacted before it is sent.
+    pub fn redacts(&self, tenant: &switchboard_engine::ids::Tenant) -> bool {
+        self.model.redacts(tenant)
+    }
+
     /// A validator over `model`.
     pub fn new(model: RemoteModel) -> Self {
         Self { model }

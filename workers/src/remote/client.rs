@@ -85,6 +85,12 @@ impl std::fmt::Debug for RemoteModel {
 }
 
 impl RemoteModel {
+    /// Whether `tenant`'s customer text is redacted before it is sent
+    /// ([`RemoteConfig::unredacted_tenants`]).
+    pub fn redacts(&self, tenant: &switchboard_engine::ids::Tenant) -> bool {
+        self.inner.config.redacts(tenant)
+    }
+
     /// Validates the configuration and builds the HTTP client (TLS via
     /// rustls with the ring provider and the platform's roots). No I/O.
     pub fn new(config: RemoteConfig) -> Result<Self, RemoteError> {

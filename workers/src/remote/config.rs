@@ -7,11 +7,13 @@
 //! structs; this module never reads the environment. Secrets are held in
 //! [`Secret`], whose `Debug` prints `***`, so a logged config leaks nothing.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use switchboard_engine::ids::Tenant;
 
 use super::pricing::PriceTable;
 
@@ -163,6 +165,11 @@ pub struct RemoteConfig {
     /// `max_tokens` sent with every request (llama.cpp honours only this
     /// name, Azure accepts it for chat models). Default: 800.
     pub max_tokens: u32,
+    /// Tenants whose customer text reaches the model as the customer wrote
+    /// it. Every other tenant's text is sent with the critic's personal-data
+    /// findings (e-mail, phone, card, IBAN...) replaced by placeholders,
+    /// screening included. Default: none, every tenant redacted.
+    pub unredacted_tenants: BTreeSet<Tenant>,
 }
 
 impl RemoteConfig {
@@ -179,7 +186,13 @@ impl RemoteConfig {
             breaker: BreakerConfig::default(),
             prices: PriceTable::azure_list_prices(),
             max_tokens: 800,
+            unredacted_tenants: BTreeSet::new(),
         }
+    }
+
+    /// Whether `tenant`'s customer text is redacted before it is sent.
+    pub fn redacts(&self, tenant: &Tenant) -> bool {
+        !self.unredacted_tenants.contains(tenant)
     }
 }
 

@@ -28,6 +28,11 @@ impl<R, L> Fallback<R, L> {
     pub fn new(remote: R, local: L) -> Self {
         Self { remote, local }
     }
+
+    /// The remote implementation (for its configuration).
+    pub fn remote(&self) -> &R {
+        &self.remote
+    }
 }
 
 /// Logs the remote failure (its reason at warn: kind and what to fix,
@@ -82,17 +87,26 @@ impl<L: Classify + Sync> Classify for Fallback<RemoteClassifier, L> {
     }
 }
 
-impl<L: Screen + Sync> Screen for Fallback<RemoteScreener, L> {
-    async fn screen(&self, text: &str) -> Screened {
-        match self.remote.screen(text).await {
+impl<L: Screen + Sync> Fallback<RemoteScreener, L> {
+    /// Screens `original` by sending `sent` (the same text with personal
+    /// data replaced) to the remote model; the local model, on failure,
+    /// reads `original`.
+    pub async fn screen_sent(&self, sent: &str, original: &str) -> Screened {
+        match self.remote.screen_sent(sent, original).await {
             Ok(event) => event,
             Err(e) => {
                 let note = note_failure("screen", &e);
-                let mut event = self.local.screen(text).await;
+                let mut event = self.local.screen(original).await;
                 event.model = Some(mark(event.model.take(), &note, e.spent()));
                 event
             }
         }
+    }
+}
+
+impl<L: Screen + Sync> Screen for Fallback<RemoteScreener, L> {
+    async fn screen(&self, text: &str) -> Screened {
+        self.screen_sent(text, text).await
     }
 }
 

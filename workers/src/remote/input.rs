@@ -140,6 +140,11 @@ pub struct RemoteClassifier {
 }
 
 impl RemoteClassifier {
+    /// Whether `tenant`'s customer text is redacted before it is sent.
+    pub fn redacts(&self, tenant: &switchboard_engine::ids::Tenant) -> bool {
+        self.model.redacts(tenant)
+    }
+
     /// A classifier over `model`.
     pub fn new(model: RemoteModel) -> Self {
         Self { model }
@@ -222,6 +227,11 @@ pub struct RemoteScreener {
 }
 
 impl RemoteScreener {
+    /// Whether `tenant`'s customer text is redacted before it is sent.
+    pub fn redacts(&self, tenant: &switchboard_engine::ids::Tenant) -> bool {
+        self.model.redacts(tenant)
+    }
+
     /// A screener over `model`.
     pub fn new(model: RemoteModel) -> Self {
         Self { model }
@@ -230,11 +240,19 @@ impl RemoteScreener {
     /// Screens one customer message: verdict, findings (scores clamped into
     /// `0..=1`) and redactions located by byte offset in `text`.
     pub async fn screen(&self, text: &str) -> Result<Screened, RemoteError> {
+        self.screen_sent(text, text).await
+    }
+
+    /// Screens `original` by sending `sent`, the same message with the
+    /// personal data already found replaced by placeholders: the model
+    /// never sees those spans, and the spans it quotes are located in
+    /// `original` (a quoted placeholder occurs nowhere there and is dropped).
+    pub async fn screen_sent(&self, sent: &str, original: &str) -> Result<Screened, RemoteError> {
         let (out, usage) = self
             .model
-            .complete_json::<ScreenOutput>(SCREEN_PROMPT, &quoted(text), "screening")
+            .complete_json::<ScreenOutput>(SCREEN_PROMPT, &quoted(sent), "screening")
             .await?;
-        let mut event = out.into_event(text);
+        let mut event = out.into_event(original);
         event.model = Some(usage.into());
         Ok(event)
     }

@@ -4,6 +4,7 @@
 //! response agent and the critic's validation configured remote.
 
 mod agents;
+mod redaction;
 
 use std::time::Duration;
 
@@ -15,6 +16,29 @@ use super::*;
 const CLASSIFIED: &str = r##"{"intent":"ORDER_STATUS","confidence":0.9,"sentiment":"neutral",
   "entities":{"order_number":"#1001","email":null,"phone":null,"product":null,"amount":null},
   "signals":[]}"##;
+
+/// The conversation of `first` followed by `then` (each caused by `first`),
+/// folded as if stored in that order.
+fn fold_after(
+    first: switchboard_engine::event::Event,
+    then: impl IntoIterator<Item = switchboard_engine::event::EventData>,
+) -> switchboard_engine::conversation::Conversation {
+    use switchboard_engine::event::{Actor, Event, StoredEvent};
+    let rest: Vec<Event> = then
+        .into_iter()
+        .map(|data| Event::caused_by(&first.envelope, Actor::worker("test"), data))
+        .collect();
+    let stored: Vec<StoredEvent> = std::iter::once(first)
+        .chain(rest)
+        .enumerate()
+        .map(|(i, event)| StoredEvent {
+            seq: switchboard_engine::ids::StreamSeq::new(i as u64 + 1),
+            stored_at: chrono::Utc::now(),
+            event,
+        })
+        .collect();
+    switchboard_engine::conversation::Conversation::fold(&stored)
+}
 
 fn config(server: &StubServer) -> RemoteConfig {
     let mut config = RemoteConfig::new(Endpoint::OpenAiCompatible {

@@ -111,6 +111,45 @@ impl Running {
     }
 }
 
+/// The projector folding `store`'s log into a SQLite file of its own,
+/// opening sealed texts with `store`'s cipher, until `stop` is sent.
+pub struct Projecting {
+    pub projections: Arc<switchboard_engine::projection::sqlite::SqliteStore>,
+    pub stop: watch::Sender<bool>,
+    pub task: JoinHandle<Result<(), switchboard_workers::projector::ProjectorError>>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Projecting {
+    pub async fn start(store: &EventStore) -> Self {
+        use switchboard_engine::projection::sqlite::{SqliteConfig, SqliteStore};
+        use switchboard_workers::projector::{ProjectorOptions, run_projector};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let projections = Arc::new(
+            SqliteStore::open(SqliteConfig::new(dir.path().join("p.sqlite")))
+                .await
+                .expect("SQLite opens"),
+        );
+        let (stop, shutdown) = watch::channel(false);
+        let options = ProjectorOptions {
+            cipher: store.cipher().cloned(),
+            ..ProjectorOptions::default()
+        };
+        let task = tokio::spawn(run_projector(
+            store.client().clone(),
+            projections.clone(),
+            options,
+            shutdown,
+        ));
+        Self {
+            projections,
+            stop,
+            task,
+            dir,
+        }
+    }
+}
+
 /// Waits until the conversation's turn ended (`responded`), then returns
 /// its events.
 pub async fn settled(store: &EventStore, key: &ConversationKey) -> Vec<StoredEvent> {

@@ -2,6 +2,7 @@
 //! pipelined publishes with the same expected-subject-sequence check, over
 //! the same number of concurrent conversations; then load latency.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_nats::jetstream::message::PublishMessage;
@@ -16,6 +17,7 @@ use switchboard_engine::ids::{ConversationKey, StreamSeq};
 use switchboard_engine::store::{
     EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT, EventStore, IdempotencyKey,
 };
+use switchboard_workers::privacy::{Key, KeyRing};
 
 use super::{Bench, Target, median};
 use crate::cli::Global;
@@ -53,6 +55,11 @@ struct Report {
     append_ratio: f64,
     batch_append_per_s: f64,
     batch_ratio: f64,
+    /// Single-event appends with personal text sealed (a data key per
+    /// conversation, created on its first append, and an AEAD per text).
+    sealed_append_per_s: f64,
+    /// Sealed over unsealed single-event appends.
+    sealed_ratio: f64,
     load_p50_ms_10k: f64,
     load_p99_ms_10k: f64,
     load_p50_ms_1m: f64,
@@ -125,15 +132,20 @@ pub async fn run(global: &Global, args: AppendArgs) -> anyhow::Result<()> {
     let total = super::load::fill_to(store, args.fill).await?;
     let (raw_p50_large, raw_p99_large) = measure(store, &keys, 100, samples, Reader::Raw).await?;
     let (p50_large, p99_large) = measure(store, &keys, 100, samples, Reader::Store).await?;
-    let (mut base, mut single, mut batch) = (Vec::new(), Vec::new(), Vec::new());
+    let ring = KeyRing::open(store.client(), Key::generate()?).await?;
+    let sealed = store.clone().with_cipher(Arc::new(ring));
+    let (mut base, mut single, mut batch, mut sealed_single) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..args.rounds {
         base.push(baseline(store, args.conversations, args.events, round).await?);
-        single.push(store_append(store, &args, round, 1).await?);
-        batch.push(store_append(store, &args, round, 3).await?);
+        single.push(store_append(store, &args, round, 1, "single").await?);
+        batch.push(store_append(store, &args, round, 3, "batch").await?);
+        sealed_single.push(store_append(&sealed, &args, round, 1, "sealed").await?);
     }
     let baseline_per_s = median(base);
     let append_per_s = median(single);
     let batch_append_per_s = median(batch);
+    let sealed_append_per_s = median(sealed_single);
     let report = Report {
         conversations: args.conversations,
         events_per_measurement: args.conversations * args.events,
@@ -142,6 +154,8 @@ pub async fn run(global: &Global, args: AppendArgs) -> anyhow::Result<()> {
         append_ratio: append_per_s / baseline_per_s,
         batch_append_per_s,
         batch_ratio: batch_append_per_s / baseline_per_s,
+        sealed_append_per_s,
+        sealed_ratio: sealed_append_per_s / append_per_s,
         load_p50_ms_10k: p50_small,
         load_p99_ms_10k: p99_small,
         load_p50_ms_1m: p50_large,
@@ -174,6 +188,10 @@ fn table(r: &Report) {
     println!(
         "  event store append, 3-event atomic batches   {:>10.0} events/s  {:.2}x  (target >= 0.8x)",
         r.batch_append_per_s, r.batch_ratio
+    );
+    println!(
+        "  event store append, single events, sealed    {:>10.0} events/s  {:.2}x of unsealed",
+        r.sealed_append_per_s, r.sealed_ratio
     );
     println!(
         "  load: {} conversations of 100 events, written interleaved event by event with {} others",
@@ -250,12 +268,13 @@ async fn store_append(
     args: &AppendArgs,
     round: usize,
     per_append: usize,
+    label: &str,
 ) -> anyhow::Result<f64> {
     let appends = args.events / per_append;
     let started = Instant::now();
     let tasks = (0..args.conversations).map(|c| {
         let store = store.clone();
-        let key = ConversationKey::parse(&format!("bench/a{per_append}r{round}x{c}"));
+        let key = ConversationKey::parse(&format!("bench/{label}r{round}x{c}"));
         tokio::spawn(async move {
             let key = key?;
             let mut version = StreamSeq::ZERO;

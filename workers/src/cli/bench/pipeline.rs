@@ -4,7 +4,9 @@
 //! message-to-response latency at a quarter of the maximum rate, timed from
 //! each message's scheduled send time by a sender on a thread, runtime and
 //! connection of its own (no coordinated omission); then a check, from the
-//! log, that every conversation was answered exactly once.
+//! log, that every conversation was answered exactly once. With
+//! `--compare-sealed`, the full-rate batch runs twice more, warm: unsealed,
+//! then with personal text sealed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +21,7 @@ use switchboard_engine::ids::{ConversationKey, StreamSeq};
 use switchboard_engine::store::{EventStore, IdempotencyKey, StoreOptions};
 use switchboard_engine::workflow::Agent;
 use switchboard_workers::agents::Agents;
+use switchboard_workers::privacy::{Key, KeyRing};
 use switchboard_workers::runtime::{WorkerOptions, consumer_config};
 use tokio::sync::{oneshot, watch};
 
@@ -34,6 +37,11 @@ pub struct PipelineArgs {
     /// Messages sent at a quarter of the full rate for the latency figures.
     #[arg(long, default_value_t = 500)]
     pub latency_messages: usize,
+    /// Then run the full-rate batch again with personal text sealed
+    /// (encrypted per conversation under a fresh master key), agents and
+    /// sender alike, to measure what encryption costs.
+    #[arg(long)]
+    pub compare_sealed: bool,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -62,6 +70,12 @@ struct Report {
     unanswered: usize,
     /// Conversations with two or more `responded` in their log.
     answered_twice: usize,
+    /// With `--compare-sealed`: the full-rate batch again, warm, unsealed.
+    unsealed_rerun_per_s: Option<f64>,
+    /// The same batch right after, texts sealed.
+    sealed_conversations_per_s: Option<f64>,
+    /// Sealed over the unsealed rerun.
+    sealed_ratio: Option<f64>,
 }
 
 pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
@@ -75,7 +89,7 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
     let team = Agents::builtin()?.spawn_team(&store, &options, &shutdown);
     let events_before = stream_messages(&store).await?;
     let started = Instant::now();
-    let full = run_batch(&store, &bench.url, "full", args.messages, None).await?;
+    let full = run_batch(&store, &bench.url, "full", args.messages, None, None).await?;
     // Every response is in, but agents may still be deciding on triggers
     // that lead nowhere (steps of other agents): the full rate counts them.
     drained(&store, &options).await?;
@@ -89,6 +103,7 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
         "paced",
         args.latency_messages,
         Some(rate),
+        None,
     )
     .await?;
     // Settled before counting, so a late second answer is seen.
@@ -97,6 +112,21 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
     team.await??;
     let mut answers = answers_of(&store, &full.keys).await?;
     answers.add(answers_of(&store, &paced.keys).await?);
+    // Sealed against unsealed, both after the runs above warmed the
+    // process (models trained, knowledge base built), each with a team of
+    // its own: the same work but for the encryption.
+    let (unsealed_rerun_per_s, sealed_conversations_per_s) = if args.compare_sealed {
+        let (plain, plain_answers) =
+            comparison_run(&store, &bench.url, &options, args.messages, None).await?;
+        let master = Key::generate()?;
+        let (sealed, sealed_answers) =
+            comparison_run(&store, &bench.url, &options, args.messages, Some(master)).await?;
+        answers.add(plain_answers);
+        answers.add(sealed_answers);
+        (Some(plain), Some(sealed))
+    } else {
+        (None, None)
+    };
     // Measured after the agents stop, so they never see the baseline's messages.
     let baseline_per_s = baseline(&store, 1000, 10, 0).await?;
     let report = Report {
@@ -112,6 +142,11 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
         answered_once: answers.once,
         unanswered: answers.none,
         answered_twice: answers.twice,
+        unsealed_rerun_per_s,
+        sealed_conversations_per_s,
+        sealed_ratio: sealed_conversations_per_s
+            .zip(unsealed_rerun_per_s)
+            .map(|(s, u)| s / u),
     };
     super::emit(&report, args.json, table)?;
     anyhow::ensure!(
@@ -119,9 +154,39 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
         "{} conversations unanswered and {} answered more than once (of {})",
         report.unanswered,
         report.answered_twice,
-        full.keys.len() + paced.keys.len()
+        report.answered_once + report.unanswered + report.answered_twice
     );
     Ok(())
+}
+
+/// The full-rate batch once more, with a team of its own, its texts sealed
+/// under `sealing` when given (a key ring on the bench's server; agents and
+/// sender seal with it). Conversations answered per second, and the
+/// exactly-once count.
+async fn comparison_run(
+    store: &EventStore,
+    url: &str,
+    options: &WorkerOptions,
+    messages: usize,
+    sealing: Option<Key>,
+) -> anyhow::Result<(f64, Answers)> {
+    let store = match &sealing {
+        Some(master) => {
+            let ring = KeyRing::open(store.client(), master.clone()).await?;
+            store.clone().with_cipher(Arc::new(ring))
+        }
+        None => store.clone(),
+    };
+    let prefix = if sealing.is_some() { "sealed" } else { "rerun" };
+    let (stop, shutdown) = watch::channel(false);
+    let team = Agents::builtin()?.spawn_team(&store, options, &shutdown);
+    let started = Instant::now();
+    let batch = run_batch(&store, url, prefix, messages, None, sealing).await?;
+    drained(&store, options).await?;
+    let per_s = batch.latencies.len() as f64 / started.elapsed().as_secs_f64();
+    stop.send_replace(true);
+    team.await??;
+    Ok((per_s, answers_of(&store, &batch.keys).await?))
 }
 
 fn table(r: &Report) {
@@ -153,6 +218,16 @@ fn table(r: &Report) {
         "                                           p50 {:.2} ms  p99 {:.2} ms  (targets 5 / 20 ms)",
         r.p50_ms, r.p99_ms
     );
+    if let (Some(plain), Some(sealed), Some(ratio)) = (
+        r.unsealed_rerun_per_s,
+        r.sealed_conversations_per_s,
+        r.sealed_ratio,
+    ) {
+        println!("  the same batch again, warm: unsealed     {plain:>10.0} /s  (baseline)");
+        println!(
+            "  then with texts sealed                   {sealed:>10.0} /s  {ratio:.2}x of unsealed"
+        );
+    }
     println!(
         "  answered exactly once {} / unanswered {} / answered twice or more {}",
         r.answered_once, r.unanswered, r.answered_twice
@@ -229,6 +304,7 @@ async fn run_batch(
     prefix: &str,
     count: usize,
     rate: Option<f64>,
+    sealing: Option<Key>,
 ) -> anyhow::Result<Batch> {
     let run = uuid::Uuid::now_v7().simple().to_string();
     let tenant = format!("pipe{prefix}{}", &run[..12]);
@@ -248,7 +324,13 @@ async fn run_batch(
         Some(r) => start + Duration::from_secs_f64(n as f64 / r),
         None => start,
     };
-    let sender = spawn_sender(url, store.options().clone(), keys.clone(), scheduled)?;
+    let sender = spawn_sender(
+        url,
+        store.options().clone(),
+        sealing,
+        keys.clone(),
+        scheduled,
+    )?;
     let mut answered = vec![false; count];
     let mut latencies = Vec::with_capacity(count);
     while latencies.len() < count {
@@ -286,6 +368,7 @@ async fn run_batch(
 fn spawn_sender(
     url: &str,
     options: StoreOptions,
+    sealing: Option<Key>,
     keys: Vec<ConversationKey>,
     scheduled: impl Fn(usize) -> Instant + Send + 'static,
 ) -> anyhow::Result<oneshot::Receiver<anyhow::Result<()>>> {
@@ -302,7 +385,11 @@ fn spawn_sender(
                     runtime.block_on(async move {
                         let client =
                             switchboard_engine::connect(&url, "switchboard-bench-sender").await?;
-                        let store = EventStore::new(client, options);
+                        let mut store = EventStore::new(client.clone(), options);
+                        if let Some(master) = sealing {
+                            let ring = KeyRing::open(&client, master).await?;
+                            store = store.with_cipher(Arc::new(ring));
+                        }
                         send_all(&store, &keys, scheduled).await
                     })
                 });

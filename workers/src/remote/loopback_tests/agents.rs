@@ -11,15 +11,14 @@ use serde_json::{Value, json};
 use switchboard_engine::conversation::Conversation;
 use switchboard_engine::event::{
     Actor, Classified, Customer, CustomerTier, Drafted, Entities, Event, EventData, Intent,
-    ModelUsage, OutputFindingKind, Received, Retrieved, Sentiment, StoredEvent, ValidateVerdict,
-    Validated,
+    ModelUsage, OutputFindingKind, Received, Retrieved, Sentiment, ValidateVerdict, Validated,
 };
-use switchboard_engine::ids::{ConversationKey, StreamSeq};
+use switchboard_engine::ids::ConversationKey;
 use switchboard_engine::workflow::Step;
 
 use super::super::stub_server::{Reply, StubServer};
 use super::super::*;
-use super::config;
+use super::{config, fold_after};
 use crate::agents::{Critic, Response};
 use crate::knowledge::KnowledgeBase;
 use crate::models::LocalCritic;
@@ -82,21 +81,8 @@ fn conversation(retrieved: Retrieved, then: Vec<EventData>) -> Conversation {
         EventData::Screened(screened),
         EventData::Classified(classified()),
         EventData::Retrieved(retrieved),
-    ]
-    .into_iter()
-    .chain(then)
-    .map(|data| Event::caused_by(&first.envelope, Actor::worker("test"), data))
-    .collect::<Vec<_>>();
-    let stored: Vec<StoredEvent> = std::iter::once(first)
-        .chain(rest)
-        .enumerate()
-        .map(|(i, event)| StoredEvent {
-            seq: StreamSeq::new(i as u64 + 1),
-            stored_at: Utc::now(),
-            event,
-        })
-        .collect();
-    Conversation::fold(&stored)
+    ];
+    fold_after(first, rest.into_iter().chain(then))
 }
 
 fn model(server: &StubServer, tweak: impl FnOnce(&mut RemoteConfig)) -> RemoteModel {
