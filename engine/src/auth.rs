@@ -3,6 +3,10 @@
 //! auth), an nkey seed file (the per-role users of [`crate::broker`]), and
 //! TLS verified against a CA file.
 //!
+//! TLS needs a process-wide rustls crypto provider: the `switchboard`
+//! binary installs ring's at start (with two back-ends linked, rustls picks
+//! none by itself and the connection would panic).
+//!
 //! Files are read when connecting, so a missing or unreadable file fails
 //! with its path and the reason, before any connection is attempted.
 

@@ -182,6 +182,14 @@ pub enum BrokerError {
         /// What nkeys said.
         message: String,
     },
+    /// A seed file could not be read or holds no user seed.
+    #[error("reading the seed {path}: {message}")]
+    Seed {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A file could not be written.
     #[error("writing {path}: {source}")]
     Write {
@@ -209,6 +217,31 @@ pub fn generate() -> Result<Vec<RoleKey>, BrokerError> {
             })
         })
         .collect()
+}
+
+/// The key pairs whose seeds `dir` holds (`<role>.nk`, as [`write`] left
+/// them), or `None` if any role's file is missing.
+pub fn load(dir: &Path) -> Result<Option<Vec<RoleKey>>, BrokerError> {
+    let mut keys = Vec::new();
+    for role in Role::ALL {
+        let path = dir.join(format!("{}.nk", role.name()));
+        if !path.exists() {
+            return Ok(None);
+        }
+        let failed = |message: String| BrokerError::Seed {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| failed(e.to_string()))?;
+        let seed = text.trim().to_owned();
+        let pair = nkeys::KeyPair::from_seed(&seed).map_err(|e| failed(e.to_string()))?;
+        keys.push(RoleKey {
+            role,
+            public: pair.public_key(),
+            seed,
+        });
+    }
+    Ok(Some(keys))
 }
 
 fn quoted(subjects: &[String]) -> String {
@@ -343,6 +376,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let written = write(dir.path(), &keys, "127.0.0.1:4222", dir.path()).expect("write");
         assert_eq!(written.seeds.len(), Role::ALL.len());
+        let loaded = load(dir.path()).expect("readable").expect("every seed");
+        let publics = |k: &[RoleKey]| k.iter().map(|k| k.public.clone()).collect::<Vec<_>>();
+        assert_eq!(publics(&loaded), publics(&keys));
         #[cfg(unix)]
         for (_, path) in &written.seeds {
             use std::os::unix::fs::PermissionsExt;

@@ -13,6 +13,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
+    // Two rustls back-ends are linked (ring, and aws-lc-rs through other
+    // crates), so none is the default: TLS to NATS would panic without one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     if args.command.writes_for_a_pipe() {
         restore_sigpipe();
     }

@@ -227,3 +227,168 @@ fn the_broker_names_the_kv_buckets_as_the_workers_open_them() {
     assert_eq!(broker::bucket::AUDIT, w::audit::BUCKET);
     assert_eq!(broker::bucket::LEASES, w::projector::lease::BUCKET);
 }
+
+#[tokio::test]
+async fn up_secure_refuses_strangers_and_answers_what_the_operator_publishes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nats_port = switchboard_tests::free_port();
+    let mut command = std::process::Command::new(BINARY);
+    command
+        .arg("up")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--nats-port", &nats_port.to_string(), "--secure"])
+        .args([
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--gateway-addr",
+            "127.0.0.1:0",
+        ])
+        .env(
+            "SWITCHBOARD_NATS_SERVER",
+            switchboard_tests::server_binary().path(),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _up = Process(command.spawn().expect("up starts"));
+    let url = format!("nats://127.0.0.1:{nats_port}");
+    let operator = dir.path().join("broker").join("operator.nk");
+    let as_operator = |args: &[&str]| {
+        let mut command = cli(BINARY, &url, args);
+        command.env("SWITCHBOARD_NATS_NKEY", &operator);
+        run_command(command, None)
+    };
+    eventually(
+        "a message published as the operator",
+        Duration::from_secs(60),
+        || async {
+            let out = as_operator(&["publish", "brewvi/up-sec", "--text", "Where is my order?"]);
+            out.status.success().then_some(())
+        },
+    )
+    .await;
+    eventually("the answer", Duration::from_secs(60), || async {
+        let out = as_operator(&["replay", "brewvi/up-sec"]);
+        text(&out.stdout).contains("responded").then_some(())
+    })
+    .await;
+    let stranger = run_command(cli(BINARY, &url, &["replay", "brewvi/up-sec"]), None);
+    assert!(
+        !stranger.status.success(),
+        "a client without a seed read the log"
+    );
+    let said = text(&stranger.stderr);
+    assert!(said.contains("authorization"), "{said}");
+}
+
+/// Runs openssl with `args` in `dir`, failing the test with its stderr.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the TLS test needs the openssl command");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        text(&out.stderr)
+    );
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, in `dir`.
+fn certificates(dir: &Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=switchboard test CA",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("ext file");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "san.ext",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn tls_with_the_ca_file_connects_and_without_it_or_with_a_missing_file_fails_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    certificates(dir.path());
+    let tls = format!(
+        "tls {{\n  cert_file: {:?}\n  key_file: {:?}\n}}\n",
+        dir.path().join("server.pem").display().to_string(),
+        dir.path().join("server.key").display().to_string(),
+    );
+    let server = TestServer::start_with(Some(tls));
+    let url = server.url();
+    let ca = dir.path().join("ca.pem");
+    let mut applied = cli(BINARY, &url, &["streams", "apply"]);
+    applied.env("SWITCHBOARD_NATS_CA", &ca);
+    let applied = run_command(applied, None);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+
+    let untrusted = run_command(cli(BINARY, &url, &["streams", "apply"]), None);
+    assert!(!untrusted.status.success(), "connected without the CA");
+    let said = text(&untrusted.stderr);
+    assert!(
+        said.starts_with("error: cannot connect to NATS") && !said.contains("panicked"),
+        "{said}"
+    );
+    let missing = run_command(
+        cli(
+            BINARY,
+            &url,
+            &["streams", "apply", "--nats-ca", "/nonexistent/ca.pem"],
+        ),
+        None,
+    );
+    assert!(!missing.status.success());
+    let said = text(&missing.stderr);
+    assert!(
+        said.contains("CA file /nonexistent/ca.pem: No such file"),
+        "{said}"
+    );
+}

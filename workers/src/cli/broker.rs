@@ -33,6 +33,25 @@ impl BrokerArgs {
             ca: self.nats_ca.clone(),
         }
     }
+
+    /// What `config check` shows: which files, never their contents.
+    pub fn describe(&self) -> String {
+        let shown =
+            |what: &str, p: &Option<PathBuf>| p.as_ref().map(|p| format!("{what} {}", p.display()));
+        let parts: Vec<String> = [
+            shown("creds", &self.nats_creds),
+            shown("nkey", &self.nats_nkey),
+            shown("TLS CA", &self.nats_ca),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
 }
 
 /// `switchboard streams broker-config`.

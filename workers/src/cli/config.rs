@@ -452,6 +452,7 @@ fn describe(global: &Global, args: &CheckArgs) -> Vec<(&'static str, String)> {
         .map_or("built-in".to_owned(), |p| p.display().to_string());
     vec![
         ("NATS_URL", mask_url(&global.nats_url)),
+        ("NATS credentials", global.broker.describe()),
         ("data dir", args.data_dir.display().to_string()),
         ("intent model", intent_model),
         ("agents", agents),

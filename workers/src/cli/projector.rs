@@ -27,9 +27,9 @@ pub struct ProjectorArgs {
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
-    pub retention: RetentionScheduleArgs,
-    #[command(flatten)]
     pub ops: super::ops::OpsArgs,
+    #[command(flatten)]
+    pub retention: RetentionScheduleArgs,
 }
 
 pub async fn run(global: &Global, args: ProjectorArgs) -> anyhow::Result<()> {
@@ -48,6 +48,7 @@ pub async fn run(global: &Global, args: ProjectorArgs) -> anyhow::Result<()> {
         ..ProjectorOptions::default()
     };
     let (stop, shutdown) = watch::channel(false);
+    gauges::projection_lag(client.clone(), store.clone(), shutdown.clone());
     let retention = retention.map(|r| {
         let runner = RetentionRunner {
             store: sealed_store(client.clone(), StoreOptions::default(), Some(&r.ring)),
@@ -57,7 +58,6 @@ pub async fn run(global: &Global, args: ProjectorArgs) -> anyhow::Result<()> {
         };
         tokio::spawn(run_schedule(runner, r.schedule, shutdown.clone()))
     });
-    gauges::projection_lag(client.clone(), store.clone(), shutdown.clone());
     let mut projector = tokio::spawn(run_projector(client.clone(), store, options, shutdown));
     tokio::select! {
         result = &mut projector => return Ok(result??),

@@ -13,6 +13,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use switchboard_engine::auth::ConnectAuth;
+use switchboard_engine::broker;
 use switchboard_engine::nats_server::{ManagedServer, ServerBinary, ServerOptions};
 use switchboard_engine::streams;
 
@@ -45,6 +47,12 @@ pub struct UpArgs {
     pub nats_port: u16,
     #[command(flatten)]
     pub ops: super::ops::OpsArgs,
+    /// Run the managed nats-server with one nkey user per role
+    /// (`<data-dir>/broker/`, made on first use and kept): no client
+    /// without a seed connects; other commands use
+    /// SWITCHBOARD_NATS_NKEY=<data-dir>/broker/operator.nk.
+    #[arg(long, env = "SWITCHBOARD_SECURE")]
+    pub secure: bool,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
@@ -67,6 +75,12 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let mut options = ServerOptions::new(args.data_dir.join("nats"));
     options.port = Some(args.nats_port);
     options.sync_always = args.server.durable;
+    let broker_dir = args.data_dir.join("broker");
+    let mut auth = ConnectAuth::default();
+    if args.secure {
+        options.extra_config = Some(broker_users(&broker_dir, args.nats_port)?);
+        auth.nkey = Some(broker_dir.join("operator.nk"));
+    }
     let server = tokio::task::spawn_blocking(move || ManagedServer::start(binary, options))
         .await
         .context("starting nats-server")?
@@ -77,7 +91,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
             )
         })?;
     let url = server.url();
-    let client = switchboard_engine::connect(&url, "switchboard-up").await?;
+    let client = switchboard_engine::connect_with(&url, "switchboard-up", &auth).await?;
     readiness.watch_connection("nats", &client);
     let js = async_nats::jetstream::new(client.clone());
     let specs = streams::builtin(None);
@@ -132,6 +146,12 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         args.data_dir.display(),
         metrics_addr
     );
+    if args.secure {
+        println!(
+            "  broker   one user per role in {dir}; other commands: SWITCHBOARD_NATS_NKEY={dir}/operator.nk",
+            dir = broker_dir.display()
+        );
+    }
     shutdown_requested.await;
     println!("shutting down: finishing in-flight work");
     for failure in system.stop().await {
@@ -146,6 +166,21 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         .context("stopping nats-server")?;
     println!("stopped");
     Ok(())
+}
+
+/// The `authorization` block of the users per role whose seeds are in
+/// `dir`, generated and written there on first use.
+fn broker_users(dir: &std::path::Path, port: u16) -> anyhow::Result<String> {
+    let keys = match broker::load(dir)? {
+        Some(keys) => keys,
+        None => {
+            let keys = broker::generate()?;
+            let listen = format!("127.0.0.1:{port}");
+            broker::write(dir, &keys, &listen, &dir.join("jetstream"))?;
+            keys
+        }
+    };
+    Ok(broker::authorization(&keys))
 }
 
 /// The tenant-data bucket as the knowledge agent's source, kept current
