@@ -2,9 +2,12 @@
 //! `deploy/Dockerfile`, built with build arguments that substitute a Debian
 //! base made here with debootstrap for the registry images and take the
 //! binary this test suite built, then run as `up` until `podman healthcheck
-//! run` says healthy, and one customer message answered inside it.
+//! run` says healthy, and one customer message answered inside it; then
+//! `compose/compose.yaml` on that image with podman-compose, a message sent
+//! over HTTP answered through the separate role containers.
 //!
-//! Needs podman, runc and debootstrap (`./dev test` installs them and runs
+//! Needs podman, podman-compose, runc and debootstrap (`./dev test`
+//! installs them and runs
 //! this); everything it makes is removed at the end but the base image,
 //! kept for the next run on the machine.
 
@@ -95,13 +98,22 @@ fn nats_image() {
 
 /// Images without a name (a build's intermediate stages).
 fn dangling() -> Vec<String> {
-    let out = podman(&[
+    lines(&[
         "images",
         "--quiet",
         "--no-trunc",
         "--filter",
         "dangling=true",
-    ]);
+    ])
+}
+
+/// Volumes (the image's `/var/lib/switchboard` makes one per container).
+fn volumes() -> Vec<String> {
+    lines(&["volume", "ls", "--quiet"])
+}
+
+fn lines(args: &[&str]) -> Vec<String> {
+    let out = podman(args);
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_owned)
@@ -114,15 +126,21 @@ struct Cleanup {
     container: String,
     image: String,
     dangling_before: Vec<String>,
+    volumes_before: Vec<String>,
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        podman(&["rm", "--force", "--time", "2", &self.container]);
+        podman(&["rm", "--force", "--volumes", "--time", "2", &self.container]);
         podman(&["rmi", "--force", &self.image, NATS]);
         for id in dangling() {
             if !self.dangling_before.contains(&id) {
                 podman(&["rmi", "--force", &id]);
+            }
+        }
+        for volume in volumes() {
+            if !self.volumes_before.contains(&volume) {
+                podman(&["volume", "rm", "--force", &volume]);
             }
         }
     }
@@ -130,7 +148,7 @@ impl Drop for Cleanup {
 
 #[test]
 #[ignore = "needs podman, runc and debootstrap (./dev test installs them and runs this)"]
-fn the_image_builds_runs_up_becomes_healthy_and_answers_a_message() {
+fn the_image_runs_up_healthy_and_answers_then_compose_answers_over_http_through_role_containers() {
     base_image();
     nats_image();
     let tag = format!("localhost/switchboard-test:{}", std::process::id());
@@ -139,6 +157,7 @@ fn the_image_builds_runs_up_becomes_healthy_and_answers_a_message() {
         container: name.clone(),
         image: tag.clone(),
         dangling_before: dangling(),
+        volumes_before: volumes(),
     };
     // The build context: only the binary this suite built.
     let context = tempfile::tempdir().expect("temp dir");
@@ -246,5 +265,160 @@ fn the_image_builds_runs_up_becomes_healthy_and_answers_a_message() {
             "no answer within 60 s:\n{replay}"
         );
         std::thread::sleep(Duration::from_millis(250));
+    }
+    compose_answers_over_http(&tag);
+}
+
+/// `podman-compose -f compose/compose.yaml -p PROJECT ARGS` on `image`.
+fn compose(project: &str, image: &str, args: &[&str]) -> Output {
+    Command::new("podman-compose")
+        .arg("-f")
+        .arg(repo().join("compose/compose.yaml"))
+        .args(["-p", project])
+        .args(args)
+        .env("SWITCHBOARD_IMAGE", image)
+        .env("CONTAINERS_CONF", repo().join("deploy/containers.conf"))
+        .output()
+        .unwrap_or_else(|e| panic!("podman-compose does not run: {e}"))
+}
+
+/// Takes the compose project down, volumes included, whatever happened.
+struct ComposeDown<'a> {
+    project: &'a str,
+    image: &'a str,
+}
+
+impl Drop for ComposeDown<'_> {
+    fn drop(&mut self) {
+        compose(self.project, self.image, &["down", "--volumes"]);
+    }
+}
+
+const ROLES: [&str; 7] = [
+    "critic",
+    "intent",
+    "knowledge",
+    "response",
+    "escalation",
+    "projector",
+    "gateway",
+];
+
+/// The compose file on the image just built: every role in its own
+/// container with its own broker key becomes ready (waited on here:
+/// podman 4.3 ignores `service_healthy`), a channel's message sent over
+/// HTTP to the gateway's published port is answered through the five agent
+/// containers, and the projector catches up.
+fn compose_answers_over_http(image: &str) {
+    let project = format!("sbtest{}", std::process::id());
+    let _down = ComposeDown {
+        project: &project,
+        image,
+    };
+    let up = compose(&project, image, &["up", "--detach"]);
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let container = |role: &str| format!("{project}_{role}_1");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for role in ROLES {
+        while !podman(&["exec", &container(role), "switchboard", "health", "--ready"])
+            .status
+            .success()
+        {
+            assert!(Instant::now() < deadline, "{role} not ready within 120 s");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+    let gateway = container("gateway");
+    let key = ok(&[
+        "exec",
+        "--env",
+        "SWITCHBOARD_NATS_NKEY=/secrets/operator.nk",
+        &gateway,
+        "switchboard",
+        "keys",
+        "create",
+        "--tenant",
+        "brewvi",
+        "--role",
+        "operate",
+    ]);
+    let key = key.lines().next().unwrap_or_default().trim().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(ask_over_http(&key));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = ok(&[
+            "exec",
+            &gateway,
+            "switchboard",
+            "projections",
+            "status",
+            "--json",
+        ]);
+        let status: serde_json::Value = serde_json::from_str(&status).expect("JSON");
+        if status["pending"] == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the projector did not catch up: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Posts a customer message to the gateway's published port and waits for
+/// the answer in the conversation's events.
+async fn ask_over_http(key: &str) {
+    let http = reqwest::Client::new();
+    let base = "http://127.0.0.1:8080/v1/tenants/brewvi/conversations/compose-1";
+    let body = serde_json::json!({"text": "Where is my order #10234?", "customer": "persona_001"});
+    let sent = http
+        .post(format!("{base}/messages"))
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(sent.status(), reqwest::StatusCode::CREATED);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let events = http
+            .get(format!("{base}/events"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("the gateway answers")
+            .bytes()
+            .await
+            .expect("a body");
+        let events: serde_json::Value = serde_json::from_slice(&events).expect("JSON");
+        let types: Vec<&str> = events["entries"]
+            .as_array()
+            .map(|e| e.iter().filter_map(|e| e["type"].as_str()).collect())
+            .unwrap_or_default();
+        if types.contains(&"responded") {
+            let steps = [
+                "received",
+                "screened",
+                "classified",
+                "retrieved",
+                "drafted",
+                "validated",
+                "responded",
+            ];
+            assert_eq!(types, steps);
+            return;
+        }
+        assert!(Instant::now() < deadline, "no answer within 60 s: {events}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
