@@ -197,3 +197,52 @@ fn ports_and_scrape_targets_match_the_listen_addresses() {
         );
     }
 }
+
+/// Every `switchboard …` command line a service runs, from its command,
+/// its `sh -c` script or its health check: the subcommand words.
+fn invocations(service: &Value) -> Vec<Vec<String>> {
+    let mut texts: Vec<String> = strings(&service["command"])
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if strings(&service["entrypoint"]).is_empty() {
+        texts = vec![format!("switchboard {}", texts.join(" "))];
+    }
+    texts.push(strings(&service["healthcheck"]["test"]).join(" "));
+    texts
+        .iter()
+        .flat_map(|t| t.match_indices("switchboard ").map(|(at, _)| &t[at + 12..]))
+        .map(|rest| {
+            rest.split_whitespace()
+                .take_while(|w| {
+                    w.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !w.starts_with('-')
+                })
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|words| !words.is_empty())
+        .collect()
+}
+
+#[test]
+fn every_switchboard_command_in_the_file_exists() {
+    let compose = compose();
+    let mut checked = 0;
+    for (name, service) in compose["services"].as_object().expect("services") {
+        for words in invocations(service) {
+            let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+                .args(&words)
+                .arg("--help")
+                .output()
+                .expect("the binary runs");
+            assert!(
+                out.status.success(),
+                "{name}: `switchboard {}` is not a command: {}",
+                words.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 18, "found only {checked} invocations");
+}
