@@ -62,5 +62,6 @@ pub mod remote;
 pub mod response;
 pub mod runtime;
 pub mod system;
+pub mod telemetry;
 pub mod tenant;
 pub mod timeline;

@@ -19,7 +19,6 @@ fn main() -> std::process::ExitCode {
     if args.command.writes_for_a_pipe() {
         restore_sigpipe();
     }
-    cli::init_logging(&args);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -30,7 +29,19 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(args)) {
+    // Trace export sends on this runtime, so logging starts inside it.
+    let export = match runtime.block_on(async { cli::init_logging(&args) }) {
+        Ok(export) => export,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(cli::run(args));
+    if let Some(export) = export {
+        export.shutdown();
+    }
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

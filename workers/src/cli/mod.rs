@@ -30,7 +30,8 @@ mod worker;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tracing_subscriber::EnvFilter;
+use switchboard_workers::telemetry::OtlpExport;
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// Switchboard: an event-sourced workflow engine for multi-agent customer
 /// service on NATS JetStream.
@@ -62,6 +63,13 @@ pub struct Global {
     /// `<data dir>/privacy.key` if it exists (`up` makes it).
     #[arg(long, global = true, env = "SWITCHBOARD_PRIVACY_KEY_FILE")]
     pub privacy_key_file: Option<PathBuf>,
+    /// Export each step as an OpenTelemetry span over OTLP/HTTP to this
+    /// collector (e.g. http://127.0.0.1:4318); off when unset.
+    #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+    /// The service name on exported spans (default `switchboard-<command>`).
+    #[arg(long, global = true, env = "OTEL_SERVICE_NAME")]
+    pub otel_service_name: Option<String>,
     #[command(flatten)]
     pub broker: broker::BrokerArgs,
 }
@@ -156,7 +164,11 @@ pub struct ServerArgs {
 /// Sets up `tracing` on stderr; `RUST_LOG` filters (default `info`
 /// without the NATS client's connection events, and `warn` for the
 /// `projector`, which runs unattended and has nothing to say when well).
-pub fn init_logging(cli: &Cli) {
+/// With an OTLP endpoint, spans are exported too; the export is returned to
+/// be flushed at exit. Call inside the tokio runtime.
+pub fn init_logging(cli: &Cli) -> anyhow::Result<Option<OtlpExport>> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     // Services say what they do; one-shot commands only what went wrong
     // (the connection chatter of the NATS client never, unless asked).
     let default = match cli.command {
@@ -165,16 +177,45 @@ pub fn init_logging(cli: &Cli) {
     };
     let global = &cli.global;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match global.log_format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    let export = match &global.otlp_endpoint {
+        Some(endpoint) => {
+            let service = global
+                .otel_service_name
+                .clone()
+                .unwrap_or_else(|| format!("switchboard-{}", cli.command.name()));
+            Some(OtlpExport::start(endpoint, &service)?)
+        }
+        None => None,
+    };
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = match global.log_format {
+        LogFormat::Text => fmt.boxed(),
+        LogFormat::Json => fmt.json().boxed(),
+    };
+    // RUST_LOG filters what is printed; the step spans are exported
+    // whatever it says.
+    let steps = tracing_subscriber::filter::Targets::new()
+        .with_target("switchboard_workers", tracing::Level::INFO);
+    let otlp = export.as_ref().map(|e| e.layer().with_filter(steps));
+    tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(otlp)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("setting up logging: {e}"))?;
+    Ok(export)
 }
 
 impl Command {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> String {
+        let debug = format!("{self:?}");
+        debug
+            .split(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("switchboard")
+            .to_lowercase()
+    }
+
     /// Whether this is a one-shot command whose output may go to a pipe
     /// that closes early (`| head`): not the services, and not the benches,
     /// which manage processes of their own.

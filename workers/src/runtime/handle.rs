@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 use futures::FutureExt;
 
@@ -309,7 +310,11 @@ impl<W: Worker> Handler<W> {
         }
         let timeout = self.options.step_timeout;
         let started = std::time::Instant::now();
-        let acted = tokio::time::timeout(timeout, self.worker.act(step, state)).await;
+        // Open until this round ends: the step's span in its turn's trace.
+        let span =
+            crate::telemetry::step_span(key, &step.name(), agent.as_str(), cause.correlation);
+        let act = self.worker.act(step, state).instrument(span.clone());
+        let acted = tokio::time::timeout(timeout, act).await;
         metrics::histogram!(metric::STEP_SECONDS, "step" => step_label(step), "agent" => agent.as_str())
             .record(started.elapsed().as_secs_f64());
         let data = acted
@@ -326,7 +331,8 @@ impl<W: Worker> Handler<W> {
         // Not held across the append, which can then extend the cached copy
         // in place instead of copying it.
         drop(loaded);
-        match self.store.append(key, version, &events, &idempotency).await {
+        let append = self.store.append(key, version, &events, &idempotency);
+        match append.instrument(span).await {
             Ok(appended) => {
                 count_appended(&events, agent.as_str());
                 tracing::info!(tenant = %key.tenant, conversation = %key.id, step = %step.name(), "step done");
