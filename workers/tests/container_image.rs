@@ -233,6 +233,20 @@ fn the_image_runs_up_healthy_and_answers_then_compose_answers_over_http_through_
         );
         std::thread::sleep(Duration::from_millis(500));
     }
+    // Logs are JSON lines (the image's SWITCHBOARD_LOG_FORMAT), no colour codes.
+    let logs = podman(&["logs", &name]);
+    let logs = String::from_utf8_lossy(&logs.stderr);
+    let json: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(json.len() >= 3, "{logs}");
+    assert!(
+        json.iter()
+            .all(|l| l["level"].is_string() && l["target"].is_string())
+    );
+    assert!(!logs.contains('\u{1b}'), "colour codes in container logs");
     let state = ok(&["inspect", "--format", "{{.State.Health.Status}}", &name]);
     assert_eq!(state.trim(), "healthy");
 
