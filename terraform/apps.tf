@@ -1,0 +1,484 @@
+# The Container Apps environment (in the VNet) and one app per role, all
+# running the one image with the role's command, as in compose/compose.yaml.
+# Every app mounts its secrets (Key Vault references through the identity)
+# as files under /secrets: `nkey` is the role's broker seed.
+
+resource "azurerm_container_app_environment" "main" {
+  name                           = "cae-${local.name}"
+  location                       = azurerm_resource_group.main.location
+  resource_group_name            = azurerm_resource_group.main.name
+  log_analytics_workspace_id     = azurerm_log_analytics_workspace.main.id
+  infrastructure_subnet_id       = azurerm_subnet.apps.id
+  internal_load_balancer_enabled = var.enable_private_endpoints
+  tags                           = local.tags
+
+  workload_profile {
+    name                  = "Consumption"
+    workload_profile_type = "Consumption"
+  }
+
+  timeouts {
+    create = local.timeout
+    delete = local.timeout
+  }
+}
+
+locals {
+  nats_url = join(",", [for i in range(var.nats_replicas) : "nats://nats-${i}:4222"])
+
+  # Variables by what reads them (`switchboard config vars`); each app takes
+  # the sets of its kind in app_env. workers/tests/terraform.rs checks every
+  # name against the command of the app that sets it.
+  env_common = {
+    NATS_URL                 = local.nats_url
+    SWITCHBOARD_NATS_NKEY    = "/secrets/nkey"
+    SWITCHBOARD_METRICS_ADDR = "0.0.0.0:${local.metrics_port}"
+    SWITCHBOARD_LOG_FORMAT   = "json"
+  }
+  env_remote = {
+    SWITCHBOARD_REMOTE_AGENTS = join(",", var.remote_agents)
+    AZURE_OPENAI_ENDPOINT     = var.azure_openai_endpoint
+    AZURE_OPENAI_DEPLOYMENT   = var.azure_openai_deployment
+  }
+  env_store = {
+    COSMOS_ENDPOINT = azurerm_cosmosdb_account.main.endpoint
+    COSMOS_DATABASE = azurerm_cosmosdb_sql_database.main.name
+  }
+  env_gateway = {
+    SWITCHBOARD_GATEWAY_ADDR = "0.0.0.0:${local.gateway_port}"
+  }
+  app_env = {
+    agent     = merge(local.env_common, var.enable_multi_language ? local.env_remote : {})
+    projector = merge(local.env_common, local.env_store)
+    gateway   = merge(local.env_common, local.env_store, local.env_gateway)
+  }
+
+  # Secret variables: name => container app secret.
+  secret_env_common = { SWITCHBOARD_PRIVACY_KEY = "privacy-key" }
+  secret_env_remote = { AZURE_OPENAI_API_KEY = "azure-openai-api-key" }
+  app_secret_env = {
+    agent     = merge(local.secret_env_common, var.enable_multi_language ? local.secret_env_remote : {})
+    projector = local.secret_env_common
+    gateway   = local.secret_env_common
+  }
+
+  # Container app secrets of every role: its nkey and the shared keys.
+  shared_secrets = ["privacy-key", "azure-openai-api-key"]
+}
+
+resource "azurerm_container_app" "agent" {
+  for_each                     = var.deploy_containers ? toset(local.agents) : toset([])
+  name                         = each.key
+  container_app_environment_id = azurerm_container_app_environment.main.id
+  resource_group_name          = azurerm_resource_group.main.name
+  revision_mode                = "Single"
+  workload_profile_name        = "Consumption"
+  tags                         = local.tags
+
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.apps.id]
+  }
+
+  registry {
+    server   = azurerm_container_registry.main.login_server
+    identity = azurerm_user_assigned_identity.apps.id
+  }
+
+  secret {
+    name                = "nkey"
+    key_vault_secret_id = azurerm_key_vault_secret.main["nkey-${each.key}"].versionless_id
+    identity            = azurerm_user_assigned_identity.apps.id
+  }
+
+  dynamic "secret" {
+    for_each = toset(local.shared_secrets)
+    content {
+      name                = secret.key
+      key_vault_secret_id = azurerm_key_vault_secret.main[secret.key].versionless_id
+      identity            = azurerm_user_assigned_identity.apps.id
+    }
+  }
+
+  secret {
+    name  = "appinsights-connection-string"
+    value = azurerm_application_insights.main.connection_string
+  }
+
+  template {
+    # Scales on the agent's durable consumer's pending messages; no lag (at
+    # night) means no replica.
+    min_replicas = 0
+    max_replicas = var.agent_max_replicas
+
+    custom_scale_rule {
+      name             = "jetstream-lag"
+      custom_rule_type = "nats-jetstream"
+      metadata = {
+        natsServerMonitoringEndpoint = "nats-0:8222"
+        account                      = "$G"
+        stream                       = local.stream
+        consumer                     = "agent-${each.key}"
+        lagThreshold                 = tostring(var.lag_threshold)
+        useHttps                     = "false"
+      }
+    }
+
+    volume {
+      name         = "secrets"
+      storage_type = "Secret"
+    }
+
+    container {
+      name    = "switchboard"
+      image   = local.image
+      command = ["switchboard"]
+      args    = ["worker", each.key]
+      cpu     = 0.5
+      memory  = "1Gi"
+
+      dynamic "env" {
+        for_each = local.app_env.agent
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+
+      dynamic "env" {
+        for_each = local.app_secret_env.agent
+        content {
+          name        = env.key
+          secret_name = env.value
+        }
+      }
+
+      volume_mounts {
+        name = "secrets"
+        path = "/secrets"
+      }
+
+      startup_probe {
+        transport               = "HTTP"
+        port                    = local.metrics_port
+        path                    = "/healthz"
+        interval_seconds        = 5
+        failure_count_threshold = 30
+      }
+
+      liveness_probe {
+        transport               = "HTTP"
+        port                    = local.metrics_port
+        path                    = "/healthz"
+        interval_seconds        = 10
+        failure_count_threshold = 3
+      }
+
+      readiness_probe {
+        transport               = "HTTP"
+        port                    = local.metrics_port
+        path                    = "/readyz"
+        interval_seconds        = 10
+        failure_count_threshold = 3
+      }
+    }
+
+    container {
+      name   = "metrics"
+      image  = var.otel_collector_image
+      args   = ["--config=env:OTEL_CONFIG"]
+      cpu    = 0.25
+      memory = "0.5Gi"
+
+      env {
+        name  = "OTEL_CONFIG"
+        value = local.otel_config
+      }
+
+      env {
+        name        = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+        secret_name = "appinsights-connection-string"
+      }
+    }
+  }
+
+  timeouts {
+    create = local.timeout
+    delete = local.timeout
+  }
+
+  depends_on = [azurerm_role_assignment.acr_pull, azurerm_role_assignment.secrets_user]
+}
+
+# The projector folds the log into Cosmos DB with an ordered (ephemeral)
+# consumer from its checkpoint: one writer, so exactly one replica; there
+# is no durable consumer whose lag KEDA could read.
+resource "azurerm_container_app" "projector" {
+  count                        = var.deploy_containers ? 1 : 0
+  name                         = "projector"
+  container_app_environment_id = azurerm_container_app_environment.main.id
+  resource_group_name          = azurerm_resource_group.main.name
+  revision_mode                = "Single"
+  workload_profile_name        = "Consumption"
+  tags                         = local.tags
+
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.apps.id]
+  }
+
+  registry {
+    server   = azurerm_container_registry.main.login_server
+    identity = azurerm_user_assigned_identity.apps.id
+  }
+
+  secret {
+    name                = "nkey"
+    key_vault_secret_id = azurerm_key_vault_secret.main["nkey-projector"].versionless_id
+    identity            = azurerm_user_assigned_identity.apps.id
+  }
+
+  secret {
+    name                = "privacy-key"
+    key_vault_secret_id = azurerm_key_vault_secret.main["privacy-key"].versionless_id
+    identity            = azurerm_user_assigned_identity.apps.id
+  }
+
+  secret {
+    name  = "appinsights-connection-string"
+    value = azurerm_application_insights.main.connection_string
+  }
+
+  template {
+    min_replicas = 1
+    max_replicas = 1
+
+    volume {
+      name         = "secrets"
+      storage_type = "Secret"
+    }
+
+    container {
+      name    = "switchboard"
+      image   = local.image
+      command = ["switchboard"]
+      args    = ["projector"]
+      cpu     = 0.5
+      memory  = "1Gi"
+
+      dynamic "env" {
+        for_each = local.app_env.projector
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+
+      dynamic "env" {
+        for_each = local.app_secret_env.projector
+        content {
+          name        = env.key
+          secret_name = env.value
+        }
+      }
+
+      volume_mounts {
+        name = "secrets"
+        path = "/secrets"
+      }
+
+      startup_probe {
+        transport               = "HTTP"
+        port                    = local.metrics_port
+        path                    = "/healthz"
+        interval_seconds        = 5
+        failure_count_threshold = 60
+      }
+
+      liveness_probe {
+        transport               = "HTTP"
+        port                    = local.metrics_port
+        path                    = "/healthz"
+        interval_seconds        = 10
+        failure_count_threshold = 3
+      }
+
+      readiness_probe {
+        transport               = "HTTP"
+        port                    = local.metrics_port
+        path                    = "/readyz"
+        interval_seconds        = 10
+        failure_count_threshold = 3
+      }
+    }
+
+    container {
+      name   = "metrics"
+      image  = var.otel_collector_image
+      args   = ["--config=env:OTEL_CONFIG"]
+      cpu    = 0.25
+      memory = "0.5Gi"
+
+      env {
+        name  = "OTEL_CONFIG"
+        value = local.otel_config
+      }
+
+      env {
+        name        = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+        secret_name = "appinsights-connection-string"
+      }
+    }
+  }
+
+  timeouts {
+    create = local.timeout
+    delete = local.timeout
+  }
+
+  depends_on = [azurerm_role_assignment.acr_pull, azurerm_role_assignment.secrets_user, azurerm_cosmosdb_sql_role_assignment.apps]
+}
+
+# The gateway: HTTP ingress on SWITCHBOARD_GATEWAY_ADDR's port, scaled on
+# concurrent requests (to zero off-hours when gateway_min_replicas is 0).
+resource "azurerm_container_app" "gateway" {
+  count                        = var.deploy_containers ? 1 : 0
+  name                         = "gateway"
+  container_app_environment_id = azurerm_container_app_environment.main.id
+  resource_group_name          = azurerm_resource_group.main.name
+  revision_mode                = "Single"
+  workload_profile_name        = "Consumption"
+  tags                         = local.tags
+
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.apps.id]
+  }
+
+  registry {
+    server   = azurerm_container_registry.main.login_server
+    identity = azurerm_user_assigned_identity.apps.id
+  }
+
+  secret {
+    name                = "nkey"
+    key_vault_secret_id = azurerm_key_vault_secret.main["nkey-gateway"].versionless_id
+    identity            = azurerm_user_assigned_identity.apps.id
+  }
+
+  secret {
+    name                = "privacy-key"
+    key_vault_secret_id = azurerm_key_vault_secret.main["privacy-key"].versionless_id
+    identity            = azurerm_user_assigned_identity.apps.id
+  }
+
+  secret {
+    name  = "appinsights-connection-string"
+    value = azurerm_application_insights.main.connection_string
+  }
+
+  ingress {
+    external_enabled = !var.enable_private_endpoints
+    target_port      = local.gateway_port
+    transport        = "http"
+
+    traffic_weight {
+      latest_revision = true
+      percentage      = 100
+    }
+  }
+
+  template {
+    min_replicas = var.gateway_min_replicas
+    max_replicas = 5
+
+    http_scale_rule {
+      name                = "http-concurrency"
+      concurrent_requests = "50"
+    }
+
+    volume {
+      name         = "secrets"
+      storage_type = "Secret"
+    }
+
+    container {
+      name    = "switchboard"
+      image   = local.image
+      command = ["switchboard"]
+      args    = ["gateway"]
+      cpu     = 0.5
+      memory  = "1Gi"
+
+      dynamic "env" {
+        for_each = local.app_env.gateway
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+
+      dynamic "env" {
+        for_each = local.app_secret_env.gateway
+        content {
+          name        = env.key
+          secret_name = env.value
+        }
+      }
+
+      volume_mounts {
+        name = "secrets"
+        path = "/secrets"
+      }
+
+      startup_probe {
+        transport               = "HTTP"
+        port                    = local.metrics_port
+        path                    = "/healthz"
+        interval_seconds        = 5
+        failure_count_threshold = 30
+      }
+
+      liveness_probe {
+        transport               = "HTTP"
+        port                    = local.metrics_port
+        path                    = "/healthz"
+        interval_seconds        = 10
+        failure_count_threshold = 3
+      }
+
+      readiness_probe {
+        transport               = "HTTP"
+        port                    = local.metrics_port
+        path                    = "/readyz"
+        interval_seconds        = 10
+        failure_count_threshold = 3
+      }
+    }
+
+    container {
+      name   = "metrics"
+      image  = var.otel_collector_image
+      args   = ["--config=env:OTEL_CONFIG"]
+      cpu    = 0.25
+      memory = "0.5Gi"
+
+      env {
+        name  = "OTEL_CONFIG"
+        value = local.otel_config
+      }
+
+      env {
+        name        = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+        secret_name = "appinsights-connection-string"
+      }
+    }
+  }
+
+  timeouts {
+    create = local.timeout
+    delete = local.timeout
+  }
+
+  depends_on = [azurerm_role_assignment.acr_pull, azurerm_role_assignment.secrets_user, azurerm_cosmosdb_sql_role_assignment.apps]
+}
