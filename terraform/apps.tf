@@ -47,10 +47,16 @@ locals {
   env_gateway = {
     SWITCHBOARD_GATEWAY_ADDR = "0.0.0.0:${local.gateway_port}"
   }
+  env_broker = {
+    NATS_URL              = local.nats_url
+    SWITCHBOARD_NATS_NKEY = "/secrets/nkey"
+    SWITCHBOARD_REPLICAS  = tostring(var.nats_replicas)
+  }
   app_env = {
     agent     = merge(local.env_common, var.enable_multi_language ? local.env_remote : {})
     projector = merge(local.env_common, local.env_store)
     gateway   = merge(local.env_common, local.env_store, local.env_gateway)
+    streams   = local.env_broker
   }
 
   # Secret variables: name => container app secret.

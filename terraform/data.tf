@@ -8,6 +8,7 @@ resource "azurerm_container_registry" "main" {
   #checkov:skip=CKV_AZURE_166:Quarantine needs a scanner that releases images; none is deployed
   #checkov:skip=CKV_AZURE_233:Zone redundancy needs Premium in a zoned region; Premium only with private endpoints
   #checkov:skip=CKV_AZURE_237:Dedicated data endpoints need Premium; Premium only with private endpoints
+  #checkov:skip=CKV_AZURE_167:Untagged-manifest retention is a Premium feature; Premium only with private endpoints (the workflow pushes commit tags, no untagged images)
   #checkov:skip=CKV_AZURE_139:Public access stays on unless enable_private_endpoints, so the workflow's runner can push
   name                          = "cr${local.flat}${local.suffix}"
   location                      = azurerm_resource_group.main.location
@@ -108,8 +109,9 @@ resource "azurerm_cosmosdb_sql_container" "main" {
 # Azure"), so no secret value is in the Terraform state.
 resource "azurerm_key_vault" "main" {
   #checkov:skip=CKV_AZURE_189:Public access is off when enable_private_endpoints; otherwise the operator sets secrets from outside the VNet
+  #checkov:skip=CKV2_AZURE_32:The private endpoint is created by network.tf when enable_private_endpoints (a for_each map checkov cannot resolve)
   #checkov:skip=CKV_AZURE_109:The network ACL default follows enable_private_endpoints (Deny with private endpoints)
-  name                          = "kv-${local.flat}-${local.suffix}"
+  name                          = "kv-${substr(local.flat, 0, 14)}-${local.suffix}"
   location                      = azurerm_resource_group.main.location
   resource_group_name           = azurerm_resource_group.main.name
   tenant_id                     = data.azurerm_client_config.current.tenant_id
@@ -163,6 +165,7 @@ resource "azurerm_key_vault_secret" "main" {
 
 # Azure Files shares for JetStream, one per NATS node.
 resource "azurerm_storage_account" "nats" {
+  #checkov:skip=CKV_AZURE_43:The name is "st", up to 16 lowercase letters or digits and 6 hex digits (3-24 characters); checkov cannot evaluate the expression
   #checkov:skip=CKV_AZURE_33:Queue service logging is irrelevant: only Azure Files is used
   #checkov:skip=CKV2_AZURE_1:Customer-managed keys add a Key Vault key dependency; Microsoft-managed encryption is on
   #checkov:skip=CKV2_AZURE_33:A private endpoint is created when enable_private_endpoints
@@ -170,7 +173,7 @@ resource "azurerm_storage_account" "nats" {
   #checkov:skip=CKV2_AZURE_41:No SAS tokens are issued; the account key is used by the environment storage only
   #checkov:skip=CKV_AZURE_59:Public access follows enable_private_endpoints
   #checkov:skip=CKV_AZURE_206:Zone-redundant storage is more costly; JetStream replicates itself across nodes when nats_replicas is 3
-  name                            = "st${local.flat}${local.suffix}"
+  name                            = "st${substr(local.flat, 0, 16)}${local.suffix}"
   location                        = azurerm_resource_group.main.location
   resource_group_name             = azurerm_resource_group.main.name
   account_tier                    = "Standard"
@@ -180,6 +183,15 @@ resource "azurerm_storage_account" "nats" {
   allow_nested_items_to_be_public = false
   public_network_access_enabled   = !var.enable_private_endpoints
   tags                            = local.tags
+
+  blob_properties {
+    delete_retention_policy {
+      days = 7
+    }
+    container_delete_retention_policy {
+      days = 7
+    }
+  }
 
   share_properties {
     retention_policy {
