@@ -114,10 +114,22 @@ resource "azurerm_container_app" "agent" {
   }
 
   template {
-    # Scales on the agent's durable consumer's pending messages; no lag (at
-    # night) means no replica.
+    # One replica in business hours (which also creates the agent's durable
+    # consumer on a first deployment); outside them, replicas only while
+    # the consumer has pending messages: none at night.
     min_replicas = 0
     max_replicas = var.agent_max_replicas
+
+    custom_scale_rule {
+      name             = "business-hours"
+      custom_rule_type = "cron"
+      metadata = {
+        timezone        = var.business_hours.timezone
+        start           = var.business_hours.start
+        end             = var.business_hours.end
+        desiredReplicas = "1"
+      }
+    }
 
     custom_scale_rule {
       name             = "jetstream-lag"

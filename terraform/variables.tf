@@ -127,6 +127,25 @@ variable "lag_threshold" {
   }
 }
 
+variable "business_hours" {
+  description = "When each agent keeps one replica (KEDA cron rule: cron expressions and an IANA time zone); outside these hours agents run only while their consumer has pending messages."
+  type = object({
+    timezone = string
+    start    = string
+    end      = string
+  })
+  default = {
+    timezone = "Europe/Amsterdam"
+    start    = "0 7 * * 1-5"
+    end      = "0 19 * * 1-5"
+  }
+
+  validation {
+    condition     = length(split(" ", var.business_hours.start)) == 5 && length(split(" ", var.business_hours.end)) == 5
+    error_message = "business_hours.start and .end must be five-field cron expressions."
+  }
+}
+
 variable "gateway_min_replicas" {
   description = "Fewest gateway replicas; 0 lets it scale to zero off-hours (the first request then waits for a start)."
   type        = number

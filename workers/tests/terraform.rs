@@ -360,8 +360,13 @@ fn keda_rules_scale_each_agent_on_the_consumer_it_binds() {
     let tf = terraform();
     let agent = &tf["resource"]["azurerm_container_app"]["agent"];
     assert_eq!(agent["template"]["min_replicas"], 0, "agents scale to zero");
-    let rule = &agent["template"]["custom_scale_rule"];
-    assert_eq!(rule["custom_rule_type"], "nats-jetstream");
+    let rules = blocks(&agent["template"]["custom_scale_rule"]);
+    let kinds: Vec<&str> = rules.iter().filter_map(|r| r["custom_rule_type"].as_str()).collect();
+    assert!(kinds.contains(&"cron"), "a business-hours rule: {kinds:?}");
+    let rule = rules
+        .iter()
+        .find(|r| r["custom_rule_type"] == "nats-jetstream")
+        .expect("a nats-jetstream rule");
     let meta = &rule["metadata"];
     assert_eq!(resolve(&tf, &meta["stream"], ""), CONVERSATIONS_STREAM);
     for a in Agent::ALL {
