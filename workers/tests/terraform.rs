@@ -10,10 +10,13 @@
 //! installed (`./dev test` installs them), and a formatting check standing in
 //! for `terraform fmt -check`, which cannot be installed here.
 
+mod config_vars;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use config_vars::{read_by, vars};
 use serde_json::{Map, Value};
 use switchboard_engine::projection::cosmos::request::{
     CHECKPOINTS, DATA_CONTAINERS, partition_paths,
@@ -133,28 +136,7 @@ fn words(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// What `switchboard config vars --json` describes.
-fn vars() -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["config", "vars", "--json"])
-        .output()
-        .expect("the binary runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
-}
 
-fn read_by(var: &Value, args: &[String]) -> bool {
-    words(&var["commands"]).iter().any(|c| {
-        c == "*" || {
-            let words: Vec<&str> = c.split(' ').collect();
-            args.len() >= words.len() && args.iter().zip(&words).all(|(a, w)| a == w)
-        }
-    })
-}
 
 /// One deployed switchboard process: the resource, the agent it is for (to
 /// resolve `each.key`) and the command it must run.
