@@ -72,10 +72,40 @@ locals {
 
   # Container app secrets of every role: its nkey and the shared keys.
   shared_secrets = ["privacy-key", "azure-openai-api-key"]
+
+  # Each role's command (after the image's `switchboard`) and kind.
+  role_args = {
+    critic     = ["worker", "critic"]
+    intent     = ["worker", "intent"]
+    knowledge  = ["worker", "knowledge"]
+    response   = ["worker", "response"]
+    escalation = ["worker", "escalation"]
+    projector  = ["projector"]
+    gateway    = ["gateway"]
+  }
+  role_kind = {
+    critic     = "agent"
+    intent     = "agent"
+    knowledge  = "agent"
+    response   = "agent"
+    escalation = "agent"
+    projector  = "projector"
+    gateway    = "gateway"
+  }
+
+  # Agents scale on their consumer's lag (and business hours) from zero;
+  # the projector reads with an ordered consumer from its checkpoint, one
+  # writer, so exactly one replica (no durable consumer for KEDA to read);
+  # the gateway scales on concurrent requests.
+  kind_scale = {
+    agent     = { min = 0, max = var.agent_max_replicas }
+    projector = { min = 1, max = 1 }
+    gateway   = { min = var.gateway_min_replicas, max = 5 }
+  }
 }
 
-resource "azurerm_container_app" "agent" {
-  for_each                     = var.deploy_containers ? toset(local.agents) : toset([])
+resource "azurerm_container_app" "role" {
+  for_each                     = var.deploy_containers ? local.role_args : {}
   name                         = each.key
   container_app_environment_id = azurerm_container_app_environment.main.id
   resource_group_name          = azurerm_resource_group.main.name
@@ -113,34 +143,63 @@ resource "azurerm_container_app" "agent" {
     value = azurerm_application_insights.main.connection_string
   }
 
-  template {
-    # One replica in business hours (which also creates the agent's durable
-    # consumer on a first deployment); outside them, replicas only while
-    # the consumer has pending messages: none at night.
-    min_replicas = 0
-    max_replicas = var.agent_max_replicas
+  # The gateway's HTTP ingress, on SWITCHBOARD_GATEWAY_ADDR's port.
+  dynamic "ingress" {
+    for_each = each.key == "gateway" ? [local.gateway_port] : []
+    content {
+      external_enabled = !var.enable_private_endpoints
+      target_port      = ingress.value
+      transport        = "http"
 
-    custom_scale_rule {
-      name             = "business-hours"
-      custom_rule_type = "cron"
-      metadata = {
-        timezone        = var.business_hours.timezone
-        start           = var.business_hours.start
-        end             = var.business_hours.end
-        desiredReplicas = "1"
+      traffic_weight {
+        latest_revision = true
+        percentage      = 100
+      }
+    }
+  }
+
+  template {
+    min_replicas = local.kind_scale[local.role_kind[each.key]].min
+    max_replicas = local.kind_scale[local.role_kind[each.key]].max
+
+    # An agent keeps one replica in business hours (which also creates its
+    # durable consumer on a first deployment) ...
+    dynamic "custom_scale_rule" {
+      for_each = local.role_kind[each.key] == "agent" ? ["business-hours"] : []
+      content {
+        name             = custom_scale_rule.value
+        custom_rule_type = "cron"
+        metadata = {
+          timezone        = var.business_hours.timezone
+          start           = var.business_hours.start
+          end             = var.business_hours.end
+          desiredReplicas = "1"
+        }
       }
     }
 
-    custom_scale_rule {
-      name             = "jetstream-lag"
-      custom_rule_type = "nats-jetstream"
-      metadata = {
-        natsServerMonitoringEndpoint = "nats-0:8222"
-        account                      = "$G"
-        stream                       = local.stream
-        consumer                     = "agent-${each.key}"
-        lagThreshold                 = tostring(var.lag_threshold)
-        useHttps                     = "false"
+    # ... and otherwise runs only while its consumer has pending messages.
+    dynamic "custom_scale_rule" {
+      for_each = local.role_kind[each.key] == "agent" ? ["jetstream-lag"] : []
+      content {
+        name             = custom_scale_rule.value
+        custom_rule_type = "nats-jetstream"
+        metadata = {
+          natsServerMonitoringEndpoint = "nats-0:8222"
+          account                      = "$G"
+          stream                       = local.stream
+          consumer                     = "agent-${each.key}"
+          lagThreshold                 = tostring(var.lag_threshold)
+          useHttps                     = "false"
+        }
+      }
+    }
+
+    dynamic "http_scale_rule" {
+      for_each = each.key == "gateway" ? ["http-concurrency"] : []
+      content {
+        name                = http_scale_rule.value
+        concurrent_requests = "50"
       }
     }
 
@@ -153,12 +212,12 @@ resource "azurerm_container_app" "agent" {
       name    = "switchboard"
       image   = local.image
       command = ["switchboard"]
-      args    = ["worker", each.key]
+      args    = local.role_args[each.key]
       cpu     = 0.5
       memory  = "1Gi"
 
       dynamic "env" {
-        for_each = local.app_env.agent
+        for_each = local.app_env[local.role_kind[each.key]]
         content {
           name  = env.key
           value = env.value
@@ -166,7 +225,7 @@ resource "azurerm_container_app" "agent" {
       }
 
       dynamic "env" {
-        for_each = local.app_secret_env.agent
+        for_each = local.app_secret_env[local.role_kind[each.key]]
         content {
           name        = env.key
           secret_name = env.value
@@ -178,6 +237,8 @@ resource "azurerm_container_app" "agent" {
         path = "/secrets"
       }
 
+      # The projector may replay a long log before it is ready; /healthz
+      # answers from the start.
       startup_probe {
         transport               = "HTTP"
         port                    = local.metrics_port
@@ -227,278 +288,9 @@ resource "azurerm_container_app" "agent" {
     delete = local.timeout
   }
 
-  depends_on = [azurerm_role_assignment.acr_pull, azurerm_role_assignment.secrets_user]
-}
-
-# The projector folds the log into Cosmos DB with an ordered (ephemeral)
-# consumer from its checkpoint: one writer, so exactly one replica; there
-# is no durable consumer whose lag KEDA could read.
-resource "azurerm_container_app" "projector" {
-  count                        = var.deploy_containers ? 1 : 0
-  name                         = "projector"
-  container_app_environment_id = azurerm_container_app_environment.main.id
-  resource_group_name          = azurerm_resource_group.main.name
-  revision_mode                = "Single"
-  workload_profile_name        = "Consumption"
-  tags                         = local.tags
-
-  identity {
-    type         = "UserAssigned"
-    identity_ids = [azurerm_user_assigned_identity.apps.id]
-  }
-
-  registry {
-    server   = azurerm_container_registry.main.login_server
-    identity = azurerm_user_assigned_identity.apps.id
-  }
-
-  secret {
-    name                = "nkey"
-    key_vault_secret_id = azurerm_key_vault_secret.main["nkey-projector"].versionless_id
-    identity            = azurerm_user_assigned_identity.apps.id
-  }
-
-  secret {
-    name                = "privacy-key"
-    key_vault_secret_id = azurerm_key_vault_secret.main["privacy-key"].versionless_id
-    identity            = azurerm_user_assigned_identity.apps.id
-  }
-
-  secret {
-    name  = "appinsights-connection-string"
-    value = azurerm_application_insights.main.connection_string
-  }
-
-  template {
-    min_replicas = 1
-    max_replicas = 1
-
-    volume {
-      name         = "secrets"
-      storage_type = "Secret"
-    }
-
-    container {
-      name    = "switchboard"
-      image   = local.image
-      command = ["switchboard"]
-      args    = ["projector"]
-      cpu     = 0.5
-      memory  = "1Gi"
-
-      dynamic "env" {
-        for_each = local.app_env.projector
-        content {
-          name  = env.key
-          value = env.value
-        }
-      }
-
-      dynamic "env" {
-        for_each = local.app_secret_env.projector
-        content {
-          name        = env.key
-          secret_name = env.value
-        }
-      }
-
-      volume_mounts {
-        name = "secrets"
-        path = "/secrets"
-      }
-
-      startup_probe {
-        transport               = "HTTP"
-        port                    = local.metrics_port
-        path                    = "/healthz"
-        interval_seconds        = 5
-        failure_count_threshold = 60
-      }
-
-      liveness_probe {
-        transport               = "HTTP"
-        port                    = local.metrics_port
-        path                    = "/healthz"
-        interval_seconds        = 10
-        failure_count_threshold = 3
-      }
-
-      readiness_probe {
-        transport               = "HTTP"
-        port                    = local.metrics_port
-        path                    = "/readyz"
-        interval_seconds        = 10
-        failure_count_threshold = 3
-      }
-    }
-
-    container {
-      name   = "metrics"
-      image  = var.otel_collector_image
-      args   = ["--config=env:OTEL_CONFIG"]
-      cpu    = 0.25
-      memory = "0.5Gi"
-
-      env {
-        name  = "OTEL_CONFIG"
-        value = local.otel_config
-      }
-
-      env {
-        name        = "APPLICATIONINSIGHTS_CONNECTION_STRING"
-        secret_name = "appinsights-connection-string"
-      }
-    }
-  }
-
-  timeouts {
-    create = local.timeout
-    delete = local.timeout
-  }
-
-  depends_on = [azurerm_role_assignment.acr_pull, azurerm_role_assignment.secrets_user, azurerm_cosmosdb_sql_role_assignment.apps]
-}
-
-# The gateway: HTTP ingress on SWITCHBOARD_GATEWAY_ADDR's port, scaled on
-# concurrent requests (to zero off-hours when gateway_min_replicas is 0).
-resource "azurerm_container_app" "gateway" {
-  count                        = var.deploy_containers ? 1 : 0
-  name                         = "gateway"
-  container_app_environment_id = azurerm_container_app_environment.main.id
-  resource_group_name          = azurerm_resource_group.main.name
-  revision_mode                = "Single"
-  workload_profile_name        = "Consumption"
-  tags                         = local.tags
-
-  identity {
-    type         = "UserAssigned"
-    identity_ids = [azurerm_user_assigned_identity.apps.id]
-  }
-
-  registry {
-    server   = azurerm_container_registry.main.login_server
-    identity = azurerm_user_assigned_identity.apps.id
-  }
-
-  secret {
-    name                = "nkey"
-    key_vault_secret_id = azurerm_key_vault_secret.main["nkey-gateway"].versionless_id
-    identity            = azurerm_user_assigned_identity.apps.id
-  }
-
-  secret {
-    name                = "privacy-key"
-    key_vault_secret_id = azurerm_key_vault_secret.main["privacy-key"].versionless_id
-    identity            = azurerm_user_assigned_identity.apps.id
-  }
-
-  secret {
-    name  = "appinsights-connection-string"
-    value = azurerm_application_insights.main.connection_string
-  }
-
-  ingress {
-    external_enabled = !var.enable_private_endpoints
-    target_port      = local.gateway_port
-    transport        = "http"
-
-    traffic_weight {
-      latest_revision = true
-      percentage      = 100
-    }
-  }
-
-  template {
-    min_replicas = var.gateway_min_replicas
-    max_replicas = 5
-
-    http_scale_rule {
-      name                = "http-concurrency"
-      concurrent_requests = "50"
-    }
-
-    volume {
-      name         = "secrets"
-      storage_type = "Secret"
-    }
-
-    container {
-      name    = "switchboard"
-      image   = local.image
-      command = ["switchboard"]
-      args    = ["gateway"]
-      cpu     = 0.5
-      memory  = "1Gi"
-
-      dynamic "env" {
-        for_each = local.app_env.gateway
-        content {
-          name  = env.key
-          value = env.value
-        }
-      }
-
-      dynamic "env" {
-        for_each = local.app_secret_env.gateway
-        content {
-          name        = env.key
-          secret_name = env.value
-        }
-      }
-
-      volume_mounts {
-        name = "secrets"
-        path = "/secrets"
-      }
-
-      startup_probe {
-        transport               = "HTTP"
-        port                    = local.metrics_port
-        path                    = "/healthz"
-        interval_seconds        = 5
-        failure_count_threshold = 30
-      }
-
-      liveness_probe {
-        transport               = "HTTP"
-        port                    = local.metrics_port
-        path                    = "/healthz"
-        interval_seconds        = 10
-        failure_count_threshold = 3
-      }
-
-      readiness_probe {
-        transport               = "HTTP"
-        port                    = local.metrics_port
-        path                    = "/readyz"
-        interval_seconds        = 10
-        failure_count_threshold = 3
-      }
-    }
-
-    container {
-      name   = "metrics"
-      image  = var.otel_collector_image
-      args   = ["--config=env:OTEL_CONFIG"]
-      cpu    = 0.25
-      memory = "0.5Gi"
-
-      env {
-        name  = "OTEL_CONFIG"
-        value = local.otel_config
-      }
-
-      env {
-        name        = "APPLICATIONINSIGHTS_CONNECTION_STRING"
-        secret_name = "appinsights-connection-string"
-      }
-    }
-  }
-
-  timeouts {
-    create = local.timeout
-    delete = local.timeout
-  }
-
-  depends_on = [azurerm_role_assignment.acr_pull, azurerm_role_assignment.secrets_user, azurerm_cosmosdb_sql_role_assignment.apps]
+  depends_on = [
+    azurerm_role_assignment.acr_pull,
+    azurerm_role_assignment.secrets_user,
+    azurerm_cosmosdb_sql_role_assignment.apps,
+  ]
 }

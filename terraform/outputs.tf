@@ -40,12 +40,12 @@ output "container_app_environment" {
 
 output "gateway_url" {
   description = "The gateway's URL, once deploy_containers is true."
-  value       = var.deploy_containers ? "https://${azurerm_container_app.gateway[0].ingress[0].fqdn}" : null
+  value       = var.deploy_containers ? "https://${azurerm_container_app.role["gateway"].ingress[0].fqdn}" : null
 }
 
 output "app_names" {
   description = "Container apps to roll on a new image."
-  value       = var.deploy_containers ? concat(local.agents, ["projector", "gateway"]) : []
+  value       = sort(keys(azurerm_container_app.role))
 }
 
 output "streams_job_name" {

@@ -27,7 +27,6 @@ fn compose() -> Value {
     serde_json::to_value(yaml).expect("compose as JSON")
 }
 
-
 fn strings(v: &Value) -> Vec<&str> {
     v.as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())
@@ -53,7 +52,6 @@ fn command_of(service: &Value) -> Option<Vec<String>> {
         _ => None,
     }
 }
-
 
 #[test]
 fn the_compose_file_follows_the_compose_specification() {

@@ -136,37 +136,31 @@ fn words(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-
-
-/// One deployed switchboard process: the resource, the agent it is for (to
-/// resolve `each.key`) and the command it must run.
+/// One deployed switchboard process: the resource, its `each.key` and the
+/// command it must run.
 struct App<'a> {
     label: String,
     resource: &'a Value,
-    each: String,
     args: Vec<String>,
 }
 
 fn apps(tf: &Value) -> Vec<App<'_>> {
-    let apps = &tf["resource"]["azurerm_container_app"];
-    let mut out: Vec<App> = Agent::ALL
+    let resource = &tf["resource"]["azurerm_container_app"]["role"];
+    Agent::ALL
         .iter()
-        .map(|a| App {
-            label: a.as_str().to_owned(),
-            resource: &apps["agent"],
-            each: a.as_str().to_owned(),
-            args: vec!["worker".into(), a.as_str().into()],
+        .map(|a| {
+            (
+                a.as_str().to_owned(),
+                vec!["worker".into(), a.as_str().into()],
+            )
         })
-        .collect();
-    for role in ["projector", "gateway"] {
-        out.push(App {
-            label: role.into(),
-            resource: &apps[role],
-            each: String::new(),
-            args: vec![role.into()],
-        });
-    }
-    out
+        .chain(["projector", "gateway"].map(|r| (r.to_owned(), vec![r.to_owned()])))
+        .map(|(label, args)| App {
+            label,
+            resource,
+            args,
+        })
+        .collect()
 }
 
 /// The container of an app (or job) that runs the switchboard image.
@@ -178,9 +172,10 @@ fn switchboard_container(resource: &Value) -> &Value {
 }
 
 /// The environment variable names a container sets, by name: its `env`
-/// blocks and its `dynamic "env"` blocks over `local.app_env.<kind>` (or
-/// `app_secret_env`), whose kind merges `local.env_*` sets.
-fn env_names(tf: &Value, container: &Value) -> BTreeSet<String> {
+/// blocks and its `dynamic "env"` blocks over `local.app_env.<kind>` or
+/// `local.app_env[local.role_kind[each.key]]` (or `app_secret_env`), whose
+/// kind merges `local.env_*` sets.
+fn env_names(tf: &Value, container: &Value, each: &str) -> BTreeSet<String> {
     let locals = locals(tf);
     let mut names: BTreeSet<String> = blocks(&container["env"])
         .iter()
@@ -188,12 +183,20 @@ fn env_names(tf: &Value, container: &Value) -> BTreeSet<String> {
         .collect();
     for d in blocks(&container["dynamic"]["env"]) {
         let over = d["for_each"].as_str().expect("for_each is an expression");
-        let (table, kind) = over
-            .trim_start_matches("${local.")
-            .trim_end_matches('}')
-            .split_once('.')
-            .unwrap_or_else(|| panic!("dynamic env over {over}: expected local.<table>.<kind>"));
-        let expr = locals[table][kind].as_str().unwrap_or_default().to_owned();
+        let inner = over.trim_start_matches("${local.").trim_end_matches('}');
+        let (table, kind) = match inner.split_once("[local.role_kind[each.key]]") {
+            Some((table, "")) => (
+                table,
+                locals["role_kind"][each].as_str().unwrap_or_default(),
+            ),
+            _ => inner.split_once('.').unwrap_or_else(|| {
+                panic!("dynamic env over {over}: expected local.<table>.<kind>")
+            }),
+        };
+        let expr = locals[table][kind]
+            .as_str()
+            .unwrap_or_else(|| panic!("local.{table}[{kind:?}] for {each}"))
+            .to_owned();
         let sets: Vec<&str> = expr
             .split("local.")
             .skip(1)
@@ -221,18 +224,27 @@ fn every_role_has_an_app_running_its_command_with_its_key_and_only_variables_it_
     let agents: Vec<String> = words(&locals(&tf)["agents"]);
     let expected: Vec<String> = Agent::ALL.iter().map(|a| a.as_str().to_owned()).collect();
     assert_eq!(agents, expected, "local.agents is every agent");
+    let role_args = locals(&tf)["role_args"].clone();
+    let roles: BTreeSet<&String> = role_args
+        .as_object()
+        .expect("local.role_args")
+        .keys()
+        .collect();
+    assert_eq!(
+        roles.len(),
+        Agent::ALL.len() + 2,
+        "one app per role: {roles:?}"
+    );
     assert!(
-        tf["resource"]["azurerm_container_app"]["agent"]["for_each"]
+        tf["resource"]["azurerm_container_app"]["role"]["for_each"]
             .as_str()
-            .is_some_and(|f| f.contains("toset(local.agents)"))
+            .is_some_and(|f| f.contains("local.role_args"))
     );
     let mut checked = 0;
     for app in apps(&tf) {
         let container = switchboard_container(app.resource);
-        let args: Vec<String> = words(&container["args"])
-            .iter()
-            .map(|a| a.replace("${each.key}", &app.each))
-            .collect();
+        assert_eq!(container["args"], "${local.role_args[each.key]}");
+        let args = words(&role_args[&app.label]);
         assert_eq!(
             words(&container["command"]),
             ["switchboard"],
@@ -245,7 +257,7 @@ fn every_role_has_an_app_running_its_command_with_its_key_and_only_variables_it_
             .into_iter()
             .find(|s| s["name"] == "nkey")
             .unwrap_or_else(|| panic!("{} has an nkey secret", app.label));
-        let reference = resolve(&tf, &nkey["key_vault_secret_id"], &app.each);
+        let reference = resolve(&tf, &nkey["key_vault_secret_id"], &app.label);
         assert!(
             reference
                 .as_str()
@@ -254,7 +266,7 @@ fn every_role_has_an_app_running_its_command_with_its_key_and_only_variables_it_
             app.label,
             app.label
         );
-        let names = env_names(&tf, container);
+        let names = env_names(&tf, container, &app.label);
         for name in &names {
             let var = described
                 .iter()
@@ -288,7 +300,7 @@ fn every_role_has_an_app_running_its_command_with_its_key_and_only_variables_it_
     let container = switchboard_container(job);
     let args = words(&container["args"]);
     assert_eq!(args, ["streams", "apply"]);
-    for name in env_names(&tf, container) {
+    for name in env_names(&tf, container, "") {
         let var = described
             .iter()
             .find(|v| v["name"] == name.as_str())
@@ -327,9 +339,13 @@ fn every_app_probes_healthz_and_readyz_on_the_metrics_port() {
 fn the_gateway_ingress_targets_the_gateway_listen_port() {
     let tf = terraform();
     let port = local_number(&tf, "gateway_port");
-    let gateway = &tf["resource"]["azurerm_container_app"]["gateway"];
-    assert_eq!(resolve(&tf, &gateway["ingress"]["target_port"], ""), port);
-    assert_eq!(gateway["ingress"]["transport"], "http");
+    let ingress = &tf["resource"]["azurerm_container_app"]["role"]["dynamic"]["ingress"];
+    assert_eq!(
+        ingress["for_each"], "${each.key == \"gateway\" ? [local.gateway_port] : []}",
+        "only the gateway has ingress, on local.gateway_port"
+    );
+    assert_eq!(ingress["content"]["target_port"], "${ingress.value}");
+    assert_eq!(ingress["content"]["transport"], "http");
     let addr = locals(&tf)["env_gateway"]["SWITCHBOARD_GATEWAY_ADDR"].clone();
     assert_eq!(addr, "0.0.0.0:${local.gateway_port}");
     // The same port the image's default listen address uses.
@@ -340,15 +356,35 @@ fn the_gateway_ingress_targets_the_gateway_listen_port() {
 #[test]
 fn keda_rules_scale_each_agent_on_the_consumer_it_binds() {
     let tf = terraform();
-    let agent = &tf["resource"]["azurerm_container_app"]["agent"];
-    assert_eq!(agent["template"]["min_replicas"], 0, "agents scale to zero");
-    let rules = blocks(&agent["template"]["custom_scale_rule"]);
-    let kinds: Vec<&str> = rules.iter().filter_map(|r| r["custom_rule_type"].as_str()).collect();
-    assert!(kinds.contains(&"cron"), "a business-hours rule: {kinds:?}");
-    let rule = rules
+    let template = &tf["resource"]["azurerm_container_app"]["role"]["template"];
+    assert_eq!(
+        template["min_replicas"],
+        "${local.kind_scale[local.role_kind[each.key]].min}"
+    );
+    assert_eq!(
+        locals(&tf)["kind_scale"]["agent"]["min"],
+        0,
+        "agents scale to zero"
+    );
+    let rules = blocks(&template["dynamic"]["custom_scale_rule"]);
+    for r in &rules {
+        assert!(
+            r["for_each"]
+                .as_str()
+                .is_some_and(|f| f.contains("local.role_kind[each.key] == \"agent\"")),
+            "scale rules for agents only: {}",
+            r["for_each"]
+        );
+    }
+    let kinds: Vec<&str> = rules
         .iter()
-        .find(|r| r["custom_rule_type"] == "nats-jetstream")
-        .expect("a nats-jetstream rule");
+        .filter_map(|r| r["content"]["custom_rule_type"].as_str())
+        .collect();
+    assert!(kinds.contains(&"cron"), "a business-hours rule: {kinds:?}");
+    let rule = &rules
+        .iter()
+        .find(|r| r["content"]["custom_rule_type"] == "nats-jetstream")
+        .expect("a nats-jetstream rule")["content"];
     let meta = &rule["metadata"];
     assert_eq!(resolve(&tf, &meta["stream"], ""), CONVERSATIONS_STREAM);
     for a in Agent::ALL {
