@@ -6,9 +6,12 @@
 //! long-running role, ports that match the listen addresses, and
 //! Prometheus scraping every role.
 
+mod config_vars;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use config_vars::{read_by, vars};
 use serde_json::Value;
 use switchboard_engine::workflow::Agent;
 
@@ -22,20 +25,6 @@ fn compose() -> Value {
     let mut yaml: serde_norway::Value = serde_norway::from_str(&text).expect("compose is YAML");
     yaml.apply_merge().expect("merge keys resolve");
     serde_json::to_value(yaml).expect("compose as JSON")
-}
-
-/// What `switchboard config vars --json` describes.
-fn vars() -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["config", "vars", "--json"])
-        .output()
-        .expect("the binary runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
 fn strings(v: &Value) -> Vec<&str> {
@@ -62,15 +51,6 @@ fn command_of(service: &Value) -> Option<Vec<String>> {
         }
         _ => None,
     }
-}
-
-fn read_by(var: &Value, args: &[String]) -> bool {
-    strings(&var["commands"]).iter().any(|c| {
-        *c == "*" || {
-            let words: Vec<&str> = c.split(' ').collect();
-            args.len() >= words.len() && args.iter().zip(&words).all(|(a, w)| a == w)
-        }
-    })
 }
 
 #[test]

@@ -29,48 +29,49 @@ pub struct Var {
     pub commands: Vec<String>,
 }
 
-/// Read from the environment only, by the commands that take `like`.
+/// Read from the environment only, by the commands that take any flag of
+/// `like`.
 struct Direct {
     name: &'static str,
     help: &'static str,
-    like: &'static str,
+    like: &'static [&'static str],
 }
 
 const DIRECT: [Direct; 7] = [
     Direct {
         name: "SWITCHBOARD_PRIVACY_KEY",
         help: "Personal-data master key, 64 hex digits (or a Key Vault reference resolved into it)",
-        like: "privacy-key-file",
+        like: &["privacy-key-file"],
     },
     Direct {
         name: "AZURE_OPENAI_API_KEY",
         help: "Azure OpenAI API key (else Entra ID)",
-        like: "remote-agents",
+        like: &["remote-agents"],
     },
     Direct {
         name: "AZURE_CLIENT_ID",
-        help: "User-assigned managed identity for Entra ID tokens",
-        like: "remote-agents",
+        help: "User-assigned managed identity for Entra ID tokens (Azure OpenAI, Cosmos DB)",
+        like: &["remote-agents", "db"],
     },
     Direct {
         name: "SWITCHBOARD_OPENAI_API_KEY",
         help: "API key of an OpenAI-compatible server",
-        like: "remote-agents",
+        like: &["remote-agents"],
     },
     Direct {
         name: "COSMOS_ENDPOINT",
         help: "Cosmos DB account endpoint: projections there instead of SQLite",
-        like: "db",
+        like: &["db"],
     },
     Direct {
         name: "COSMOS_KEY",
         help: "Cosmos DB account key (else Entra ID)",
-        like: "db",
+        like: &["db"],
     },
     Direct {
         name: "COSMOS_DATABASE",
         help: "Cosmos DB database name",
-        like: "db",
+        like: &["db"],
     },
 ];
 
@@ -87,15 +88,19 @@ pub fn describe() -> Vec<Var> {
     let mut flags: BTreeMap<String, Vec<String>> = BTreeMap::new();
     walk(&root, "", &mut vars, &mut flags);
     for d in DIRECT {
-        let commands = flags.get(d.like).cloned().unwrap_or_default();
-        vars.entry(d.name.to_owned()).or_insert_with(|| Var {
+        // Also read directly where a flag of the same name exists
+        // (`config check --cosmos-endpoint`): the readers add up.
+        let var = vars.entry(d.name.to_owned()).or_insert_with(|| Var {
             name: d.name.to_owned(),
             flag: None,
             default: None,
             secret: is_secret(d.name),
             help: d.help.to_owned(),
-            commands,
+            commands: Vec::new(),
         });
+        for c in d.like.iter().filter_map(|l| flags.get(*l)).flatten() {
+            push(&mut var.commands, c);
+        }
     }
     vars.into_values().collect()
 }
@@ -214,5 +219,12 @@ mod tests {
         assert!(!var("SWITCHBOARD_PRIVACY_KEY_FILE").secret);
         let cosmos = var("COSMOS_KEY");
         assert!(read_by(&cosmos, &["projector"]), "{cosmos:?}");
+        // The managed identity picks the token for Azure OpenAI and Cosmos DB.
+        let client = var("AZURE_CLIENT_ID");
+        assert!(read_by(&client, &["worker", "intent"]) && read_by(&client, &["projector"]));
+        // Read by the flag of `config check` and directly by every store user.
+        let endpoint = var("COSMOS_ENDPOINT");
+        assert!(read_by(&endpoint, &["config", "check"]), "{endpoint:?}");
+        assert!(read_by(&endpoint, &["projector"]) && read_by(&endpoint, &["gateway"]));
     }
 }
