@@ -22,7 +22,8 @@ pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 pub struct MessageRequest {
     /// The message text (at most 64 KiB).
     pub text: String,
-    /// The channel it came from (`web`, `email`...; printable ASCII).
+    /// The channel it came from (`web`, `email`...; printable ASCII, at
+    /// most 100 bytes).
     #[serde(default = "default_channel")]
     pub channel: String,
     /// The channel's id for the customer.
@@ -66,7 +67,7 @@ impl MessageRequest {
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyRequest {
-    /// The human agent's id (printable ASCII, at most 200 bytes).
+    /// The human agent's id (printable ASCII, at most 100 bytes).
     pub agent_id: String,
     /// What they write to the customer.
     pub text: String,
@@ -106,7 +107,7 @@ impl CustomerMessage {
         fallback_id: Option<&str>,
     ) -> Result<Self, IntakeError> {
         check_text("text", &request.text)?;
-        check_token("channel", &request.channel)?;
+        check_actor_token("channel", &request.channel)?;
         check_token("customer", &request.customer)?;
         let message_id = request
             .message_id
@@ -151,7 +152,7 @@ impl CustomerMessage {
 impl ReplyRequest {
     /// The `human_replied` payload and its actor, checked.
     pub fn payload(self) -> Result<(Actor, EventData), IntakeError> {
-        check_token("agent_id", &self.agent_id)?;
+        check_actor_token("agent_id", &self.agent_id)?;
         check_text("text", &self.text)?;
         Ok((
             Actor::human(&self.agent_id),
@@ -166,7 +167,7 @@ impl ReplyRequest {
 impl CloseRequest {
     /// The `closed` payload and its actor, checked.
     pub fn payload(self) -> Result<(Actor, EventData), IntakeError> {
-        check_token("agent_id", &self.agent_id)?;
+        check_actor_token("agent_id", &self.agent_id)?;
         if let Some(s) = self.satisfaction.filter(|s| !(1..=5).contains(s)) {
             return Err(IntakeError::invalid(format!(
                 "satisfaction is {s}; give 1 to 5, or leave it out"
@@ -205,6 +206,22 @@ fn check_token(field: &str, value: &str) -> Result<(), IntakeError> {
     Ok(())
 }
 
+/// The longest channel name or agent id: it becomes the event's actor
+/// (`channel:<name>`, `human:<id>`), which readers take up to 200 bytes, so
+/// a longer one would store an event nobody could read back.
+pub const MAX_ACTOR_TOKEN: usize = 100;
+
+fn check_actor_token(field: &str, value: &str) -> Result<(), IntakeError> {
+    check_token(field, value)?;
+    if value.len() > MAX_ACTOR_TOKEN {
+        return Err(IntakeError::invalid(format!(
+            "{field} is {} bytes; at most {MAX_ACTOR_TOKEN}",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
 fn check_language(tag: String) -> Result<String, IntakeError> {
     let valid = !tag.is_empty()
         && tag.len() <= 35
@@ -228,6 +245,37 @@ mod tests {
 
     fn language_of(message: &CustomerMessage) -> &str {
         message.received().map_or("", |r| r.language.as_str())
+    }
+
+    /// Found by the `message_request` fuzz target: a 195-byte channel was
+    /// accepted, and its `channel:<name>` actor (over 200 bytes) made an
+    /// event that no reader could decode.
+    #[test]
+    fn every_accepted_channel_and_agent_id_makes_an_event_that_decodes() {
+        use switchboard_engine::event::codec::{decode, encode};
+        for len in [1, MAX_ACTOR_TOKEN, MAX_ACTOR_TOKEN + 1, 192, 200] {
+            let name = "c".repeat(len);
+            let request = MessageRequest {
+                channel: name.clone(),
+                ..MessageRequest::text("hello")
+            };
+            match CustomerMessage::build(key(), request, None) {
+                Ok(message) => {
+                    let wire = encode(&message.event);
+                    let back = decode(&wire.subject, Some(&wire.headers), &wire.payload);
+                    assert_eq!(back.expect("decodes"), message.event, "{len}");
+                }
+                Err(e) => assert!(len > MAX_ACTOR_TOKEN, "{len}: {e}"),
+            }
+            let reply = ReplyRequest {
+                agent_id: name.clone(),
+                text: "hi".into(),
+            };
+            match reply.payload() {
+                Ok((actor, _)) => assert!(Actor::parse(actor.as_str()).is_ok(), "{len}"),
+                Err(e) => assert!(len > MAX_ACTOR_TOKEN, "{len}: {e}"),
+            }
+        }
     }
 
     #[test]
