@@ -3,7 +3,7 @@
 
 mod cli;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 /// mimalloc instead of the system allocator: events are small, short-lived
 /// allocations (headers, JSON) made on every core at once, where glibc's
@@ -12,7 +12,12 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let args = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let args = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let command = matches
+        .subcommand_name()
+        .unwrap_or("switchboard")
+        .to_owned();
     // Two rustls back-ends are linked (ring, and aws-lc-rs through other
     // crates), so none is the default: TLS to NATS would panic without one.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -30,7 +35,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     // Trace export sends on this runtime, so logging starts inside it.
-    let export = match runtime.block_on(async { cli::init_logging(&args) }) {
+    let export = match runtime.block_on(async { cli::init_logging(&args, &command) }) {
         Ok(export) => export,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -165,8 +165,9 @@ pub struct ServerArgs {
 /// without the NATS client's connection events, and `warn` for the
 /// `projector`, which runs unattended and has nothing to say when well).
 /// With an OTLP endpoint, spans are exported too; the export is returned to
-/// be flushed at exit. Call inside the tokio runtime.
-pub fn init_logging(cli: &Cli) -> anyhow::Result<Option<OtlpExport>> {
+/// be flushed at exit, its spans naming `command` (the subcommand as
+/// typed). Call inside the tokio runtime.
+pub fn init_logging(cli: &Cli, command: &str) -> anyhow::Result<Option<OtlpExport>> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     // Services say what they do; one-shot commands only what went wrong
@@ -182,7 +183,7 @@ pub fn init_logging(cli: &Cli) -> anyhow::Result<Option<OtlpExport>> {
             let service = global
                 .otel_service_name
                 .clone()
-                .unwrap_or_else(|| format!("switchboard-{}", cli.command.name()));
+                .unwrap_or_else(|| format!("switchboard-{command}"));
             Some(OtlpExport::start(endpoint, &service)?)
         }
         None => None,
@@ -206,16 +207,6 @@ pub fn init_logging(cli: &Cli) -> anyhow::Result<Option<OtlpExport>> {
 }
 
 impl Command {
-    /// The subcommand's name, as typed.
-    pub fn name(&self) -> String {
-        let debug = format!("{self:?}");
-        debug
-            .split(|c: char| !c.is_alphanumeric())
-            .next()
-            .unwrap_or("switchboard")
-            .to_lowercase()
-    }
-
     /// Whether this is a one-shot command whose output may go to a pipe
     /// that closes early (`| head`): not the services, and not the benches,
     /// which manage processes of their own.
