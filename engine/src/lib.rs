@@ -37,6 +37,7 @@ pub mod broker;
 pub mod conversation;
 pub mod event;
 pub mod ids;
+pub mod nats_cluster;
 pub mod nats_server;
 pub mod projection;
 pub mod store;
@@ -58,7 +59,8 @@ pub struct ConnectError {
 }
 
 /// Connects to NATS with Switchboard's defaults: a client name, a bounded
-/// connection timeout, and reconnection forever once connected.
+/// connection timeout, and reconnection forever once connected. `url` may
+/// list several servers separated by commas (the nodes of a cluster).
 pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, ConnectError> {
     connect_with(url, name, &auth::ConnectAuth::default()).await
 }
@@ -80,8 +82,15 @@ pub async fn connect_with(
         .apply(options)
         .await
         .map_err(|e| failed(e.to_string()))?;
+    // `a,b,c`: the nodes of a cluster; the client picks a live one and
+    // fails over to the others (and to those the servers announce).
+    let servers: Vec<&str> = url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     options
-        .connect(url)
+        .connect(servers)
         .await
         .map_err(|e| failed(error_chain(&e)))
 }

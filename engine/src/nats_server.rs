@@ -220,6 +220,40 @@ pub struct ServerOptions {
     /// block of [`crate::broker::authorization`] (users per role). Default
     /// none: an open loopback server.
     pub extra_config: Option<String>,
+    /// This server's place in a JetStream cluster (see
+    /// [`crate::nats_cluster`]); `None`, the default, runs it alone.
+    pub cluster: Option<ClusterMember>,
+}
+
+/// A server's place in a cluster on loopback: its name, the port its peers
+/// route to, and their route ports.
+#[derive(Debug, Clone)]
+pub struct ClusterMember {
+    /// The cluster's name, the same on every node.
+    pub cluster_name: String,
+    /// This node's unique server name (what JetStream reports as a leader).
+    pub server_name: String,
+    /// The port this node accepts routes on.
+    pub route_port: u16,
+    /// Every node's route port, this one's included (nats-server ignores a
+    /// route to itself).
+    pub routes: Vec<u16>,
+}
+
+impl ClusterMember {
+    fn config(&self) -> String {
+        let routes: Vec<String> = self
+            .routes
+            .iter()
+            .map(|p| format!("nats-route://127.0.0.1:{p}"))
+            .collect();
+        format!(
+            "cluster {{\n  name: {name}\n  listen: 127.0.0.1:{port}\n  routes: [{routes}]\n}}\n",
+            name = self.cluster_name,
+            port = self.route_port,
+            routes = routes.join(", "),
+        )
+    }
 }
 
 impl ServerOptions {
@@ -233,6 +267,7 @@ impl ServerOptions {
             batch_staging_on_tmpfs: true,
             sync_always: false,
             extra_config: None,
+            cluster: None,
         }
     }
 }
@@ -394,12 +429,23 @@ impl ManagedServer {
         let config = format!(
             "# Written by switchboard for its managed server; regenerated at every start.\n\
              listen: 127.0.0.1:{port}\n\
-             server_name: switchboard_embedded\n\
+             server_name: {name}\n\
              max_payload: {max_payload}\n\
              log_file: {log:?}\n\
              pid_file: {pid:?}\n\
-             jetstream {{\n  store_dir: {store:?}\n{sync}}}\n{extra}",
+             jetstream {{\n  store_dir: {store:?}\n{sync}}}\n{cluster}{extra}",
             port = self.port,
+            name = self
+                .options
+                .cluster
+                .as_ref()
+                .map_or("switchboard_embedded", |c| c.server_name.as_str()),
+            cluster = self
+                .options
+                .cluster
+                .as_ref()
+                .map(ClusterMember::config)
+                .unwrap_or_default(),
             max_payload = self.options.max_payload,
             log = self.log_path().display().to_string(),
             pid = self.pid_path().display().to_string(),

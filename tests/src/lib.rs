@@ -10,6 +10,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use switchboard_engine::nats_cluster::ManagedCluster;
 use switchboard_engine::nats_server::{ManagedServer, ServerBinary, ServerOptions};
 use switchboard_engine::store::{EventStore, StoreOptions};
 
@@ -89,6 +90,66 @@ impl TestServer {
     /// Starts the server again on the same port and store.
     pub fn restart(&mut self) {
         self.server.restart().expect("nats-server restarts");
+    }
+}
+
+/// A three-node JetStream cluster on loopback, each node with its own
+/// temporary store.
+pub struct TestCluster {
+    cluster: ManagedCluster,
+    _dir: tempfile::TempDir,
+}
+
+impl TestCluster {
+    /// Starts three nodes and waits until JetStream can place a
+    /// replicas-3 stream.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory can be created");
+        let options = ServerOptions::new(dir.path());
+        let cluster =
+            tokio::task::spawn_blocking(move || ManagedCluster::start(server_binary(), options, 3))
+                .await
+                .expect("the start-up thread finishes")
+                .unwrap_or_else(|e| panic!("the cluster did not start: {e}"));
+        let this = Self { cluster, _dir: dir };
+        let js = async_nats::jetstream::new(this.client().await);
+        this.cluster
+            .wait_for_jetstream(&js, Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        this
+    }
+
+    /// The cluster itself (nodes, names, kill and restart).
+    pub fn cluster(&mut self) -> &mut ManagedCluster {
+        &mut self.cluster
+    }
+
+    /// Node `i`'s store directory.
+    pub fn node_dir(&self, i: usize) -> PathBuf {
+        self._dir.path().join(format!("node-{i}"))
+    }
+
+    /// Every node's URL, comma-separated.
+    pub fn url(&self) -> String {
+        self.cluster.url()
+    }
+
+    /// A fresh connection to any node.
+    pub async fn client(&self) -> async_nats::Client {
+        switchboard_engine::connect(&self.url(), "switchboard-tests")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A connection with the built-in streams applied at replicas 3.
+    pub async fn store(&self) -> EventStore {
+        let store = EventStore::new(self.client().await, StoreOptions::default());
+        let specs = switchboard_engine::streams::builtin(Some(3));
+        switchboard_engine::streams::apply(store.jetstream(), &specs, false)
+            .await
+            .unwrap_or_else(|e| panic!("streams apply: {e}"));
+        store
     }
 }
 
