@@ -122,3 +122,39 @@ async fn acknowledged_events_survive_losing_the_stream_leader_and_its_store() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_appenders_exactly_one_wins_per_version_on_a_cluster() {
+    let cluster = TestCluster::start().await;
+    let store = cluster.store().await;
+    let conv = key("acme/replicated-race");
+    let first = received(&conv, "hi");
+    store
+        .append(
+            &conv,
+            StreamSeq::ZERO,
+            std::slice::from_ref(&first),
+            &fresh_key(),
+        )
+        .await
+        .expect("first append");
+    for round in 0..10 {
+        let version = store.load(&conv).await.expect("load").version;
+        let attempts = (0..8).map(|i| {
+            let store = store.clone();
+            let conv = conv.clone();
+            let events = if i % 2 == 0 {
+                vec![responded(&first, &format!("round {round} writer {i}"))]
+            } else {
+                vec![
+                    escalated(&first),
+                    responded(&first, &format!("batch {round} {i}")),
+                ]
+            };
+            async move { store.append(&conv, version, &events, &fresh_key()).await }
+        });
+        let results = futures::future::join_all(attempts).await;
+        let winners = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(winners, 1, "round {round}: {results:?}");
+    }
+}

@@ -4,7 +4,24 @@
 //! Every bucket (tenant data, API keys, the audit key, leases) is opened the
 //! same way; a second process racing to create it gets the first one's.
 
+use std::sync::OnceLock;
+
 use async_nats::jetstream::{self, kv};
+
+/// Replicas of the buckets this process creates, set once at start-up.
+static REPLICAS: OnceLock<usize> = OnceLock::new();
+
+/// Creates the buckets of this process with `replicas` (3 on a cluster, so
+/// tenant data, keys and leases survive a node as the streams do). Set
+/// once, before any bucket is opened; later calls are ignored.
+pub fn set_replicas(replicas: usize) {
+    let _ = REPLICAS.set(replicas.max(1));
+}
+
+/// What [`set_replicas`] set, else 1.
+pub fn replicas() -> usize {
+    REPLICAS.get().copied().unwrap_or(1)
+}
 
 /// Why a bucket could be neither opened nor created.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +39,7 @@ pub fn config(name: &str, description: &str, history: i64) -> kv::Config {
         bucket: name.into(),
         description: description.into(),
         history,
+        num_replicas: replicas(),
         storage: jetstream::stream::StorageType::File,
         ..Default::default()
     }

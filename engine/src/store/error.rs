@@ -94,6 +94,14 @@ impl AppendError {
                     | ErrorCode::STREAM_HEADER_EXCEEDS_MAXIMUM,
                 ) => AppendErrorKind::TooLarge,
                 Some(BATCH_DUPLICATE_MESSAGE_ID) => AppendErrorKind::Duplicate,
+                // A replicated stream checked the expectation against
+                // proposals not yet applied: a conflict like any other.
+                Some(WRONG_LAST_SEQUENCE_PROPOSED) => AppendErrorKind::Conflict,
+                // The same message id is being replicated (a retry after a
+                // lost ack, during a leader change): its outcome is not
+                // known yet, so try again shortly.
+                Some(DUPLICATE_IN_PROCESS) => AppendErrorKind::Unavailable,
+                Some(code) if CLUSTER_UNAVAILABLE.contains(&code) => AppendErrorKind::Unavailable,
                 Some(_) => AppendErrorKind::Rejected,
                 None => AppendErrorKind::Unavailable,
             },
@@ -105,6 +113,24 @@ impl AppendError {
 /// "atomic publish batch contains duplicate message id": a batch retried
 /// within the duplicate window.
 const BATCH_DUPLICATE_MESSAGE_ID: ErrorCode = ErrorCode(10201);
+
+/// "wrong last sequence" without a sequence (10164): a replicated
+/// stream's leader refusing an expectation that a proposal in flight
+/// already broke.
+const WRONG_LAST_SEQUENCE_PROPOSED: ErrorCode = ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT;
+
+/// "duplicate message id is in process" (10158): a replicated stream holds
+/// a proposal with this message id that it has not applied yet.
+const DUPLICATE_IN_PROCESS: ErrorCode = ErrorCode::STREAM_DUPLICATE_MESSAGE_CONFLICT;
+
+/// A cluster between leaders: JetStream not active, temporarily
+/// unavailable, not the leader, stream offline.
+const CLUSTER_UNAVAILABLE: [ErrorCode; 4] = [
+    ErrorCode::CLUSTER_NOT_ACTIVE,
+    ErrorCode::CLUSTER_NOT_AVAILABLE,
+    ErrorCode::CLUSTER_NOT_LEADER,
+    ErrorCode::STREAM_OFFLINE,
+];
 
 /// The JetStream error code behind a publish error, if the server sent one.
 pub(crate) fn server_code(err: &PublishError) -> Option<ErrorCode> {
@@ -144,5 +170,32 @@ impl LoadError {
     /// What went wrong.
     pub fn kind(&self) -> LoadErrorKind {
         self.kind
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(code: u16, err_code: u64) -> PublishError {
+        let source: async_nats::jetstream::Error = serde_json::from_value(serde_json::json!({
+            "code": code,
+            "err_code": err_code,
+            "description": "from the server",
+        }))
+        .expect("a JetStream API error");
+        PublishError::with_source(PublishErrorKind::Other, source)
+    }
+
+    #[test]
+    fn a_replicated_streams_answers_during_a_leader_change_are_transient_or_conflicts() {
+        let kind = |code, err_code| AppendError::from_publish(server_error(code, err_code)).kind();
+        assert_eq!(kind(409, 10158), AppendErrorKind::Unavailable);
+        assert_eq!(kind(400, 10164), AppendErrorKind::Conflict);
+        for code in [10006, 10008, 10009, 10118] {
+            assert_eq!(kind(503, code), AppendErrorKind::Unavailable, "{code}");
+        }
+        assert_eq!(kind(400, 10201), AppendErrorKind::Duplicate);
+        assert_eq!(kind(400, 10999), AppendErrorKind::Rejected);
     }
 }

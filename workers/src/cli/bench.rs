@@ -15,9 +15,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use switchboard_engine::nats_server::{ManagedServer, ServerBinary, ServerOptions};
+use switchboard_engine::nats_server::{ServerBinary, ServerOptions};
 use switchboard_engine::store::{EventStore, StoreOptions};
 
+use super::managed::ManagedBroker;
 use super::{Global, ServerArgs};
 
 #[derive(Debug, Subcommand)]
@@ -59,7 +60,7 @@ pub struct Bench {
     pub store: EventStore,
     /// The server's URL, for benches that open connections of their own.
     pub url: String,
-    _server: Option<ManagedServer>,
+    _broker: Option<ManagedBroker>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -79,14 +80,15 @@ impl Bench {
             let mut options = ServerOptions::new(path);
             options.batch_staging_on_tmpfs = !target.disk_batch_staging;
             options.sync_always = target.server.durable;
-            let server = tokio::task::spawn_blocking(move || ManagedServer::start(binary, options))
-                .await
-                .context("starting nats-server")??;
+            let server = ManagedBroker::start(binary, options, target.server.cluster).await?;
             (server.url(), Some(server), dir)
         };
         let client = switchboard_engine::connect(&url, "switchboard-bench").await?;
         let store = EventStore::new(client, StoreOptions::default());
-        let specs = switchboard_engine::streams::builtin(None);
+        let replicas = global
+            .replicas
+            .or(server.as_ref().and_then(ManagedBroker::replicas));
+        let specs = switchboard_engine::streams::builtin(replicas);
         switchboard_engine::streams::apply(store.jetstream(), &specs, false).await?;
         if let Some(server) = &server {
             let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
@@ -95,7 +97,7 @@ impl Bench {
         Ok(Self {
             store,
             url,
-            _server: server,
+            _broker: server,
             _dir: dir,
         })
     }

@@ -12,6 +12,7 @@ mod eval;
 mod gateway;
 mod kb;
 mod keys;
+mod managed;
 mod models;
 mod ops;
 mod privacy;
@@ -70,6 +71,10 @@ pub struct Global {
     /// The service name on exported spans (default `switchboard-<command>`).
     #[arg(long, global = true, env = "OTEL_SERVICE_NAME")]
     pub otel_service_name: Option<String>,
+    /// Replicas of the streams and KV buckets this process creates (1 on
+    /// one server, 3 on a cluster; `--cluster` implies 3).
+    #[arg(long, global = true, env = "SWITCHBOARD_REPLICAS")]
+    pub replicas: Option<usize>,
     #[command(flatten)]
     pub broker: broker::BrokerArgs,
 }
@@ -159,6 +164,11 @@ pub struct ServerArgs {
     /// not only a crash; costs throughput (see the README's figures).
     #[arg(long, env = "SWITCHBOARD_DURABLE")]
     pub durable: bool,
+    /// Run the managed broker as a three-node JetStream cluster on loopback
+    /// (ports P, P+1, P+2), streams and buckets with replicas 3: an
+    /// acknowledged event is on two nodes' disks before it is acknowledged.
+    #[arg(long, env = "SWITCHBOARD_CLUSTER")]
+    pub cluster: bool,
 }
 
 /// Sets up `tracing` on stderr; `RUST_LOG` filters (default `info`
@@ -224,6 +234,9 @@ impl Command {
 
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(replicas) = cli.global.replicas {
+        switchboard_workers::kv::set_replicas(replicas);
+    }
     match cli.command {
         Command::Up(args) => up::run(&cli.global, args).await,
         Command::Worker(cmd) => worker::run(&cli.global, cmd).await,

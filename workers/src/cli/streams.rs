@@ -15,9 +15,6 @@ pub enum StreamsCommand {
         /// A streams declaration file (default: the built-in streams/streams.toml).
         #[arg(long)]
         file: Option<PathBuf>,
-        /// Replicas for every stream (1 locally, 3 in production).
-        #[arg(long, env = "SWITCHBOARD_REPLICAS")]
-        replicas: Option<usize>,
         /// Apply changes that can lose data (removed subjects, lower limits,
         /// storage or retention changes, which recreate the stream).
         #[arg(long)]
@@ -31,11 +28,7 @@ pub enum StreamsCommand {
 
 pub async fn run(global: &Global, cmd: StreamsCommand) -> anyhow::Result<()> {
     match cmd {
-        StreamsCommand::Apply {
-            file,
-            replicas,
-            force,
-        } => apply(global, file, replicas, force).await,
+        StreamsCommand::Apply { file, force } => apply(global, file, global.replicas, force).await,
         StreamsCommand::BrokerConfig(args) => super::broker::config(args),
     }
 }

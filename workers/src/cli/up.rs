@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::Args;
 use switchboard_engine::auth::ConnectAuth;
 use switchboard_engine::broker;
-use switchboard_engine::nats_server::{ManagedServer, ServerBinary, ServerOptions};
+use switchboard_engine::nats_server::{ServerBinary, ServerOptions};
 use switchboard_engine::streams;
 
 use std::sync::Arc;
@@ -33,6 +33,7 @@ use switchboard_workers::tenant::{
 use tokio::sync::watch;
 
 use super::gateway::GatewayArgs;
+use super::managed::ManagedBroker;
 use super::worker::WorkerArgs;
 use super::{Global, ServerArgs};
 
@@ -81,9 +82,8 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         options.extra_config = Some(broker_users(&broker_dir, args.nats_port)?);
         auth.nkey = Some(broker_dir.join("operator.nk"));
     }
-    let server = tokio::task::spawn_blocking(move || ManagedServer::start(binary, options))
+    let server = ManagedBroker::start(binary, options, args.server.cluster)
         .await
-        .context("starting nats-server")?
         .with_context(|| {
             format!(
                 "is port {} free? choose another with --nats-port",
@@ -94,7 +94,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let client = switchboard_engine::connect_with(&url, "switchboard-up", &auth).await?;
     readiness.watch_connection("nats", &client);
     let js = async_nats::jetstream::new(client.clone());
-    let specs = streams::builtin(None);
+    let specs = streams::builtin(_global.replicas.or(server.replicas()));
     let applied = streams::apply(&js, &specs, false).await?;
     let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
     server.stage_batches_on_tmpfs(&names);
@@ -141,8 +141,8 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
         .summary()
         .unwrap_or_else(|| "all local".to_owned());
     println!(
-        "Switchboard is up: NATS {url} (nats-server {}), 5 agents and the projector running, data in {}, metrics on http://{}/metrics.\n  models   {models}\n  gateway  http://{http}/v1  (API: http://{http}/openapi.json)\n  console  http://{http}/console\n  try      ./dev run publish {DEMO_TENANT}/first-chat --customer persona_001 --text \"Where is my order 10234?\"\n           ./dev run replay {DEMO_TENANT}/first-chat\nCtrl-C to stop.",
-        server.version(),
+        "Switchboard is up: NATS {url} ({}), 5 agents and the projector running, data in {}, metrics on http://{}/metrics.\n  models   {models}\n  gateway  http://{http}/v1  (API: http://{http}/openapi.json)\n  console  http://{http}/console\n  try      ./dev run publish {DEMO_TENANT}/first-chat --customer persona_001 --text \"Where is my order 10234?\"\n           ./dev run replay {DEMO_TENANT}/first-chat\nCtrl-C to stop.",
+        server.describe(),
         args.data_dir.display(),
         metrics_addr
     );

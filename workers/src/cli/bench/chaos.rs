@@ -83,6 +83,10 @@ struct Report {
     lost: usize,
     kills: u64,
     broker_restarts: u32,
+    /// On a cluster (`--cluster`): each broker restart was a kill of the
+    /// CONVERSATIONS stream's leader; who it was and who took over.
+    failovers: Vec<fleet::Failover>,
+    cluster: bool,
     projection_mismatches: u64,
     max_stall_s: f64,
     /// The same, as the bench saw the answers arrive while it ran
@@ -168,7 +172,13 @@ pub async fn run(global: &Global, args: ChaosArgs) -> anyhow::Result<()> {
         Some(url) => Broker::external(&url),
         None => {
             let binary = ServerBinary::locate(args.server.nats_server.as_deref())?;
-            Broker::managed(binary, dir.path().join("nats")).await?
+            Broker::managed(
+                binary,
+                dir.path().join("nats"),
+                args.server.durable,
+                args.server.cluster,
+            )
+            .await?
         }
     };
     // Ctrl-C or SIGTERM drops the run: its processes are killed on drop,
@@ -201,7 +211,7 @@ async fn drive(
 ) -> anyhow::Result<Report> {
     let client = switchboard_engine::connect(broker.url(), "switchboard-bench-chaos").await?;
     let store = EventStore::new(client.clone(), StoreOptions::default());
-    let specs = switchboard_engine::streams::builtin(None);
+    let specs = switchboard_engine::streams::builtin(broker.replicas());
     switchboard_engine::streams::apply(store.jetstream(), &specs, false).await?;
     // The workers answer from the tenant-data bucket: the demo tenant's data.
     let tenant_store = switchboard_workers::tenant::TenantStore::open(&client).await?;
@@ -218,7 +228,12 @@ async fn drive(
     // A store of its own: the live projection folds the whole log from its
     // empty checkpoint, as the rebuild does, even on a shared server.
     let live_path = dir.join("projections.sqlite");
-    let mut fleet = Fleet::start(broker.url(), &dir.join("logs"), &live_path)?;
+    let mut fleet = Fleet::start(
+        broker.url(),
+        broker.replicas(),
+        &dir.join("logs"),
+        &live_path,
+    )?;
     let restarts = if broker.managed_here() {
         args.broker_restarts
     } else {
@@ -299,6 +314,8 @@ async fn drive(
         lost: log.lost,
         kills: chaos.kills,
         broker_restarts: chaos.broker_restarts,
+        failovers: chaos.failovers.clone(),
+        cluster: args.server.cluster && broker.managed_here(),
         projection_mismatches: projections.mismatches,
         max_stall_s: round2(log.max_stall_s),
         watched_stall_s: round2(chaos.max_stall.as_secs_f64()),
@@ -348,11 +365,19 @@ fn summary(r: &Report) {
         r.broker_restarts,
         if r.external {
             " (external server: not restarted)"
+        } else if r.cluster {
+            " (3-node cluster: the stream leader killed each time)"
         } else {
             ""
         },
         r.seconds
     );
+    for f in &r.failovers {
+        println!(
+            "  stream leader {} killed: {} leads after {} ms",
+            f.killed, f.new_leader, f.election_ms
+        );
+    }
     println!(
         "  terminal                {:>8} / {:<8} {}",
         r.terminal,

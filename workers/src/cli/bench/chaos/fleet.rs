@@ -11,10 +11,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use switchboard_engine::nats_server::{ManagedServer, ServerBinary, ServerOptions};
+use serde::Serialize;
+use switchboard_engine::nats_cluster::{ManagedCluster, stream_leader};
+use switchboard_engine::nats_server::{ServerBinary, ServerOptions};
 use switchboard_engine::workflow::Agent;
 use switchboard_workers::runtime::{WorkerOptions, consumer_config};
 use tokio::process::{Child, Command};
+
+use crate::cli::managed::ManagedBroker;
 
 /// The single-agent workers, by their `worker` argument.
 const SINGLE: [(&str, Agent); 5] = [
@@ -43,6 +47,8 @@ struct Member {
 pub struct Fleet {
     exe: PathBuf,
     url: String,
+    /// Replicas of the buckets the members create (3 on a cluster).
+    replicas: Option<usize>,
     logs: PathBuf,
     members: Vec<Member>,
     /// Exits nobody asked for (restarted as well).
@@ -53,7 +59,12 @@ impl Fleet {
     /// Starts five single-agent workers, a `worker all` and the projector
     /// (on `db`), each with `NATS_URL=url`,
     /// warnings only, stdout and stderr appended to `<logs>/<name>.log`.
-    pub fn start(url: &str, logs: &Path, db: &Path) -> anyhow::Result<Self> {
+    pub fn start(
+        url: &str,
+        replicas: Option<usize>,
+        logs: &Path,
+        db: &Path,
+    ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating this binary")?;
         std::fs::create_dir_all(logs).with_context(|| format!("creating {}", logs.display()))?;
         let defaults = WorkerOptions::default();
@@ -88,6 +99,7 @@ impl Fleet {
         let mut fleet = Self {
             exe,
             url: url.to_owned(),
+            replicas,
             logs: logs.to_path_buf(),
             members,
             exits: 0,
@@ -132,7 +144,11 @@ impl Fleet {
         let err = out
             .try_clone()
             .with_context(|| format!("opening {}", log.display()))?;
-        let child = Command::new(&self.exe)
+        let mut command = Command::new(&self.exe);
+        if let Some(replicas) = self.replicas {
+            command.env("SWITCHBOARD_REPLICAS", replicas.to_string());
+        }
+        let child = command
             .args(&m.args)
             .env("NATS_URL", &self.url)
             .env("RUST_LOG", "warn")
@@ -223,20 +239,39 @@ fn append(path: &Path) -> anyhow::Result<File> {
         .with_context(|| format!("opening {}", path.display()))
 }
 
-/// The broker: a managed nats-server the bench may crash and restart, or
-/// a server at a URL it cannot touch.
+/// The broker: a managed nats-server or cluster the bench may crash and
+/// restart, or a server at a URL it cannot touch.
 pub struct Broker {
-    server: Option<ManagedServer>,
+    server: Option<ManagedBroker>,
     url: String,
 }
 
+/// A kill of a cluster's stream leader, and who took over.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failover {
+    /// The node killed: the CONVERSATIONS stream's leader when killed.
+    pub killed: String,
+    /// The leader elected among the survivors.
+    pub new_leader: String,
+    /// From the kill until the stream had its new leader.
+    pub election_ms: u64,
+}
+
+/// How long a cluster may take to elect a stream leader after a kill.
+const ELECTION_DEADLINE: Duration = Duration::from_secs(30);
+
 impl Broker {
-    /// Starts a managed nats-server on a free loopback port, its store in `dir`.
-    pub async fn managed(binary: ServerBinary, dir: PathBuf) -> anyhow::Result<Self> {
-        let options = ServerOptions::new(dir);
-        let server = tokio::task::spawn_blocking(move || ManagedServer::start(binary, options))
-            .await
-            .context("starting nats-server")??;
+    /// Starts a managed nats-server (or with `cluster` a three-node
+    /// cluster) on free loopback ports, its store in `dir`.
+    pub async fn managed(
+        binary: ServerBinary,
+        dir: PathBuf,
+        durable: bool,
+        cluster: bool,
+    ) -> anyhow::Result<Self> {
+        let mut options = ServerOptions::new(dir);
+        options.sync_always = durable;
+        let server = ManagedBroker::start(binary, options, cluster).await?;
         Ok(Self {
             url: server.url(),
             server: Some(server),
@@ -261,6 +296,11 @@ impl Broker {
         self.server.is_some()
     }
 
+    /// Replicas for the streams: 3 on a cluster.
+    pub fn replicas(&self) -> Option<usize> {
+        self.server.as_ref().and_then(ManagedBroker::replicas)
+    }
+
     /// Stages atomic batches of `streams` on tmpfs, as `up` does.
     pub fn stage_batches(&self, streams: &[&str]) {
         if let Some(server) = &self.server {
@@ -269,21 +309,35 @@ impl Broker {
     }
 
     /// SIGKILLs the managed server and starts it again on the same port
-    /// and store; returns how long it was down.
-    pub async fn crash_and_restart(&mut self) -> anyhow::Result<Duration> {
-        let Some(mut server) = self.server.take() else {
-            anyhow::bail!("the broker is not managed by the bench");
-        };
+    /// and store; on a cluster, SIGKILLs the node leading the
+    /// CONVERSATIONS stream, waits for the survivors to elect another, and
+    /// only then starts it again. Returns how long it was down, and the
+    /// failover on a cluster.
+    pub async fn crash_and_restart(
+        &mut self,
+        js: &async_nats::jetstream::Context,
+    ) -> anyhow::Result<(Duration, Option<Failover>)> {
         let started = Instant::now();
-        let (server, result) = tokio::task::spawn_blocking(move || {
-            let result = server.kill().and_then(|()| server.restart());
-            (server, result)
-        })
-        .await
-        .context("restarting nats-server")?;
-        self.server = Some(server);
-        result.context("restarting nats-server on the same port and store")?;
-        Ok(started.elapsed())
+        match self.server.take() {
+            Some(ManagedBroker::Single(mut server)) => {
+                let (server, result) = tokio::task::spawn_blocking(move || {
+                    let result = server.kill().and_then(|()| server.restart());
+                    (server, result)
+                })
+                .await
+                .context("restarting nats-server")?;
+                self.server = Some(ManagedBroker::Single(server));
+                result.context("restarting nats-server on the same port and store")?;
+                Ok((started.elapsed(), None))
+            }
+            Some(ManagedBroker::Cluster(cluster)) => {
+                let (cluster, result) = kill_leader(cluster, js).await;
+                self.server = Some(ManagedBroker::Cluster(cluster));
+                let failover = result?;
+                Ok((started.elapsed(), Some(failover)))
+            }
+            None => anyhow::bail!("the broker is not managed by the bench"),
+        }
     }
 
     /// Stops the managed server gracefully.
@@ -293,3 +347,68 @@ impl Broker {
         }
     }
 }
+
+/// Kills `cluster`'s CONVERSATIONS leader, waits for a new one, restarts
+/// the killed node; hands the cluster back whatever happened.
+async fn kill_leader(
+    mut cluster: ManagedCluster,
+    js: &async_nats::jetstream::Context,
+) -> (ManagedCluster, anyhow::Result<Failover>) {
+    let Some(leader) = stream_leader(js, STREAM).await else {
+        return (
+            cluster,
+            Err(anyhow::anyhow!("{STREAM} has no leader to kill")),
+        );
+    };
+    let Some(victim) = cluster.index_of(&leader) else {
+        return (
+            cluster,
+            Err(anyhow::anyhow!(
+                "{STREAM}'s leader {leader} is not a managed node"
+            )),
+        );
+    };
+    let killed_at = Instant::now();
+    let (mut cluster, killed) = tokio::task::spawn_blocking(move || {
+        let result = cluster.kill(victim);
+        (cluster, result)
+    })
+    .await
+    .unwrap_or_else(|e| panic!("the kill thread panicked: {e}"));
+    if let Err(e) = killed {
+        return (
+            cluster,
+            Err(anyhow::Error::new(e).context("killing the stream leader")),
+        );
+    }
+    let mut new_leader = None;
+    while killed_at.elapsed() < ELECTION_DEADLINE {
+        if let Some(l) = stream_leader(js, STREAM).await.filter(|l| *l != leader) {
+            new_leader = Some(l);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let election_ms = killed_at.elapsed().as_millis() as u64;
+    let (cluster, restarted) = tokio::task::spawn_blocking(move || {
+        let result = cluster.restart(victim);
+        (cluster, result)
+    })
+    .await
+    .unwrap_or_else(|e| panic!("the restart thread panicked: {e}"));
+    let outcome = match (new_leader, restarted) {
+        (_, Err(e)) => Err(anyhow::Error::new(e).context("restarting the killed leader")),
+        (None, Ok(())) => Err(anyhow::anyhow!(
+            "no new {STREAM} leader within {ELECTION_DEADLINE:?} of killing {leader}"
+        )),
+        (Some(new_leader), Ok(())) => Ok(Failover {
+            killed: leader,
+            new_leader,
+            election_ms,
+        }),
+    };
+    (cluster, outcome)
+}
+
+/// The stream whose leader a cluster run kills.
+const STREAM: &str = "CONVERSATIONS";

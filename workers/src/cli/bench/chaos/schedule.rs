@@ -44,6 +44,8 @@ pub struct Chaos {
     pub kills_by_member: std::collections::BTreeMap<String, (u64, u64)>,
     /// Broker crashes and restarts made.
     pub broker_restarts: u32,
+    /// On a cluster: each kill of the stream leader and who took over.
+    pub failovers: Vec<super::fleet::Failover>,
     /// Longest time with unanswered conversations and no new answer.
     pub max_stall: Duration,
     /// The live projections the projector process writes: it has work in
@@ -68,6 +70,7 @@ impl Chaos {
             kills_with_pending: 0,
             kills_by_member: Default::default(),
             broker_restarts: 0,
+            failovers: Vec::new(),
             max_stall: Duration::ZERO,
             live: None,
         }
@@ -126,9 +129,14 @@ impl Chaos {
                 break;
             }
             if self.restart_due(&counts) {
-                let down = broker.crash_and_restart().await?;
+                let (down, failover) = broker.crash_and_restart(store.jetstream()).await?;
                 self.broker_restarts += 1;
-                tracing::debug!(down_ms = down.as_millis() as u64, "broker restarted");
+                tracing::debug!(
+                    down_ms = down.as_millis() as u64,
+                    ?failover,
+                    "broker restarted"
+                );
+                self.failovers.extend(failover);
                 continue;
             }
             // Work is pending while messages keep arriving or answers are
