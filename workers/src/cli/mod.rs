@@ -73,7 +73,7 @@ pub struct Global {
     pub otel_service_name: Option<String>,
     /// Replicas of the streams and KV buckets this process creates (1 on
     /// one server, 3 on a cluster; `--cluster` implies 3).
-    #[arg(long, global = true, env = "SWITCHBOARD_REPLICAS")]
+    #[arg(long = "stream-replicas", global = true, env = "SWITCHBOARD_REPLICAS")]
     pub replicas: Option<usize>,
     #[command(flatten)]
     pub broker: broker::BrokerArgs,

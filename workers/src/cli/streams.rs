@@ -15,6 +15,10 @@ pub enum StreamsCommand {
         /// A streams declaration file (default: the built-in streams/streams.toml).
         #[arg(long)]
         file: Option<PathBuf>,
+        /// Replicas for every stream (1 locally, 3 on a cluster; default
+        /// SWITCHBOARD_REPLICAS, else the file's).
+        #[arg(long)]
+        replicas: Option<usize>,
         /// Apply changes that can lose data (removed subjects, lower limits,
         /// storage or retention changes, which recreate the stream).
         #[arg(long)]
@@ -28,7 +32,11 @@ pub enum StreamsCommand {
 
 pub async fn run(global: &Global, cmd: StreamsCommand) -> anyhow::Result<()> {
     match cmd {
-        StreamsCommand::Apply { file, force } => apply(global, file, global.replicas, force).await,
+        StreamsCommand::Apply {
+            file,
+            replicas,
+            force,
+        } => apply(global, file, replicas.or(global.replicas), force).await,
         StreamsCommand::BrokerConfig(args) => super::broker::config(args),
     }
 }

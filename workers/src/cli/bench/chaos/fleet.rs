@@ -368,6 +368,29 @@ async fn kill_leader(
             )),
         );
     };
+    // Watched from a survivor: a connection to the killed node would spend
+    // the election reconnecting, and time it instead.
+    let survivor = (0..cluster.size()).find(|i| *i != victim);
+    let watcher = match survivor.and_then(|i| cluster.node(i)).map(|n| n.url()) {
+        Some(url) => {
+            match switchboard_engine::connect(&url, "switchboard-bench-chaos-election").await {
+                Ok(client) => {
+                    // Stream info is answered by the stream's leader: without
+                    // one a request waits out its timeout, so keep it short.
+                    let mut js = async_nats::jetstream::new(client);
+                    js.set_timeout(Duration::from_millis(250));
+                    js
+                }
+                Err(e) => {
+                    return (
+                        cluster,
+                        Err(anyhow::Error::new(e).context("watching the election")),
+                    );
+                }
+            }
+        }
+        None => js.clone(),
+    };
     let killed_at = Instant::now();
     let (mut cluster, killed) = tokio::task::spawn_blocking(move || {
         let result = cluster.kill(victim);
@@ -383,7 +406,10 @@ async fn kill_leader(
     }
     let mut new_leader = None;
     while killed_at.elapsed() < ELECTION_DEADLINE {
-        if let Some(l) = stream_leader(js, STREAM).await.filter(|l| *l != leader) {
+        if let Some(l) = stream_leader(&watcher, STREAM)
+            .await
+            .filter(|l| *l != leader)
+        {
             new_leader = Some(l);
             break;
         }
