@@ -10,6 +10,7 @@ mod chaos;
 mod load;
 mod pipeline;
 mod projections;
+mod soak;
 
 use std::path::PathBuf;
 
@@ -29,6 +30,9 @@ pub enum BenchCommand {
     /// Customer messages through all five agents versus the raw publish
     /// baseline, and latency at 25 % of the maximum rate.
     Pipeline(pipeline::PipelineArgs),
+    /// A long run at a steady rate: resident memory, consumer lag and
+    /// answer latency, window by window.
+    Soak(soak::SoakArgs),
     /// Projection rebuild throughput versus a raw pull-and-ack consume.
     Projections(projections::ProjectionsArgs),
     /// Conversations through agents in separate processes while processes
@@ -113,6 +117,7 @@ pub async fn run(global: &Global, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Append(args) => append::run(global, args).await,
         BenchCommand::Pipeline(args) => pipeline::run(global, args).await,
+        BenchCommand::Soak(args) => soak::run(global, args).await,
         BenchCommand::Projections(args) => projections::run(global, args).await,
         BenchCommand::Chaos(args) => chaos::run(global, args).await,
     }

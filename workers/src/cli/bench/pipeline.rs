@@ -235,7 +235,7 @@ fn table(r: &Report) {
 }
 
 /// Waits until the agents' consumer has nothing pending or unacked.
-async fn drained(store: &EventStore, options: &WorkerOptions) -> anyhow::Result<()> {
+pub(super) async fn drained(store: &EventStore, options: &WorkerOptions) -> anyhow::Result<()> {
     let stream = store
         .jetstream()
         .get_stream(&store.options().stream)
@@ -306,10 +306,11 @@ async fn run_batch(
     rate: Option<f64>,
     sealing: Option<Key>,
 ) -> anyhow::Result<Batch> {
-    let run = uuid::Uuid::now_v7().simple().to_string();
-    let tenant = format!("pipe{prefix}{}", &run[..12]);
+    let sent = Keys::fresh(prefix, count);
+    let index = sent.clone();
+    let tenant = sent.tenant.clone();
     let keys = (0..count)
-        .map(|n| ConversationKey::parse(&format!("{tenant}/c{n}")))
+        .map(|n| sent.key(n))
         .collect::<Result<Vec<_>, _>>()?;
     let mut responses = store
         .client()
@@ -324,13 +325,7 @@ async fn run_batch(
         Some(r) => start + Duration::from_secs_f64(n as f64 / r),
         None => start,
     };
-    let sender = spawn_sender(
-        url,
-        store.options().clone(),
-        sealing,
-        keys.clone(),
-        scheduled,
-    )?;
+    let sender = spawn_sender(url, store.options().clone(), sealing, sent, scheduled)?;
     let mut answered = vec![false; count];
     let mut latencies = Vec::with_capacity(count);
     while latencies.len() < count {
@@ -345,13 +340,7 @@ async fn run_batch(
         };
         let message = message.context("subscription closed")?;
         let received_at = Instant::now();
-        let n = message
-            .subject
-            .split('.')
-            .nth(2)
-            .and_then(|c| c.strip_prefix('c'))
-            .and_then(|n| n.parse::<usize>().ok());
-        if let Some(n) = n.filter(|&n| n < count)
+        if let Some(n) = index.index_of(&message.subject)
             && !std::mem::replace(&mut answered[n], true)
         {
             let due = scheduled(n);
@@ -365,11 +354,11 @@ async fn run_batch(
 /// Starts the sender on a dedicated OS thread with its own current-thread
 /// runtime and its own NATS connection, so it never waits for the agents'
 /// runtime to poll it; the result comes back on the returned channel.
-fn spawn_sender(
+pub(super) fn spawn_sender(
     url: &str,
     options: StoreOptions,
     sealing: Option<Key>,
-    keys: Vec<ConversationKey>,
+    keys: Keys,
     scheduled: impl Fn(usize) -> Instant + Send + 'static,
 ) -> anyhow::Result<oneshot::Receiver<anyhow::Result<()>>> {
     let (done, result) = oneshot::channel();
@@ -406,17 +395,18 @@ fn spawn_sender(
 /// timed from the schedule, says so).
 async fn send_all(
     store: &EventStore,
-    keys: &[ConversationKey],
+    keys: &Keys,
     scheduled: impl Fn(usize) -> Instant,
 ) -> anyhow::Result<()> {
     let slots = Arc::new(tokio::sync::Semaphore::new(256));
     let mut in_flight = tokio::task::JoinSet::new();
-    for (n, key) in keys.iter().enumerate() {
+    for n in 0..keys.count {
+        let key = keys.key(n)?;
         tokio::time::sleep_until(scheduled(n).into()).await;
         let slot = slots.clone().acquire_owned().await?;
-        let event = customer_message(key, n);
-        let idem = IdempotencyKey::for_message(key, "bench", &n.to_string());
-        let (store, key) = (store.clone(), key.clone());
+        let event = customer_message(&key, n);
+        let idem = IdempotencyKey::for_message(&key, "bench", &n.to_string());
+        let store = store.clone();
         in_flight.spawn(async move {
             let appended = store.append(&key, StreamSeq::ZERO, &[event], &idem).await;
             drop(slot);
@@ -430,6 +420,41 @@ async fn send_all(
         done??;
     }
     Ok(())
+}
+
+/// The conversations a sender starts, `<tenant>/c<n>` for n below
+/// `count`, made one at a time (a long run holds no list of them).
+#[derive(Debug, Clone)]
+pub(super) struct Keys {
+    /// A tenant of the run's own, so runs on one server never mix.
+    pub tenant: String,
+    pub count: usize,
+}
+
+impl Keys {
+    /// `count` conversations of a fresh tenant named after `prefix`.
+    pub fn fresh(prefix: &str, count: usize) -> Self {
+        let run = uuid::Uuid::now_v7().simple().to_string();
+        Self {
+            tenant: format!("pipe{prefix}{}", &run[..12]),
+            count,
+        }
+    }
+
+    /// Conversation `n`.
+    pub fn key(&self, n: usize) -> anyhow::Result<ConversationKey> {
+        Ok(ConversationKey::parse(&format!("{}/c{n}", self.tenant))?)
+    }
+
+    /// The `n` of a `conv.<tenant>.c<n>.<type>` subject of this run.
+    pub fn index_of(&self, subject: &str) -> Option<usize> {
+        subject
+            .split('.')
+            .nth(2)
+            .and_then(|c| c.strip_prefix('c'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|&n| n < self.count)
+    }
 }
 
 /// How many conversations' logs hold no, one, or several `responded`.
@@ -484,7 +509,7 @@ fn customer_message(key: &ConversationKey, n: usize) -> Event {
     web_message(key, n, "persona_001", MESSAGES[n % MESSAGES.len()])
 }
 
-fn percentile(values: &[f64], q: f64) -> f64 {
+pub(super) fn percentile(values: &[f64], q: f64) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(|a, b| a.total_cmp(b));
     let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
