@@ -36,6 +36,9 @@ use crate::ids::{ConversationKey, StreamSeq};
 pub struct CacheOptions {
     /// Conversations kept. Default 10,000.
     pub capacity: usize,
+    /// Memory the kept conversations may hold, roughly ([`Loaded::bytes`]):
+    /// long conversations are evicted sooner. Default 32 MiB.
+    pub max_bytes: usize,
     /// Age after which an entry is read in full again. Default 60 s.
     pub ttl: Duration,
 }
@@ -44,6 +47,7 @@ impl Default for CacheOptions {
     fn default() -> Self {
         Self {
             capacity: 10_000,
+            max_bytes: 32 * 1024 * 1024,
             ttl: Duration::from_secs(60),
         }
     }
@@ -56,8 +60,22 @@ struct Entry {
 }
 
 /// Conversations by key, each as last read.
+/// An entry weighs its bytes, and at least its share of the byte bound
+/// (`max_bytes / capacity`): so the cache holds at most `capacity` entries
+/// and at most `max_bytes`, whichever binds first.
+#[derive(Clone)]
+struct Weight {
+    least: u64,
+}
+
+impl quick_cache::Weighter<ConversationKey, Entry> for Weight {
+    fn weight(&self, _key: &ConversationKey, entry: &Entry) -> u64 {
+        (entry.loaded.bytes() as u64).max(self.least)
+    }
+}
+
 pub(crate) struct ConversationCache {
-    entries: quick_cache::sync::Cache<ConversationKey, Entry>,
+    entries: quick_cache::sync::Cache<ConversationKey, Entry, Weight>,
     ttl: Duration,
     /// Appends in flight that will write through, by conversation, with
     /// how many: a worker triggered by one of them (its delivery can beat
@@ -99,7 +117,12 @@ impl std::fmt::Debug for ConversationCache {
 impl ConversationCache {
     pub(crate) fn new(options: CacheOptions) -> Self {
         Self {
-            entries: quick_cache::sync::Cache::new(options.capacity.max(1)),
+            entries: {
+                let capacity = options.capacity.max(1);
+                let bytes = options.max_bytes.max(capacity) as u64;
+                let least = (bytes / capacity as u64).max(1);
+                quick_cache::sync::Cache::with_weighter(capacity, bytes, Weight { least })
+            },
             ttl: options.ttl,
             pending: Mutex::new(HashMap::new()),
         }
@@ -325,6 +348,7 @@ mod tests {
         let cache = ConversationCache::new(CacheOptions {
             capacity: 10,
             ttl: Duration::ZERO,
+            ..CacheOptions::default()
         });
         cache.put(loaded("t/a", 7));
         let key = ConversationKey::parse("t/a").expect("valid key");
@@ -337,10 +361,39 @@ mod tests {
         let cache = ConversationCache::new(CacheOptions {
             capacity: 100,
             ttl: Duration::from_secs(60),
+            ..CacheOptions::default()
         });
         for i in 0..1000 {
             cache.put(loaded(&format!("t/c{i}"), i));
         }
         assert!(cache.len() <= 100, "{} entries", cache.len());
+    }
+
+    #[test]
+    fn long_conversations_are_bounded_by_bytes_too() {
+        let max_bytes = 256 * 1024;
+        let cache = ConversationCache::new(CacheOptions {
+            capacity: 1000,
+            max_bytes,
+            ttl: Duration::from_secs(60),
+        });
+        let mut one_size = 0;
+        for i in 0..200 {
+            let key = ConversationKey::parse(&format!("t/long{i}")).expect("valid key");
+            let mut long = Loaded::empty(&key);
+            for n in 1..=20 {
+                long.push_event(StoredEvent {
+                    seq: StreamSeq::new(n),
+                    stored_at: Utc::now(),
+                    event: closed(&format!("t/long{i}")),
+                });
+            }
+            one_size = long.bytes();
+            cache.put(Arc::new(long));
+        }
+        assert!(one_size > 20 * 100, "an event weighs something: {one_size}");
+        let held = cache.len() * one_size;
+        assert!(held <= max_bytes, "{} entries of {one_size} B", cache.len());
+        assert!(cache.len() < 200 && cache.len() > 0, "{} entries", cache.len());
     }
 }

@@ -48,6 +48,8 @@ pub struct Loaded {
     pub version: StreamSeq,
     /// The events folded so far, kept up to date as they are added.
     state: Conversation,
+    /// What this copy holds in memory, roughly (see [`Loaded::bytes`]).
+    bytes: usize,
 }
 
 impl Loaded {
@@ -59,7 +61,15 @@ impl Loaded {
             rejected: Vec::new(),
             version: StreamSeq::ZERO,
             state: Conversation::default(),
+            bytes: std::mem::size_of::<Self>(),
         }
+    }
+
+    /// Roughly what this copy holds in memory: its own size, and per event
+    /// its struct and the length of its payload as JSON (the strings it
+    /// owns). What the conversation cache is bounded by, with its entries.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The valid events folded; its version is the last message read. Kept
@@ -81,6 +91,7 @@ impl Loaded {
         // Folded first: the fold skips events at or below its version.
         self.state.apply(&stored);
         self.advance(stored.seq);
+        self.bytes += event_bytes(&stored);
         self.events.push(stored);
     }
 
@@ -102,6 +113,7 @@ impl Loaded {
     /// Adds the next message, which is not a valid event of the conversation.
     fn push_rejected(&mut self, rejected: RejectedMessage) {
         self.advance(rejected.seq);
+        self.bytes += std::mem::size_of::<RejectedMessage>();
         self.rejected.push(rejected);
     }
 
@@ -109,6 +121,25 @@ impl Loaded {
         self.version = self.version.max(seq);
         self.state.version = self.state.version.max(self.version);
     }
+}
+
+/// An event's memory, roughly: its struct plus its payload's JSON length,
+/// counted without building the JSON.
+fn event_bytes(stored: &StoredEvent) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // A payload that cannot be written out counts as its struct alone.
+    let _ = serde_json::to_writer(&mut count, &stored.event.data);
+    std::mem::size_of::<StoredEvent>() + count.0
 }
 
 const EOB: u16 = 204;
