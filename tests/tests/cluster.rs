@@ -8,14 +8,9 @@ mod support;
 use std::time::Duration;
 
 use support::*;
-use switchboard_engine::ids::{EventId, StreamSeq};
 use switchboard_engine::nats_cluster::stream_leader;
-use switchboard_engine::store::{AppendErrorKind, IdempotencyKey};
+use switchboard_engine::store::AppendErrorKind;
 use switchboard_tests::{TestCluster, eventually};
-
-fn fresh_key() -> IdempotencyKey {
-    IdempotencyKey::for_step(EventId::new_v7(), "test")
-}
 
 #[tokio::test]
 async fn acknowledged_events_survive_losing_the_stream_leader_and_its_store() {
@@ -24,16 +19,7 @@ async fn acknowledged_events_survive_losing_the_stream_leader_and_its_store() {
     let mut acked = Vec::new();
     for c in 0..20 {
         let conv = key(&format!("acme/replicated{c}"));
-        let first = received(&conv, "hi");
-        let a = store
-            .append(
-                &conv,
-                StreamSeq::ZERO,
-                std::slice::from_ref(&first),
-                &fresh_key(),
-            )
-            .await
-            .expect("append");
+        let (first, a) = open(&store, &conv).await;
         let batch = [escalated(&first), responded(&first, "bye")];
         let b = store
             .append(&conv, a.last, &batch, &fresh_key())
@@ -128,16 +114,7 @@ async fn concurrent_appenders_exactly_one_wins_per_version_on_a_cluster() {
     let cluster = TestCluster::start().await;
     let store = cluster.store().await;
     let conv = key("acme/replicated-race");
-    let first = received(&conv, "hi");
-    store
-        .append(
-            &conv,
-            StreamSeq::ZERO,
-            std::slice::from_ref(&first),
-            &fresh_key(),
-        )
-        .await
-        .expect("first append");
+    let (first, _) = open(&store, &conv).await;
     for round in 0..10 {
         let version = store.load(&conv).await.expect("load").version;
         let attempts = (0..8).map(|i| {

@@ -10,29 +10,8 @@ use switchboard_engine::conversation::Conversation;
 use switchboard_engine::event::DecodeErrorKind;
 use switchboard_engine::event::Event;
 use switchboard_engine::ids::{ConversationId, ConversationKey, StreamSeq, Tenant};
-use switchboard_engine::store::{
-    AppendErrorKind, Appended, EventStore, IdempotencyKey, StoreOptions, Until,
-};
+use switchboard_engine::store::{AppendErrorKind, EventStore, IdempotencyKey, StoreOptions, Until};
 use switchboard_tests::TestServer;
-
-fn fresh_key() -> IdempotencyKey {
-    IdempotencyKey::for_step(switchboard_engine::ids::EventId::new_v7(), "test")
-}
-
-/// Starts `conv` with a customer message; returns it and where it landed.
-async fn open(store: &EventStore, conv: &ConversationKey) -> (Event, Appended) {
-    let first = received(conv, "hi");
-    let appended = store
-        .append(
-            conv,
-            StreamSeq::ZERO,
-            std::slice::from_ref(&first),
-            &fresh_key(),
-        )
-        .await
-        .expect("first append");
-    (first, appended)
-}
 
 #[tokio::test]
 async fn concurrent_appenders_exactly_one_wins_per_version() {

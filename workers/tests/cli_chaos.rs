@@ -19,17 +19,13 @@ const KEYS: [&str; 8] = [
     "max_stall_s",
 ];
 
-/// The chaos runs take turns: each is several processes on two cores.
-static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-#[test]
-fn chaos_bench_loses_nothing_duplicates_nothing_and_projections_equal_a_rebuild() {
-    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+/// Runs `bench chaos ARGS --json`: its report, its stderr, and whether it
+/// exited 0.
+fn chaos(args: &[&str]) -> (serde_json::Value, String, bool) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
     command
-        .args(["bench", "chaos", "--conversations", "300", "--rate", "30"])
-        .args(["--kill-every-ms", "1000", "--broker-restarts", "1"])
-        .args(["--seed", "7", "--deadline-s", "50", "--json"])
+        .args(["bench", "chaos", "--json"])
+        .args(args)
         .env("SWITCHBOARD_NATS_SERVER", server_binary().path())
         .env("RUST_LOG", "warn");
     let out = run_command(command, None);
@@ -37,6 +33,29 @@ fn chaos_bench_loses_nothing_duplicates_nothing_and_projections_equal_a_rebuild(
     let stderr = text(&out.stderr);
     let report: serde_json::Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}\nstderr:\n{stderr}"));
+    (report, stderr, out.status.success())
+}
+
+/// The chaos runs take turns: each is several processes on two cores.
+static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn chaos_bench_loses_nothing_duplicates_nothing_and_projections_equal_a_rebuild() {
+    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let (report, stderr, ok) = chaos(&[
+        "--conversations",
+        "300",
+        "--rate",
+        "30",
+        "--kill-every-ms",
+        "1000",
+        "--broker-restarts",
+        "1",
+        "--seed",
+        "7",
+        "--deadline-s",
+        "50",
+    ]);
     for key in KEYS {
         assert!(report.get(key).is_some(), "{key} missing in {report}");
     }
@@ -49,31 +68,27 @@ fn chaos_bench_loses_nothing_duplicates_nothing_and_projections_equal_a_rebuild(
     assert_eq!(report["duplicates"], 0, "{report}");
     assert_eq!(report["lost"], 0, "{report}");
     assert_eq!(report["projection_mismatches"], 0, "{report}");
-    assert!(out.status.success(), "{report}\n{stderr}");
+    assert!(ok, "{report}\n{stderr}");
 }
 
 #[test]
 fn chaos_bench_on_a_cluster_survives_killing_the_stream_leader() {
     let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    command
-        .args(["bench", "chaos", "--cluster", "--conversations", "200"])
-        .args([
-            "--rate",
-            "30",
-            "--kill-every-ms",
-            "1000",
-            "--broker-restarts",
-            "1",
-        ])
-        .args(["--seed", "7", "--deadline-s", "90", "--json"])
-        .env("SWITCHBOARD_NATS_SERVER", server_binary().path())
-        .env("RUST_LOG", "warn");
-    let out = run_command(command, None);
-    let stdout = text(&out.stdout);
-    let stderr = text(&out.stderr);
-    let report: serde_json::Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}\nstderr:\n{stderr}"));
+    let (report, stderr, ok) = chaos(&[
+        "--cluster",
+        "--conversations",
+        "200",
+        "--rate",
+        "30",
+        "--kill-every-ms",
+        "1000",
+        "--broker-restarts",
+        "1",
+        "--seed",
+        "7",
+        "--deadline-s",
+        "90",
+    ]);
     assert_eq!(report["cluster"], true, "{report}");
     // The kill landed on the node leading the stream, and another took over.
     let failovers = report["failovers"].as_array().expect("failovers");
@@ -92,7 +107,7 @@ fn chaos_bench_on_a_cluster_survives_killing_the_stream_leader() {
         report["dead_letters"], 0,
         "a failover is no reason to give up: {report}"
     );
-    assert!(out.status.success(), "{report}\n{stderr}");
+    assert!(ok, "{report}\n{stderr}");
 }
 
 #[tokio::test]

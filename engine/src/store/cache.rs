@@ -394,6 +394,10 @@ mod tests {
         assert!(one_size > 20 * 100, "an event weighs something: {one_size}");
         let held = cache.len() * one_size;
         assert!(held <= max_bytes, "{} entries of {one_size} B", cache.len());
-        assert!(cache.len() < 200 && cache.len() > 0, "{} entries", cache.len());
+        assert!(
+            cache.len() < 200 && cache.len() > 0,
+            "{} entries",
+            cache.len()
+        );
     }
 }

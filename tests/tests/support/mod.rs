@@ -4,6 +4,7 @@
 
 use switchboard_engine::event::*;
 use switchboard_engine::ids::ConversationKey;
+use switchboard_engine::store::{Appended, EventStore, IdempotencyKey};
 use switchboard_tests::events::customer_message;
 
 pub use switchboard_tests::events::key;
@@ -127,4 +128,24 @@ pub fn one_of_each(key: &ConversationKey) -> Vec<Event> {
             reason: switchboard_engine::event::ErasureReason::Request,
         })),
     ]
+}
+
+/// A fresh idempotency key, as a new step would have.
+pub fn fresh_key() -> IdempotencyKey {
+    IdempotencyKey::for_step(switchboard_engine::ids::EventId::new_v7(), "test")
+}
+
+/// Starts `conv` with a customer message; returns it and where it landed.
+pub async fn open(store: &EventStore, conv: &ConversationKey) -> (Event, Appended) {
+    let first = received(conv, "hi");
+    let appended = store
+        .append(
+            conv,
+            switchboard_engine::ids::StreamSeq::ZERO,
+            std::slice::from_ref(&first),
+            &fresh_key(),
+        )
+        .await
+        .expect("first append");
+    (first, appended)
 }

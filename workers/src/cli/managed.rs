@@ -18,7 +18,7 @@ const CLUSTER_READY: Duration = Duration::from_secs(30);
 /// A managed broker of either shape, stopped when dropped.
 #[derive(Debug)]
 pub enum ManagedBroker {
-    Single(ManagedServer),
+    Single(Box<ManagedServer>),
     Cluster(ManagedCluster),
 }
 
@@ -37,7 +37,7 @@ impl ManagedBroker {
             let server = tokio::task::spawn_blocking(move || ManagedServer::start(binary, options))
                 .await
                 .context("starting nats-server")??;
-            return Ok(Self::Single(server));
+            return Ok(Self::Single(Box::new(server)));
         }
         let cluster = tokio::task::spawn_blocking(move || {
             ManagedCluster::start(binary, options, CLUSTER_NODES)

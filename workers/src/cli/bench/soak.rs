@@ -290,10 +290,15 @@ async fn agents_consumer(
         .jetstream()
         .get_stream(&store.options().stream)
         .await?;
-    stream
-        .get_consumer(&name)
-        .await
-        .map_err(|e| anyhow::anyhow!("consumer {name}: {e}"))
+    // The team binds its consumer as it starts: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match stream.get_consumer(&name).await {
+            Ok(consumer) => return Ok(consumer),
+            Err(e) if Instant::now() >= deadline => anyhow::bail!("consumer {name}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }
 
 /// This process's resident memory in MB (`VmRSS` of /proc/self/status; 0
