@@ -1,4 +1,4 @@
-//! `switchboard bench append` and `bench pipeline` in a short form: each
+//! `switchboard bench append`, `bench pipeline` and `bench soak` in a short form: each
 //! starts its own managed nats-server, measures, and prints the keys users
 //! track in their own CI. (The figures themselves come from release runs;
 //! see the README.)
@@ -104,5 +104,56 @@ fn bench_pipeline_answers_every_message_and_reports_rates_and_latency() {
     assert!(
         (6.5..7.5).contains(&per_message),
         "{per_message} events per message: {report}"
+    );
+}
+
+#[test]
+fn bench_soak_answers_every_message_and_samples_memory_and_lag_per_window() {
+    // 9 s at 20 conversations/s, a window every 3 s.
+    let report = bench(&[
+        "soak",
+        "--minutes",
+        "0.15",
+        "--rate",
+        "20",
+        "--window-s",
+        "3",
+    ]);
+    assert_eq!(report["sent"], 180, "{report}");
+    assert_eq!(report["answered"], 180, "{report}");
+    positive(
+        &report,
+        &[
+            "rss_start_mb",
+            "rss_end_mb",
+            "rss_max_mb",
+            "p50_ms",
+            "p99_ms",
+        ],
+    );
+    let windows = report["windows"].as_array().expect("windows");
+    assert!(windows.len() >= 3, "{report}");
+    for w in windows {
+        assert!(w["rss_mb"].as_f64().is_some_and(|v| v > 0.0), "{w}");
+    }
+    // Every answer belongs to the window its message was scheduled in.
+    let answered: u64 = windows.iter().filter_map(|w| w["answered"].as_u64()).sum();
+    assert_eq!(answered, 180, "{report}");
+    assert!(report["lag_max"].as_u64() < Some(180), "{report}");
+}
+
+#[test]
+fn bench_soak_refuses_a_run_of_no_length() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command
+        .args(["bench", "soak", "--minutes", "0"])
+        .env("SWITCHBOARD_NATS_SERVER", server_binary().path())
+        .env("RUST_LOG", "warn");
+    let out = run_command(command, None);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("--minutes and --window-s must be positive"),
+        "{stderr}"
     );
 }
