@@ -59,9 +59,7 @@ impl TestServer {
 
     /// A fresh connection.
     pub async fn client(&self) -> async_nats::Client {
-        switchboard_engine::connect(&self.url(), "switchboard-tests")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
+        connect(&self.url()).await
     }
 
     /// A connection with the built-in streams applied, wrapped in an event store.
@@ -71,12 +69,8 @@ impl TestServer {
 
     /// Like [`TestServer::store`] with custom store options.
     pub async fn store_with(&self, options: StoreOptions) -> EventStore {
-        let client = self.client().await;
-        let store = EventStore::new(client, options);
-        let specs = switchboard_engine::streams::builtin(None);
-        switchboard_engine::streams::apply(store.jetstream(), &specs, false)
-            .await
-            .unwrap_or_else(|e| panic!("streams apply: {e}"));
+        let store = EventStore::new(self.client().await, options);
+        let specs = apply_streams(&store, None).await;
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         self.server.stage_batches_on_tmpfs(&names);
         store
@@ -137,20 +131,35 @@ impl TestCluster {
 
     /// A fresh connection to any node.
     pub async fn client(&self) -> async_nats::Client {
-        switchboard_engine::connect(&self.url(), "switchboard-tests")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
+        connect(&self.url()).await
     }
 
     /// A connection with the built-in streams applied at replicas 3.
     pub async fn store(&self) -> EventStore {
         let store = EventStore::new(self.client().await, StoreOptions::default());
-        let specs = switchboard_engine::streams::builtin(Some(3));
-        switchboard_engine::streams::apply(store.jetstream(), &specs, false)
-            .await
-            .unwrap_or_else(|e| panic!("streams apply: {e}"));
+        apply_streams(&store, Some(3)).await;
         store
     }
+}
+
+/// A test's connection to `url` (one server, or a cluster's nodes).
+async fn connect(url: &str) -> async_nats::Client {
+    switchboard_engine::connect(url, "switchboard-tests")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Applies the built-in streams (with `replicas` when given) through
+/// `store`; returns them.
+async fn apply_streams(
+    store: &EventStore,
+    replicas: Option<usize>,
+) -> Vec<switchboard_engine::streams::StreamSpec> {
+    let specs = switchboard_engine::streams::builtin(replicas);
+    switchboard_engine::streams::apply(store.jetstream(), &specs, false)
+        .await
+        .unwrap_or_else(|e| panic!("streams apply: {e}"));
+    specs
 }
 
 /// A free loopback port (free when asked; tests bind it soon after).

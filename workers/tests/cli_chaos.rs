@@ -19,13 +19,28 @@ const KEYS: [&str; 8] = [
     "max_stall_s",
 ];
 
-/// Runs `bench chaos ARGS --json`: its report, its stderr, and whether it
-/// exited 0.
-fn chaos(args: &[&str]) -> (serde_json::Value, String, bool) {
+/// Runs the CI form of `bench chaos --json` (30 conversations/s, a kill a
+/// second, one broker restart, seed 7) with `conversations`, a deadline and
+/// `extra` arguments: its report, its stderr, and whether it exited 0.
+fn ci_form(
+    conversations: &str,
+    deadline_s: &str,
+    extra: &[&str],
+) -> (serde_json::Value, String, bool) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
     command
-        .args(["bench", "chaos", "--json"])
-        .args(args)
+        .args([
+            "bench",
+            "chaos",
+            "--json",
+            "--rate",
+            "30",
+            "--kill-every-ms",
+            "1000",
+        ])
+        .args(["--broker-restarts", "1", "--seed", "7"])
+        .args(["--conversations", conversations, "--deadline-s", deadline_s])
+        .args(extra)
         .env("SWITCHBOARD_NATS_SERVER", server_binary().path())
         .env("RUST_LOG", "warn");
     let out = run_command(command, None);
@@ -42,20 +57,7 @@ static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[test]
 fn chaos_bench_loses_nothing_duplicates_nothing_and_projections_equal_a_rebuild() {
     let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let (report, stderr, ok) = chaos(&[
-        "--conversations",
-        "300",
-        "--rate",
-        "30",
-        "--kill-every-ms",
-        "1000",
-        "--broker-restarts",
-        "1",
-        "--seed",
-        "7",
-        "--deadline-s",
-        "50",
-    ]);
+    let (report, stderr, ok) = ci_form("300", "50", &[]);
     for key in KEYS {
         assert!(report.get(key).is_some(), "{key} missing in {report}");
     }
@@ -74,21 +76,7 @@ fn chaos_bench_loses_nothing_duplicates_nothing_and_projections_equal_a_rebuild(
 #[test]
 fn chaos_bench_on_a_cluster_survives_killing_the_stream_leader() {
     let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let (report, stderr, ok) = chaos(&[
-        "--cluster",
-        "--conversations",
-        "200",
-        "--rate",
-        "30",
-        "--kill-every-ms",
-        "1000",
-        "--broker-restarts",
-        "1",
-        "--seed",
-        "7",
-        "--deadline-s",
-        "90",
-    ]);
+    let (report, stderr, ok) = ci_form("200", "90", &["--cluster"]);
     assert_eq!(report["cluster"], true, "{report}");
     // The kill landed on the node leading the stream, and another took over.
     let failovers = report["failovers"].as_array().expect("failovers");

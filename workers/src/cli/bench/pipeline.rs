@@ -78,15 +78,43 @@ struct Report {
     sealed_ratio: Option<f64>,
 }
 
+/// The five agents behind one consumer in this process, as `up` runs them,
+/// with the benches' worker options; stopped with [`Team::stop`].
+pub(super) struct Team {
+    pub options: WorkerOptions,
+    stop: watch::Sender<bool>,
+    running: tokio::task::JoinHandle<Result<(), switchboard_workers::runtime::RunError>>,
+}
+
+impl Team {
+    /// Starts the shipped agents on `store`.
+    pub fn start(store: &EventStore) -> anyhow::Result<Self> {
+        let options = WorkerOptions {
+            concurrency: 64,
+            ..WorkerOptions::default()
+        };
+        let (stop, shutdown) = watch::channel(false);
+        let running = Agents::builtin()?.spawn_team(store, &options, &shutdown);
+        Ok(Self {
+            options,
+            stop,
+            running,
+        })
+    }
+
+    /// Stops the agents once their work in flight is done.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stop.send_replace(true);
+        self.running.await??;
+        Ok(())
+    }
+}
+
 pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
     let bench = Bench::start(global, &args.target).await?;
     let store = bench.store.clone();
-    let (stop, shutdown) = watch::channel(false);
-    let options = WorkerOptions {
-        concurrency: 64,
-        ..WorkerOptions::default()
-    };
-    let team = Agents::builtin()?.spawn_team(&store, &options, &shutdown);
+    let team = Team::start(&store)?;
+    let options = team.options.clone();
     let events_before = stream_messages(&store).await?;
     let started = Instant::now();
     let full = run_batch(&store, &bench.url, "full", args.messages, None, None).await?;
@@ -108,8 +136,7 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
     .await?;
     // Settled before counting, so a late second answer is seen.
     drained(&store, &options).await?;
-    stop.send_replace(true);
-    team.await??;
+    team.stop().await?;
     let mut answers = answers_of(&store, &full.keys).await?;
     answers.add(answers_of(&store, &paced.keys).await?);
     // Sealed against unsealed, both after the runs above warmed the
@@ -178,14 +205,12 @@ async fn comparison_run(
         None => store.clone(),
     };
     let prefix = if sealing.is_some() { "sealed" } else { "rerun" };
-    let (stop, shutdown) = watch::channel(false);
-    let team = Agents::builtin()?.spawn_team(&store, options, &shutdown);
+    let team = Team::start(&store)?;
     let started = Instant::now();
     let batch = run_batch(&store, url, prefix, messages, None, sealing).await?;
     drained(&store, options).await?;
     let per_s = batch.latencies.len() as f64 / started.elapsed().as_secs_f64();
-    stop.send_replace(true);
-    team.await??;
+    team.stop().await?;
     Ok((per_s, answers_of(&store, &batch.keys).await?))
 }
 

@@ -17,11 +17,9 @@ use futures::StreamExt;
 use serde::Serialize;
 use switchboard_engine::store::EventStore;
 use switchboard_engine::workflow::Agent;
-use switchboard_workers::agents::Agents;
 use switchboard_workers::runtime::{WorkerOptions, consumer_config};
-use tokio::sync::watch;
 
-use super::pipeline::{Keys, drained, percentile, spawn_sender};
+use super::pipeline::{Keys, Team, drained, percentile, spawn_sender};
 use super::{Bench, Target};
 use crate::cli::Global;
 
@@ -85,12 +83,8 @@ pub async fn run(global: &Global, args: SoakArgs) -> anyhow::Result<()> {
     );
     let bench = Bench::start(global, &args.target).await?;
     let store = bench.store.clone();
-    let (stop, shutdown) = watch::channel(false);
-    let options = WorkerOptions {
-        concurrency: 64,
-        ..WorkerOptions::default()
-    };
-    let team = Agents::builtin()?.spawn_team(&store, &options, &shutdown);
+    let team = Team::start(&store)?;
+    let options = team.options.clone();
     let (rate, max_rate) = match args.rate {
         Some(rate) => (rate, None),
         None => {
@@ -104,8 +98,7 @@ pub async fn run(global: &Global, args: SoakArgs) -> anyhow::Result<()> {
         args.minutes, args.window_s
     );
     let report = soak(&store, &bench.url, &options, rate, &args).await?;
-    stop.send_replace(true);
-    team.await??;
+    team.stop().await?;
     let report = Report {
         max_rate_per_s: max_rate.map(round1),
         ..report

@@ -319,13 +319,9 @@ impl Broker {
     ) -> anyhow::Result<(Duration, Option<Failover>)> {
         let started = Instant::now();
         match self.server.take() {
-            Some(ManagedBroker::Single(mut server)) => {
-                let (server, result) = tokio::task::spawn_blocking(move || {
-                    let result = server.kill().and_then(|()| server.restart());
-                    (server, result)
-                })
-                .await
-                .context("restarting nats-server")?;
+            Some(ManagedBroker::Single(server)) => {
+                let (server, result) =
+                    blocking(server, |s| s.kill().and_then(|()| s.restart())).await;
                 self.server = Some(ManagedBroker::Single(server));
                 result.context("restarting nats-server on the same port and store")?;
                 Ok((started.elapsed(), None))
@@ -351,7 +347,7 @@ impl Broker {
 /// Kills `cluster`'s CONVERSATIONS leader, waits for a new one, restarts
 /// the killed node; hands the cluster back whatever happened.
 async fn kill_leader(
-    mut cluster: ManagedCluster,
+    cluster: ManagedCluster,
     js: &async_nats::jetstream::Context,
 ) -> (ManagedCluster, anyhow::Result<Failover>) {
     let Some(leader) = stream_leader(js, STREAM).await else {
@@ -392,12 +388,7 @@ async fn kill_leader(
         None => js.clone(),
     };
     let killed_at = Instant::now();
-    let (mut cluster, killed) = tokio::task::spawn_blocking(move || {
-        let result = cluster.kill(victim);
-        (cluster, result)
-    })
-    .await
-    .unwrap_or_else(|e| panic!("the kill thread panicked: {e}"));
+    let (cluster, killed) = blocking(cluster, move |c| c.kill(victim)).await;
     if let Err(e) = killed {
         return (
             cluster,
@@ -416,12 +407,7 @@ async fn kill_leader(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let election_ms = killed_at.elapsed().as_millis() as u64;
-    let (cluster, restarted) = tokio::task::spawn_blocking(move || {
-        let result = cluster.restart(victim);
-        (cluster, result)
-    })
-    .await
-    .unwrap_or_else(|e| panic!("the restart thread panicked: {e}"));
+    let (cluster, restarted) = blocking(cluster, move |c| c.restart(victim)).await;
     let outcome = match (new_leader, restarted) {
         (_, Err(e)) => Err(anyhow::Error::new(e).context("restarting the killed leader")),
         (None, Ok(())) => Err(anyhow::anyhow!(
@@ -434,6 +420,27 @@ async fn kill_leader(
         }),
     };
     (cluster, outcome)
+}
+
+/// Runs `work` on `value` on a blocking thread (stopping and starting
+/// servers waits on processes) and hands both back; a panic there is
+/// raised again here.
+async fn blocking<T, R>(mut value: T, work: impl FnOnce(&mut T) -> R + Send + 'static) -> (T, R)
+where
+    T: Send + 'static,
+    R: Send + 'static,
+{
+    let done = tokio::task::spawn_blocking(move || {
+        let result = work(&mut value);
+        (value, result)
+    });
+    match done.await {
+        Ok(done) => done,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("a blocking task of the chaos bench was cancelled: {e}"),
+        },
+    }
 }
 
 /// The stream whose leader a cluster run kills.
