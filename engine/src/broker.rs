@@ -57,6 +57,8 @@ pub mod bucket {
     pub const LEASES: &str = "SWITCHBOARD_LEASES";
     /// The last retention pass per tenant.
     pub const RETENTION: &str = "SWITCHBOARD_RETENTION";
+    /// Live worker replicas, which split a partitioned stream.
+    pub const MEMBERS: &str = "SWITCHBOARD_MEMBERS";
 }
 
 impl Role {
@@ -107,7 +109,7 @@ impl Role {
     /// The KV buckets this role writes.
     pub fn buckets(self) -> &'static [&'static str] {
         match self {
-            Role::Agent(_) => &[bucket::KEYS],
+            Role::Agent(_) => &[bucket::KEYS, bucket::MEMBERS],
             Role::Projector => &[bucket::KEYS, bucket::LEASES, bucket::RETENTION],
             Role::Gateway => &[bucket::KEYS, bucket::API_KEYS, bucket::AUDIT],
             Role::Operator => &[],

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, stream};
 use serde::Deserialize;
 
-use crate::error_chain;
+use crate::{error_chain, subject};
 
 /// The declarations shipped with this build (`streams/streams.toml`).
 pub const BUILTIN: &str = include_str!("../../streams/streams.toml");
@@ -68,6 +68,11 @@ pub struct StreamSpec {
     pub deny_delete: bool,
     /// Whether purging is denied.
     pub deny_purge: bool,
+    /// Conversation partitions (see [`crate::subject`]): 0 stores events
+    /// under their published subjects; N > 0 adds a partition token so
+    /// worker replicas can split conversations. Only for `conv.>`.
+    #[serde(default)]
+    pub partitions: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,7 +113,25 @@ pub fn parse(text: &str) -> Result<Vec<StreamSpec>, StreamsError> {
     if file.stream.is_empty() {
         return Err(StreamsError::Invalid("no [[stream]] declared".into()));
     }
+    for spec in &file.stream {
+        spec.check_partitions()?;
+    }
     Ok(file.stream)
+}
+
+/// `specs` with the conversation stream's partition count set to
+/// `partitions` (checked as a declaration would be).
+pub fn with_partitions(
+    mut specs: Vec<StreamSpec>,
+    partitions: u32,
+) -> Result<Vec<StreamSpec>, StreamsError> {
+    for spec in specs.iter_mut() {
+        if spec.subjects.iter().any(|s| *s == subject::all_conversations()) {
+            spec.partitions = partitions;
+            spec.check_partitions()?;
+        }
+    }
+    Ok(specs)
 }
 
 /// The built-in declarations with `replicas` overridden when given.
@@ -144,6 +167,27 @@ pub struct Applied {
 }
 
 impl StreamSpec {
+    fn check_partitions(&self) -> Result<(), StreamsError> {
+        if self.partitions == 0 {
+            return Ok(());
+        }
+        if self.partitions > subject::MAX_PARTITIONS {
+            return Err(StreamsError::Invalid(format!(
+                "stream {}: partitions {} is more than {}",
+                self.name,
+                self.partitions,
+                subject::MAX_PARTITIONS
+            )));
+        }
+        if self.subjects != [subject::all_conversations()] {
+            return Err(StreamsError::Invalid(format!(
+                "stream {}: partitions apply only to the conversation stream (subjects [\"conv.>\"])",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
     /// Writes this declaration over `base` (keeping fields we do not declare).
     fn to_config(&self, mut base: stream::Config) -> stream::Config {
         base.name = self.name.clone();
@@ -166,8 +210,24 @@ impl StreamSpec {
         base.allow_direct = self.allow_direct;
         base.deny_delete = self.deny_delete;
         base.deny_purge = self.deny_purge;
+        base.subject_transform = (self.partitions > 0).then(|| {
+            let (source, destination) = subject::partition_transform(self.partitions);
+            stream::SubjectTransform {
+                source,
+                destination,
+            }
+        });
         base
     }
+}
+
+/// The partition count a stream's configuration declares (0: none).
+pub fn partitions(config: &stream::Config) -> u32 {
+    config
+        .subject_transform
+        .as_ref()
+        .and_then(|t| subject::partitions_of(&t.source, &t.destination))
+        .unwrap_or(0)
 }
 
 /// Differences between the server's config and the desired one, split into
@@ -264,6 +324,12 @@ fn diff(current: &stream::Config, desired: &stream::Config) -> (Vec<String>, Vec
         false,
     );
     note(
+        "partitions",
+        partitions(current).to_string(),
+        partitions(desired).to_string(),
+        false,
+    );
+    note(
         "description",
         format!("{:?}", current.description.clone().unwrap_or_default()),
         format!("{:?}", desired.description.clone().unwrap_or_default()),
@@ -355,6 +421,32 @@ mod tests {
         assert!(conv.allow_atomic_publish && conv.allow_direct);
         assert!(specs.iter().all(|s| s.replicas == 3));
         assert!(specs.iter().any(|s| s.name == "DEADLETTER"));
+    }
+
+    #[test]
+    fn partitions_become_the_conversation_streams_subject_transform() {
+        let specs = with_partitions(builtin(None), 8).expect("valid");
+        let conv = specs
+            .iter()
+            .find(|s| s.name == "CONVERSATIONS")
+            .expect("declared");
+        let config = conv.to_config(stream::Config::default());
+        assert_eq!(partitions(&config), 8);
+        assert!(specs.iter().filter(|s| s.name != "CONVERSATIONS").all(|s| s.partitions == 0));
+        let unpartitioned = builtin(None).remove(0).to_config(stream::Config::default());
+        assert_eq!(partitions(&unpartitioned), 0);
+        let (safe, destructive) = diff(&unpartitioned, &config);
+        assert_eq!(safe, ["partitions: 0 -> 8"]);
+        assert!(destructive.is_empty());
+        assert!(matches!(
+            with_partitions(builtin(None), subject::MAX_PARTITIONS + 1),
+            Err(StreamsError::Invalid(_))
+        ));
+        let text = BUILTIN.replace(
+            "subjects = [\"dlq.>\"]",
+            "subjects = [\"dlq.>\"]\npartitions = 4",
+        );
+        assert!(matches!(parse(&text), Err(StreamsError::Invalid(m)) if m.contains("DEADLETTER")));
     }
 
     #[test]

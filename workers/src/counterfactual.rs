@@ -187,18 +187,20 @@ pub async fn conversations(
         .get_stream(&store.options().stream)
         .await
         .map_err(|e| error(&e))?;
-    let filter = switchboard_engine::subject::tenant_events_of_type(
+    let filters = switchboard_engine::subject::stored_tenant_events_of_type(
         tenant,
         switchboard_engine::event::EventType::Received,
     );
-    let mut subjects = stream
-        .info_with_subjects(filter)
-        .await
-        .map_err(|e| error(&e))?;
     let mut keys = Vec::new();
-    while let Some((subject, _count)) = subjects.try_next().await.map_err(|e| error(&e))? {
-        if let Ok(parsed) = switchboard_engine::subject::parse_event(&subject) {
-            keys.push(parsed.key);
+    for filter in filters {
+        let mut subjects = stream
+            .info_with_subjects(filter)
+            .await
+            .map_err(|e| error(&e))?;
+        while let Some((subject, _count)) = subjects.try_next().await.map_err(|e| error(&e))? {
+            if let Ok(parsed) = switchboard_engine::subject::parse_event(&subject) {
+                keys.push(parsed.key);
+            }
         }
     }
     keys.sort();

@@ -319,7 +319,7 @@ pub fn decode(
     let version = schema_version(headers, event_type)?;
     let envelope = decode_envelope(headers)?;
     let expected = envelope.conversation.subject(event_type.as_str());
-    if subject != expected {
+    if !crate::subject::stored_as(subject, &expected) {
         return Err(DecodeError::new(
             DecodeErrorKind::SubjectMismatch,
             format!("headers say {expected} but the message was on {subject}"),
@@ -358,6 +358,14 @@ mod tests {
         let wire = encode(&event);
         assert_eq!(wire.subject, "conv.acme.c1.received");
         let back = decode(&wire.subject, Some(&wire.headers), &wire.payload).expect("decodes");
+        let partitioned = format!("{}.5", wire.subject);
+        let stored = decode(&partitioned, Some(&wire.headers), &wire.payload)
+            .expect("a partitioned stream's subject decodes too");
+        assert_eq!(stored.envelope.id, event.envelope.id);
+        assert_eq!(
+            kind_of("conv.acme.c1.received.x", Some(&wire.headers), &wire.payload),
+            DecodeErrorKind::SubjectMismatch
+        );
         // Time is written with microsecond precision.
         assert_eq!(back.envelope.id, event.envelope.id);
         assert_eq!(back.data, event.data);

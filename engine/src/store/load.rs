@@ -296,7 +296,10 @@ impl EventStore {
             Err(e) if e.kind() == DirectGetErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
         };
-        if message.subject.as_str() != key.subject(EventType::Received.as_str())
+        if !crate::subject::stored_as(
+            message.subject.as_str(),
+            &key.subject(EventType::Received.as_str()),
+        )
             || !stored_as_first(&message, key)
         {
             return Ok(None);

@@ -197,6 +197,17 @@ impl Part {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// A part of this one, named `<name>/<suffix>`, reported beside it (a
+    /// worker's consumer per partition).
+    pub fn child(&self, suffix: impl std::fmt::Display) -> Part {
+        self.readiness.part(format!("{}/{suffix}", self.name))
+    }
+
+    /// Stops reporting this part (a partition handed to another replica).
+    pub fn forget(&self) {
+        lock(&self.readiness.inner.parts).remove(&*self.name);
+    }
 }
 
 #[cfg(test)]

@@ -101,6 +101,16 @@ impl<W: Worker> Handler<W> {
         }
     }
 
+    /// How the worker is named in logs and metrics.
+    pub(crate) fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The worker's settings.
+    pub(crate) fn options(&self) -> &WorkerOptions {
+        &self.options
+    }
+
     /// Processes one message and acks, naks or dead-letters it. While it is
     /// held (waiting for its turn or worked on) it is kept from redelivery
     /// with in-progress acks; a panic anywhere in it dead-letters it.
@@ -125,7 +135,9 @@ impl<W: Worker> Handler<W> {
         match result {
             Ok(outcome) => {
                 tracing::debug!(worker, subject = %message.subject, ?outcome, "processed");
-                let trigger = message.subject.rsplit('.').next().unwrap_or("").to_owned();
+                let trigger = switchboard_engine::subject::parse_event(&message.subject)
+                    .map(|s| s.event_type)
+                    .unwrap_or_default();
                 metrics::counter!(metric::EVENTS_PROCESSED, "type" => trigger, "worker" => worker.to_owned())
                     .increment(1);
                 // A plain ack: should it be lost, the redelivery finds the

@@ -36,6 +36,7 @@
 pub mod advisory;
 mod deadletter;
 mod handle;
+pub mod partitions;
 mod turns;
 
 use std::future::Future;
@@ -43,11 +44,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{self, pull};
+use async_nats::jetstream::stream::Stream;
 use futures::StreamExt;
 use switchboard_engine::conversation::Conversation;
 use switchboard_engine::event::EventData;
 use switchboard_engine::ids::Tenant;
 use switchboard_engine::store::EventStore;
+use switchboard_engine::subject::{self, Partition, Scope};
 use switchboard_engine::workflow::{Agent, Policy, Step};
 use tokio::sync::watch;
 
@@ -224,24 +227,29 @@ fn held(options: &WorkerOptions) -> usize {
     options.concurrency.max(1) * 4
 }
 
-/// The consumer configuration for a worker hosting `agents`: filtered on
-/// every event type that can lead to one of their steps.
-pub fn consumer_config(agents: &[Agent], options: &WorkerOptions) -> pull::Config {
+/// The consumer configuration for a worker hosting `agents` in `scope`
+/// (the whole stream, or one partition of it): filtered on every event
+/// type that can lead to one of their steps.
+pub fn consumer_config(agents: &[Agent], options: &WorkerOptions, scope: Scope) -> pull::Config {
     let label = worker_label(agents);
-    let name = format!("{}-{label}", options.consumer_prefix);
+    let name = consumer_name(agents, options, scope);
     let mut triggers: Vec<_> = Vec::new();
     for t in agents.iter().flat_map(|a| a.triggers()) {
         if !triggers.contains(t) {
             triggers.push(*t);
         }
     }
+    let description = match scope {
+        Scope::Unpartitioned => format!("Switchboard agents: {label}"),
+        Scope::Partition(p) => format!("Switchboard agents: {label}, partition {p}"),
+    };
     pull::Config {
         durable_name: Some(name.clone()),
         name: Some(name),
-        description: Some(format!("Switchboard agents: {label}")),
+        description: Some(description),
         filter_subjects: triggers
             .iter()
-            .map(|t| switchboard_engine::subject::events_of_type(*t))
+            .map(|t| subject::stored_events_of_type(*t, scope))
             .collect(),
         ack_policy: consumer::AckPolicy::Explicit,
         ack_wait: options.ack_wait,
@@ -257,22 +265,114 @@ pub fn consumer_config(agents: &[Agent], options: &WorkerOptions) -> pull::Confi
     }
 }
 
+/// The durable consumer of a worker hosting `agents` in `scope`:
+/// `<prefix>-<label>`, or `<prefix>-<label>-p<n>` for partition `n`.
+pub fn consumer_name(agents: &[Agent], options: &WorkerOptions, scope: Scope) -> String {
+    let base = format!("{}-{}", options.consumer_prefix, worker_label(agents));
+    match scope {
+        Scope::Unpartitioned => base,
+        Scope::Partition(p) => format!("{base}-p{p}"),
+    }
+}
+
+/// Every consumer a worker hosting `agents` pulls from, whichever replica
+/// holds it, on a stream of `partitions` partitions (0: unpartitioned).
+pub fn consumer_names(agents: &[Agent], options: &WorkerOptions, partitions: u32) -> Vec<String> {
+    scopes(partitions)
+        .map(|scope| consumer_name(agents, options, scope))
+        .collect()
+}
+
+/// The scopes of a stream of `partitions` partitions.
+fn scopes(partitions: u32) -> impl Iterator<Item = Scope> {
+    let whole = (partitions == 0).then_some(Scope::Unpartitioned);
+    whole
+        .into_iter()
+        .chain((0..partitions).map(|p| Scope::Partition(Partition::new(p))))
+}
+
+/// The partition count of `store`'s conversation stream (0: unpartitioned).
+pub async fn stream_partitions(store: &EventStore) -> Result<u32, RunError> {
+    let stream = bound_stream(store).await?;
+    Ok(switchboard_engine::streams::partitions(
+        &stream.cached_info().config,
+    ))
+}
+
+async fn bound_stream(store: &EventStore) -> Result<Stream, RunError> {
+    let name = &store.options().stream;
+    store
+        .jetstream()
+        .get_stream(name)
+        .await
+        .map_err(|e| RunError::Bind {
+            consumer: format!("(stream {name})"),
+            message: e.to_string(),
+        })
+}
+
 /// Runs `worker` until `shutdown` turns true: stops fetching, finishes what
-/// is in flight, returns.
+/// is in flight, returns. On a partitioned stream the worker joins the
+/// replicas hosting the same agents and works the partitions it is given
+/// ([`partitions`]).
 pub async fn run<W: Worker>(
     store: EventStore,
     worker: Arc<W>,
     options: WorkerOptions,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> Result<(), RunError> {
     let label = worker_label(worker.agents());
-    let config = consumer_config(worker.agents(), &options);
-    let consumer_name = config.durable_name.clone().unwrap_or_default();
     let ready = options.readiness.clone();
+    ready.set(PartState::starting("finding the conversation stream"));
+    let stream = bound_stream(&store).await.inspect_err(|e| {
+        ready.set(PartState::down(e.to_string()));
+    })?;
+    let partitions = switchboard_engine::streams::partitions(&stream.cached_info().config);
+    // Every worker process also dead-letters what crashed its consumers.
+    let advisories = tokio::spawn(advisory::run(
+        store.clone(),
+        options.consumer_prefix.clone(),
+        shutdown.clone(),
+    ));
+    let agents = worker.agents().to_vec();
+    let handler = handle::Handler::new(store.clone(), worker, options.clone());
+    let result = if partitions == 0 {
+        let config = consumer_config(&agents, &options, Scope::Unpartitioned);
+        consume(stream, handler, config, ready.clone(), shutdown).await
+    } else {
+        let work = partitions::Work {
+            store,
+            stream,
+            handler,
+            agents,
+            options: options.clone(),
+        };
+        work.run(partitions, shutdown).await
+    };
+    let _ = advisories.await;
+    ready.set(PartState::down("stopped"));
+    tracing::info!(worker = %label, "worker stopped");
+    result
+}
+
+/// Pulls from the consumer `config` describes (created or updated first)
+/// and hands each message to `handler` until `shutdown`, then finishes
+/// what is in flight. `ready` follows the fetches.
+async fn consume<W: Worker>(
+    stream: Stream,
+    handler: handle::Handler<W>,
+    config: pull::Config,
+    ready: Part,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), RunError> {
+    let label = handler.label().to_owned();
+    let consumer_name = config.durable_name.clone().unwrap_or_default();
     ready.set(PartState::starting(format!(
         "binding consumer {consumer_name}"
     )));
-    let bind = |e: &dyn std::error::Error| {
+    // Create or update: a consumer made by an older version gets this
+    // version's ack wait and window.
+    let consumer = stream.create_consumer(config).await.map_err(|e| {
         ready.set(PartState::down(format!(
             "cannot bind consumer {consumer_name}"
         )));
@@ -280,29 +380,14 @@ pub async fn run<W: Worker>(
             consumer: consumer_name.clone(),
             message: e.to_string(),
         }
-    };
-    let stream = store
-        .jetstream()
-        .get_stream(&store.options().stream)
-        .await
-        .map_err(|e| bind(&e))?;
-    // Create or update: a consumer made by an older version gets this
-    // version's ack wait and window.
-    let consumer = stream.create_consumer(config).await.map_err(|e| bind(&e))?;
+    })?;
     tracing::info!(worker = %label, consumer = %consumer_name, "worker started");
     ready.set(PartState::starting("bound; catching up with the backlog"));
     let gauges = crate::ops::gauges::consumer_pending(stream, consumer_name, shutdown.clone());
-    // Every worker process also dead-letters what crashed its consumers.
-    let advisories = tokio::spawn(advisory::run(
-        store.clone(),
-        options.consumer_prefix.clone(),
-        shutdown.clone(),
-    ));
-    let handler = handle::Handler::new(store, worker, options.clone());
     // Each message is its own task, so fetching goes on however long steps
     // take; a fetch asks only for what this process has room for.
     let mut in_flight = tokio::task::JoinSet::new();
-    let limit = held(&options);
+    let limit = held(handler.options());
     let refill = (limit / 4).max(1);
     let mut failures = 0u32;
     while !*shutdown.borrow() {
@@ -359,10 +444,8 @@ pub async fn run<W: Worker>(
     while let Some(done) = in_flight.join_next().await {
         reap(&label, done);
     }
-    let _ = advisories.await;
     let _ = gauges.await;
     ready.set(PartState::down("stopped"));
-    tracing::info!(worker = %label, "worker stopped");
     Ok(())
 }
 
@@ -407,7 +490,7 @@ mod tests {
     #[test]
     fn a_worker_hosting_every_agent_has_one_consumer_on_every_trigger_once() {
         let options = WorkerOptions::default();
-        let config = consumer_config(&Agent::ALL, &options);
+        let config = consumer_config(&Agent::ALL, &options, Scope::Unpartitioned);
         assert_eq!(config.durable_name.as_deref(), Some("agent-all"));
         let mut expected: Vec<String> = Agent::ALL
             .iter()
@@ -424,9 +507,21 @@ mod tests {
     #[test]
     fn a_single_agent_keeps_its_own_consumer_name() {
         let options = WorkerOptions::default();
-        let config = consumer_config(&[Agent::Knowledge], &options);
+        let config = consumer_config(&[Agent::Knowledge], &options, Scope::Unpartitioned);
         assert_eq!(config.durable_name.as_deref(), Some("agent-knowledge"));
         assert_eq!(config.filter_subjects, ["conv.*.*.classified"]);
+        let third = Scope::Partition(Partition::new(3));
+        let config = consumer_config(&[Agent::Knowledge], &options, third);
+        assert_eq!(config.durable_name.as_deref(), Some("agent-knowledge-p3"));
+        assert_eq!(config.filter_subjects, ["conv.*.*.classified.3"]);
+        assert_eq!(
+            consumer_names(&[Agent::Knowledge], &options, 2),
+            ["agent-knowledge-p0", "agent-knowledge-p1"]
+        );
+        assert_eq!(
+            consumer_names(&[Agent::Knowledge], &options, 0),
+            ["agent-knowledge"]
+        );
         assert_eq!(
             worker_label(&[Agent::Critic, Agent::Intent]),
             "critic-intent"

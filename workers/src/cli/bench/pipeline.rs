@@ -22,7 +22,7 @@ use switchboard_engine::store::{EventStore, IdempotencyKey, StoreOptions};
 use switchboard_engine::workflow::Agent;
 use switchboard_workers::agents::Agents;
 use switchboard_workers::privacy::{Key, KeyRing};
-use switchboard_workers::runtime::{WorkerOptions, consumer_config};
+use switchboard_workers::runtime::{WorkerOptions, consumer_names, stream_partitions};
 use tokio::sync::{oneshot, watch};
 
 use super::append::{baseline, web_message};
@@ -259,25 +259,44 @@ fn table(r: &Report) {
     );
 }
 
-/// Waits until the agents' consumer has nothing pending or unacked.
+/// Waits until the agents' consumers (one, or one per partition) have
+/// nothing pending or unacked.
 pub(super) async fn drained(store: &EventStore, options: &WorkerOptions) -> anyhow::Result<()> {
+    drained_of(store, &[Agent::ALL.to_vec()], options).await
+}
+
+/// Waits until the consumers of every worker kind in `kinds` have nothing
+/// pending or unacked.
+pub(super) async fn drained_of(
+    store: &EventStore,
+    kinds: &[Vec<Agent>],
+    options: &WorkerOptions,
+) -> anyhow::Result<()> {
     let stream = store
         .jetstream()
         .get_stream(&store.options().stream)
         .await?;
+    let partitions = stream_partitions(store).await?;
+    let names: Vec<String> = kinds
+        .iter()
+        .flat_map(|agents| consumer_names(agents, options, partitions))
+        .collect();
     let deadline = Instant::now() + Duration::from_secs(300);
-    let name = consumer_config(&Agent::ALL, options)
-        .durable_name
-        .unwrap_or_default();
-    let mut consumer: Consumer<pull::Config> = stream
-        .get_consumer(&name)
-        .await
-        .map_err(|e| anyhow::anyhow!("consumer {name}: {e}"))?;
     let started = Instant::now();
     let mut report_at = started + Duration::from_secs(1);
     loop {
-        let info = consumer.info().await?;
-        if info.num_pending == 0 && info.num_ack_pending == 0 {
+        let (mut pending, mut unacked, mut redelivered) = (0, 0, 0);
+        for name in &names {
+            let mut consumer: Consumer<pull::Config> = stream
+                .get_consumer(name)
+                .await
+                .map_err(|e| anyhow::anyhow!("consumer {name}: {e}"))?;
+            let info = consumer.info().await?;
+            pending += info.num_pending;
+            unacked += info.num_ack_pending;
+            redelivered += info.num_redelivered;
+        }
+        if pending == 0 && unacked == 0 {
             tracing::info!(
                 waited_ms = started.elapsed().as_millis() as u64,
                 "agents drained"
@@ -286,18 +305,12 @@ pub(super) async fn drained(store: &EventStore, options: &WorkerOptions) -> anyh
         }
         if Instant::now() >= report_at {
             report_at += Duration::from_secs(1);
-            tracing::info!(
-                pending = info.num_pending,
-                unacked = info.num_ack_pending,
-                redelivered = info.num_redelivered,
-                "draining"
-            );
+            tracing::info!(pending, unacked, redelivered, "draining");
         }
         anyhow::ensure!(
             Instant::now() < deadline,
-            "{name} still has {} pending and {} unacked after 300 s",
-            info.num_pending,
-            info.num_ack_pending
+            "{} consumers still have {pending} pending and {unacked} unacked after 300 s",
+            names.len()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -17,7 +17,8 @@ use futures::StreamExt;
 use serde::Serialize;
 use switchboard_engine::store::EventStore;
 use switchboard_engine::workflow::Agent;
-use switchboard_workers::runtime::{WorkerOptions, consumer_config};
+use switchboard_engine::subject::Scope;
+use switchboard_workers::runtime::{WorkerOptions, consumer_name, stream_partitions};
 
 use super::pipeline::{Keys, Team, drained, percentile, spawn_sender};
 use super::{Bench, Target};
@@ -276,9 +277,11 @@ async fn agents_consumer(
     store: &EventStore,
     options: &WorkerOptions,
 ) -> anyhow::Result<Consumer<pull::Config>> {
-    let name = consumer_config(&Agent::ALL, options)
-        .durable_name
-        .unwrap_or_default();
+    anyhow::ensure!(
+        stream_partitions(store).await? == 0,
+        "bench soak measures one unpartitioned consumer; this stream is partitioned"
+    );
+    let name = consumer_name(&Agent::ALL, options, Scope::Unpartitioned);
     let stream = store
         .jetstream()
         .get_stream(&store.options().stream)

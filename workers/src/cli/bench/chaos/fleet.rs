@@ -15,7 +15,8 @@ use serde::Serialize;
 use switchboard_engine::nats_cluster::{ManagedCluster, stream_leader};
 use switchboard_engine::nats_server::{ServerBinary, ServerOptions};
 use switchboard_engine::workflow::Agent;
-use switchboard_workers::runtime::{WorkerOptions, consumer_config};
+use switchboard_engine::subject::Scope;
+use switchboard_workers::runtime::{WorkerOptions, consumer_name};
 use tokio::process::{Child, Command};
 
 use crate::cli::managed::ManagedBroker;
@@ -69,9 +70,8 @@ impl Fleet {
         std::fs::create_dir_all(logs).with_context(|| format!("creating {}", logs.display()))?;
         let defaults = WorkerOptions::default();
         let durable_of = |agents: &[Agent]| {
-            consumer_config(agents, &defaults)
-                .durable_name
-                .unwrap_or_default()
+            // The chaos bench's streams are unpartitioned.
+            consumer_name(agents, &defaults, Scope::Unpartitioned)
         };
         let mut members: Vec<Member> = SINGLE
             .iter()

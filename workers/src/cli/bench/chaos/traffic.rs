@@ -174,10 +174,10 @@ pub async fn watch_answers(
     let mine = format!("{prefix}-");
     while !*stop.borrow() {
         let config = pull::OrderedConfig {
-            filter_subjects: vec![
-                subject::tenant_events_of_type(&tenant, EventType::Responded),
-                subject::tenant_events_of_type(&tenant, EventType::Escalated),
-            ],
+            filter_subjects: [EventType::Responded, EventType::Escalated]
+                .into_iter()
+                .flat_map(|t| subject::stored_tenant_events_of_type(&tenant, t))
+                .collect(),
             deliver_policy: DeliverPolicy::ByStartSequence {
                 start_sequence: next,
             },
