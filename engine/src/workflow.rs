@@ -97,12 +97,13 @@ pub enum Step {
         /// 1 for the first draft.
         attempt: u32,
     },
-    /// Check a draft (critic): emits `validated`, plus `responded` on approval.
+    /// Check a draft (critic): emits `validated` (with `responded`, atomically,
+    /// when it redacts the draft; an approval is delivered by [`Step::Respond`]).
     Validate {
         /// The draft being checked.
         attempt: u32,
     },
-    /// Deliver an approved draft stored without its `responded` (critic).
+    /// Deliver an approved draft (critic): emits `responded`.
     Respond,
     /// Hand to a human (escalation): emits `escalated` and `responded`.
     Escalate {

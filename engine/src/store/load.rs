@@ -20,7 +20,7 @@ use super::error::{LoadError, LoadErrorKind, error_chain};
 use super::{EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT, EventStore, Until};
 use crate::conversation::Conversation;
 use crate::event::codec::{DecodeError, DecodeErrorKind, decode, name};
-use crate::event::{Event, EventData, EventType, StoredEvent, personal};
+use crate::event::{Event, EventData, StoredEvent, personal};
 use crate::ids::{ConversationKey, StreamSeq};
 
 /// A message on the conversation's subjects that is not a valid event.
@@ -144,6 +144,10 @@ fn event_bytes(stored: &StoredEvent) -> usize {
 
 const EOB: u16 = 204;
 
+/// Most messages followed back by [`EventStore::walk_back`] before a
+/// conversation is read in full instead.
+const MAX_WALK: usize = 64;
+
 type Stream = async_nats::jetstream::stream::Stream<()>;
 
 fn stored_at(message: &StreamMessage) -> DateTime<Utc> {
@@ -259,9 +263,10 @@ impl EventStore {
             .map_err(|e| LoadError::new(LoadErrorKind::Unavailable, error_chain(&e)))?;
         let mut loaded = match held {
             Some(held) => Arc::unwrap_or_clone(held),
-            // A new conversation's trigger is its first event: one lookup.
-            // Otherwise read it all in batches.
-            None => match self.opening_message(&stream, key, seq).await? {
+            // Follow the trigger's expectations back to the first event
+            // (one lookup for a new conversation); failing that, read it
+            // all in batches.
+            None => match self.walk_back(&stream, key, seq).await? {
                 Some(first) => first,
                 None => return self.load_cached(key).await,
             },
@@ -272,40 +277,58 @@ impl EventStore {
         Ok(loaded)
     }
 
-    /// The conversation when the customer message at `seq` is provably its
-    /// first message: one direct get by sequence instead of a wildcard walk
-    /// of the message block from its start. `None` when that cannot be
-    /// shown, and the caller reads the conversation in full.
+    /// The conversation up to the message at `seq`, read by following the
+    /// chain of expectations back from it: one direct get by sequence per
+    /// event instead of a wildcard walk of the message block from its
+    /// start, which costs the server a scan of every message in the block
+    /// (what a worker that first sees a conversation mid-way, a single-agent
+    /// worker or a replica that took a partition over, would otherwise pay
+    /// per step). `None` when the chain cannot be followed (a message
+    /// without the expectation, a foreign one, more than [`MAX_WALK`]
+    /// messages), and the caller reads the conversation in full.
     ///
-    /// The proof is the server's own check: the message was stored with
-    /// `Nats-Expected-Last-Subject-Sequence: 0` over the conversation's
-    /// wildcard (as [`EventStore::append`] does at version zero), so when it
-    /// was stored nothing of the conversation was before it, and nothing
-    /// stored later can come before it. Being the first message on the
+    /// The proof is the server's own check: a message stored with
+    /// `Nats-Expected-Last-Subject-Sequence: p` over exactly the
+    /// conversation's wildcard (as [`EventStore::append`] writes the first
+    /// message of every append) was stored when the conversation's last
+    /// message was `p`, so nothing of the conversation lies between the two,
+    /// and nothing stored later can come before it; `p = 0` is the
+    /// conversation's first message. Being the first message on the
     /// `received` subject proves nothing: a `human_replied`, a `closed` or
     /// an earlier turn may precede it, and a state folded without them
     /// would let the agents answer a conversation a human owns.
-    async fn opening_message(
+    async fn walk_back(
         &self,
         stream: &Stream,
         key: &ConversationKey,
         seq: StreamSeq,
     ) -> Result<Option<Loaded>, LoadError> {
-        let message = match stream.direct_get(seq.get()).await {
-            Ok(message) => message,
-            Err(e) if e.kind() == DirectGetErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
-        };
-        if !crate::subject::stored_as(
-            message.subject.as_str(),
-            &key.subject(EventType::Received.as_str()),
-        )
-            || !stored_as_first(&message, key)
-        {
-            return Ok(None);
+        let mut chain = Vec::new();
+        let mut at = seq.get();
+        loop {
+            if chain.len() >= MAX_WALK {
+                return Ok(None);
+            }
+            let message = match stream.direct_get(at).await {
+                Ok(message) => message,
+                Err(e) if e.kind() == DirectGetErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
+            };
+            let ours = crate::subject::parse_event(message.subject.as_str())
+                .is_ok_and(|parsed| parsed.key == *key);
+            let Some(previous) = expected_before(&message, key).filter(|p| *p < at && ours) else {
+                return Ok(None);
+            };
+            chain.push(message);
+            if previous == 0 {
+                break;
+            }
+            at = previous;
         }
         let mut loaded = Loaded::empty(key);
-        self.push_message(&mut loaded, message).await?;
+        for message in chain.into_iter().rev() {
+            self.push_message(&mut loaded, message).await?;
+        }
         Ok(Some(loaded))
     }
 
@@ -441,14 +464,16 @@ async fn next_for_subject(
     }
 }
 
-/// Whether the server stored `message` only after checking that the
-/// conversation had no message yet: its expectation headers, which
-/// JetStream keeps on the stored message, say version zero over exactly the
+/// The conversation's last sequence when the server stored `message`, if
+/// it was stored only after checking it: its expectation headers, which
+/// JetStream keeps on the stored message, name a version over exactly the
 /// conversation's wildcard.
-fn stored_as_first(message: &StreamMessage, key: &ConversationKey) -> bool {
+fn expected_before(message: &StreamMessage, key: &ConversationKey) -> Option<u64> {
     let header = |n: &'static str| message.headers.get(name(n)).map(|v| v.as_str());
-    header("Nats-Expected-Last-Subject-Sequence") == Some("0")
-        && header(EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT) == Some(key.wildcard().as_str())
+    if header(EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT) != Some(key.wildcard().as_str()) {
+        return None;
+    }
+    header("Nats-Expected-Last-Subject-Sequence")?.parse().ok()
 }
 
 fn timed_out(after: Duration) -> LoadError {

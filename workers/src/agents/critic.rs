@@ -1,6 +1,14 @@
 //! The critic agent: screens customer messages, checks drafts, and
-//! delivers approved answers and refusals in the same atomic append as its
-//! decision.
+//! delivers answers and refusals.
+//!
+//! An approval is appended alone and its delivery is the critic's next step
+//! ([`Step::Respond`]), which the runtime carries on in the same message: two
+//! single appends, never an atomic batch, whose staging on a server's disk
+//! costs milliseconds each. A crash between the two leaves an approved draft
+//! the workflow delivers on redelivery. A redaction and a refusal are
+//! appended atomically with their delivery: the redacted text is computed
+//! from spans (possibly a remote model's) that are not stored, and a block
+//! must never be stored without its refusal.
 //!
 //! With a remote model, screening and draft validation ask it first and
 //! fall back to the rules when it fails. A remote verdict is never more
@@ -120,10 +128,11 @@ impl Critic {
             }
             None => rules,
         };
+        // An approval is delivered by the next step (`respond`); only a
+        // redaction, whose spans are not stored, is delivered with it.
         let delivered = match v.verdict {
-            ValidateVerdict::Approve => Some(draft.text.clone()),
             ValidateVerdict::Redact => Some(redact(&draft.text, &v.redactions)),
-            ValidateVerdict::Reject => None,
+            ValidateVerdict::Approve | ValidateVerdict::Reject => None,
         };
         let mut out = vec![EventData::Validated(Validated {
             verdict: v.verdict,
@@ -135,10 +144,11 @@ impl Critic {
         Ok(out)
     }
 
-    /// An approved draft stored without its delivery (only a foreign writer
-    /// can cause this: the critic appends both atomically). The redactions
-    /// are not stored, so the rules find them again; a `redact` verdict
-    /// whose spans they cannot find (a remote model's) is not delivered.
+    /// Delivers an approved draft (the step after an approval; also a redacted
+    /// one stored without its delivery, which only a foreign writer can
+    /// cause). The redactions are not stored, so the rules look again; a
+    /// `redact` verdict whose spans they cannot find (a remote model's) is
+    /// not delivered.
     fn respond(&self, turn: &Turn) -> Result<Vec<EventData>, StepError> {
         let draft = turn
             .draft

@@ -10,6 +10,7 @@ mod chaos;
 mod load;
 mod pipeline;
 mod projections;
+mod scaleout;
 mod soak;
 
 use std::path::PathBuf;
@@ -92,7 +93,7 @@ impl Bench {
         let replicas = global
             .replicas
             .or(server.as_ref().and_then(ManagedBroker::replicas));
-        let specs = switchboard_engine::streams::builtin(replicas);
+        let specs = global.stream_specs(replicas)?;
         switchboard_engine::streams::apply(store.jetstream(), &specs, false).await?;
         if let Some(server) = &server {
             let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();

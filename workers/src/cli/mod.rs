@@ -75,8 +75,36 @@ pub struct Global {
     /// one server, 3 on a cluster; `--cluster` implies 3).
     #[arg(long = "stream-replicas", global = true, env = "SWITCHBOARD_REPLICAS")]
     pub replicas: Option<usize>,
+    /// Partitions of the conversation stream this process creates or
+    /// updates (`streams apply`, `up`, the benches): worker replicas of
+    /// one kind split them (0: unpartitioned; default: the declaration's).
+    #[arg(long, global = true, env = "SWITCHBOARD_PARTITIONS")]
+    pub partitions: Option<u32>,
     #[command(flatten)]
     pub broker: broker::BrokerArgs,
+}
+
+impl Global {
+    /// The built-in stream declarations with `replicas` and this process's
+    /// `--partitions` applied.
+    pub fn stream_specs(
+        &self,
+        replicas: Option<usize>,
+    ) -> anyhow::Result<Vec<switchboard_engine::streams::StreamSpec>> {
+        let specs = switchboard_engine::streams::builtin(replicas);
+        self.partitioned(specs)
+    }
+
+    /// `specs` with `--partitions` applied, when given.
+    pub fn partitioned(
+        &self,
+        specs: Vec<switchboard_engine::streams::StreamSpec>,
+    ) -> anyhow::Result<Vec<switchboard_engine::streams::StreamSpec>> {
+        Ok(match self.partitions {
+            Some(n) => switchboard_engine::streams::with_partitions(specs, n)?,
+            None => specs,
+        })
+    }
 }
 
 /// Log output format.

@@ -47,7 +47,7 @@ async fn apply(
     replicas: Option<usize>,
     force: bool,
 ) -> anyhow::Result<()> {
-    let mut specs = match &file {
+    let specs = match &file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
@@ -55,6 +55,7 @@ async fn apply(
         }
         None => streams::builtin(None),
     };
+    let mut specs = global.partitioned(specs)?;
     if let Some(r) = replicas {
         specs.iter_mut().for_each(|s| s.replicas = r);
     }

@@ -94,7 +94,7 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let client = switchboard_engine::connect_with(&url, "switchboard-up", &auth).await?;
     readiness.watch_connection("nats", &client);
     let js = async_nats::jetstream::new(client.clone());
-    let specs = streams::builtin(_global.replicas.or(server.replicas()));
+    let specs = _global.stream_specs(_global.replicas.or(server.replicas()))?;
     let applied = streams::apply(&js, &specs, false).await?;
     let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
     server.stage_batches_on_tmpfs(&names);

@@ -13,7 +13,7 @@
 //! projection store to compare with the live one, document by document.
 //! Any failed check makes the command fail.
 
-mod fleet;
+pub(super) mod fleet;
 mod projections;
 mod schedule;
 mod traffic;

@@ -16,6 +16,7 @@ use async_nats::jetstream::consumer::{Consumer, pull};
 use clap::Args;
 use futures::StreamExt;
 use serde::Serialize;
+use switchboard_engine::auth::ConnectAuth;
 use switchboard_engine::event::{Event, EventData};
 use switchboard_engine::ids::{ConversationKey, StreamSeq};
 use switchboard_engine::store::{EventStore, IdempotencyKey, StoreOptions};
@@ -26,6 +27,7 @@ use switchboard_workers::runtime::{WorkerOptions, consumer_names, stream_partiti
 use tokio::sync::{oneshot, watch};
 
 use super::append::{baseline, web_message};
+use super::scaleout::AgentsShape;
 use super::{Bench, Target};
 use crate::cli::Global;
 
@@ -42,6 +44,20 @@ pub struct PipelineArgs {
     /// sender alike, to measure what encryption costs.
     #[arg(long)]
     pub compare_sealed: bool,
+    /// Instead: the same batch through `up`'s shape and through N worker
+    /// replicas as separate processes on a standalone server configured as
+    /// deployed (users per role, batch staging on disk, the conversation
+    /// stream in `--partitions` partitions, default 8), and with N > 1 one
+    /// replica too; conversations/s of each beside `up`'s.
+    #[arg(long = "replicas")]
+    pub worker_replicas: Option<usize>,
+    /// With `--replicas`: one `worker all` per replica, or five
+    /// single-agent workers per replica.
+    #[arg(long, value_enum, default_value_t = AgentsShape::All)]
+    pub agents: AgentsShape,
+    /// With `--replicas`: conversations sent to each shape first, unmeasured.
+    #[arg(long, default_value_t = 200)]
+    pub warmup: usize,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -78,6 +94,9 @@ struct Report {
     sealed_ratio: Option<f64>,
 }
 
+/// Messages a bench's agents process at once (per process).
+pub(super) const TEAM_CONCURRENCY: usize = 64;
+
 /// The five agents behind one consumer in this process, as `up` runs them,
 /// with the benches' worker options; stopped with [`Team::stop`].
 pub(super) struct Team {
@@ -89,12 +108,17 @@ pub(super) struct Team {
 impl Team {
     /// Starts the shipped agents on `store`.
     pub fn start(store: &EventStore) -> anyhow::Result<Self> {
+        Self::start_with(store, Agents::builtin()?)
+    }
+
+    /// Starts `agents` on `store`.
+    pub fn start_with(store: &EventStore, agents: Agents) -> anyhow::Result<Self> {
         let options = WorkerOptions {
-            concurrency: 64,
+            concurrency: TEAM_CONCURRENCY,
             ..WorkerOptions::default()
         };
         let (stop, shutdown) = watch::channel(false);
-        let running = Agents::builtin()?.spawn_team(store, &options, &shutdown);
+        let running = agents.spawn_team(store, &options, &shutdown);
         Ok(Self {
             options,
             stop,
@@ -111,13 +135,33 @@ impl Team {
 }
 
 pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
+    if let Some(replicas) = args.worker_replicas {
+        let report = super::scaleout::run(
+            global,
+            &args.target,
+            replicas,
+            args.agents,
+            args.messages,
+            args.warmup,
+        )
+        .await?;
+        super::emit(&report, args.json, super::scaleout::table)?;
+        let (none, twice) = report.faults();
+        anyhow::ensure!(
+            none == 0 && twice == 0,
+            "{none} conversations unanswered and {twice} answered more than once"
+        );
+        return Ok(());
+    }
     let bench = Bench::start(global, &args.target).await?;
     let store = bench.store.clone();
     let team = Team::start(&store)?;
     let options = team.options.clone();
     let events_before = stream_messages(&store).await?;
     let started = Instant::now();
-    let full = run_batch(&store, &bench.url, "full", args.messages, None, None).await?;
+    let open = ConnectAuth::default();
+    let full_keys = Keys::fresh("full", args.messages);
+    let full = run_batch(&store, &bench.url, &open, full_keys, None, None).await?;
     // Every response is in, but agents may still be deciding on triggers
     // that lead nowhere (steps of other agents): the full rate counts them.
     drained(&store, &options).await?;
@@ -125,15 +169,8 @@ pub async fn run(global: &Global, args: PipelineArgs) -> anyhow::Result<()> {
     let events = stream_messages(&store).await?.saturating_sub(events_before);
     let conversations_per_s = full.latencies.len() as f64 / elapsed;
     let rate = (conversations_per_s / 4.0).max(1.0);
-    let paced = run_batch(
-        &store,
-        &bench.url,
-        "paced",
-        args.latency_messages,
-        Some(rate),
-        None,
-    )
-    .await?;
+    let paced_keys = Keys::fresh("paced", args.latency_messages);
+    let paced = run_batch(&store, &bench.url, &open, paced_keys, Some(rate), None).await?;
     // Settled before counting, so a late second answer is seen.
     drained(&store, &options).await?;
     team.stop().await?;
@@ -207,7 +244,8 @@ async fn comparison_run(
     let prefix = if sealing.is_some() { "sealed" } else { "rerun" };
     let team = Team::start(&store)?;
     let started = Instant::now();
-    let batch = run_batch(&store, url, prefix, messages, None, sealing).await?;
+    let keys = Keys::fresh(prefix, messages);
+    let batch = run_batch(&store, url, &ConnectAuth::default(), keys, None, sealing).await?;
     drained(&store, options).await?;
     let per_s = batch.latencies.len() as f64 / started.elapsed().as_secs_f64();
     team.stop().await?;
@@ -325,9 +363,9 @@ async fn stream_messages(store: &EventStore) -> anyhow::Result<u64> {
 }
 
 /// One batch's conversations and the latency of each first answer.
-struct Batch {
-    keys: Vec<ConversationKey>,
-    latencies: Vec<f64>,
+pub(super) struct Batch {
+    pub keys: Vec<ConversationKey>,
+    pub latencies: Vec<f64>,
 }
 
 /// Sends `count` messages (paced at `rate` per second when given) from a
@@ -336,15 +374,15 @@ struct Batch {
 /// unpaced) to its first `responded` event, waiting on the events
 /// themselves (a core subscription), never polling. A conversation with no
 /// answer after 120 s of silence is left to the exactly-once count.
-async fn run_batch(
+pub(super) async fn run_batch(
     store: &EventStore,
     url: &str,
-    prefix: &str,
-    count: usize,
+    auth: &ConnectAuth,
+    sent: Keys,
     rate: Option<f64>,
     sealing: Option<Key>,
 ) -> anyhow::Result<Batch> {
-    let sent = Keys::fresh(prefix, count);
+    let count = sent.count;
     let index = sent.clone();
     let tenant = sent.tenant.clone();
     let keys = (0..count)
@@ -363,7 +401,7 @@ async fn run_batch(
         Some(r) => start + Duration::from_secs_f64(n as f64 / r),
         None => start,
     };
-    let sender = spawn_sender(url, store.options().clone(), sealing, sent, scheduled)?;
+    let sender = spawn_sender(url, auth, store.options().clone(), sealing, sent, scheduled)?;
     let mut answered = vec![false; count];
     let mut latencies = Vec::with_capacity(count);
     while latencies.len() < count {
@@ -394,6 +432,7 @@ async fn run_batch(
 /// runtime to poll it; the result comes back on the returned channel.
 pub(super) fn spawn_sender(
     url: &str,
+    auth: &ConnectAuth,
     options: StoreOptions,
     sealing: Option<Key>,
     keys: Keys,
@@ -401,6 +440,7 @@ pub(super) fn spawn_sender(
 ) -> anyhow::Result<oneshot::Receiver<anyhow::Result<()>>> {
     let (done, result) = oneshot::channel();
     let url = url.to_owned();
+    let auth = auth.clone();
     std::thread::Builder::new()
         .name("bench-sender".into())
         .spawn(move || {
@@ -410,8 +450,12 @@ pub(super) fn spawn_sender(
                 .context("building the sender's runtime")
                 .and_then(|runtime| {
                     runtime.block_on(async move {
-                        let client =
-                            switchboard_engine::connect(&url, "switchboard-bench-sender").await?;
+                        let client = switchboard_engine::connect_with(
+                            &url,
+                            "switchboard-bench-sender",
+                            &auth,
+                        )
+                        .await?;
                         let mut store = EventStore::new(client.clone(), options);
                         if let Some(master) = sealing {
                             let ring = KeyRing::open(&client, master).await?;
@@ -497,10 +541,10 @@ impl Keys {
 
 /// How many conversations' logs hold no, one, or several `responded`.
 #[derive(Debug, Default)]
-struct Answers {
-    none: usize,
-    once: usize,
-    twice: usize,
+pub(super) struct Answers {
+    pub none: usize,
+    pub once: usize,
+    pub twice: usize,
 }
 
 impl Answers {
@@ -513,7 +557,7 @@ impl Answers {
 
 /// Reads every conversation's events back from the log and counts its
 /// `responded` events: the authoritative exactly-once check.
-async fn answers_of(store: &EventStore, keys: &[ConversationKey]) -> anyhow::Result<Answers> {
+pub(super) async fn answers_of(store: &EventStore, keys: &[ConversationKey]) -> anyhow::Result<Answers> {
     let mut loads =
         futures::stream::iter(keys.iter().map(|key| store.load(key))).buffer_unordered(32);
     let mut answers = Answers::default();

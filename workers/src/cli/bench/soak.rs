@@ -192,7 +192,14 @@ async fn send_and_watch(
         None => start,
     };
     let index = keys.clone();
-    let sender = spawn_sender(url, store.options().clone(), None, keys, scheduled)?;
+    let sender = spawn_sender(
+        url,
+        &switchboard_engine::auth::ConnectAuth::default(),
+        store.options().clone(),
+        None,
+        keys,
+        scheduled,
+    )?;
     let every = sampler.as_ref().map_or(Duration::MAX, |s| s.every);
     let window_of = |n: usize| {
         let due = scheduled(n).saturating_duration_since(start);

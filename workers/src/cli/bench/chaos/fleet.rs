@@ -22,7 +22,7 @@ use tokio::process::{Child, Command};
 use crate::cli::managed::ManagedBroker;
 
 /// The single-agent workers, by their `worker` argument.
-const SINGLE: [(&str, Agent); 5] = [
+pub const SINGLE: [(&str, Agent); 5] = [
     ("critic", Agent::Critic),
     ("intent", Agent::Intent),
     ("knowledge", Agent::Knowledge),
@@ -34,10 +34,21 @@ const SINGLE: [(&str, Agent); 5] = [
 /// so a member that cannot connect does not spin.
 const RESPAWN_PAUSE: Duration = Duration::from_millis(500);
 
+/// A process to run: its name (and log file), the arguments to this
+/// binary, the consumer it pulls from and extra environment.
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub name: String,
+    pub args: Vec<String>,
+    pub consumer: String,
+    pub env: Vec<(String, String)>,
+}
+
 /// One supervised process.
 struct Member {
     name: String,
     args: Vec<String>,
+    env: Vec<(String, String)>,
     /// The JetStream consumer it pulls from (its work in flight).
     consumer: String,
     child: Option<Child>,
@@ -96,6 +107,31 @@ impl Fleet {
             // checkpoint): the schedule watches the checkpoint instead.
             "projector".into(),
         ));
+        Self::spawn_all(exe, url, replicas, logs, members)
+    }
+
+    /// Starts `processes`, each with `NATS_URL=url` and its own
+    /// environment, warnings only, output appended to `<logs>/<name>.log`.
+    pub fn of(url: &str, logs: &Path, processes: Vec<Process>) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("locating this binary")?;
+        std::fs::create_dir_all(logs).with_context(|| format!("creating {}", logs.display()))?;
+        let members = processes
+            .into_iter()
+            .map(|p| Member {
+                env: p.env,
+                ..member(&p.name, p.args, p.consumer)
+            })
+            .collect();
+        Self::spawn_all(exe, url, None, logs, members)
+    }
+
+    fn spawn_all(
+        exe: PathBuf,
+        url: &str,
+        replicas: Option<usize>,
+        logs: &Path,
+        members: Vec<Member>,
+    ) -> anyhow::Result<Self> {
         let mut fleet = Self {
             exe,
             url: url.to_owned(),
@@ -150,6 +186,7 @@ impl Fleet {
         }
         let child = command
             .args(&m.args)
+            .envs(m.env.iter().map(|(k, v)| (k, v)))
             .env("NATS_URL", &self.url)
             .env("RUST_LOG", "warn")
             .env("SWITCHBOARD_LOG_FORMAT", "text")
@@ -181,6 +218,17 @@ impl Fleet {
     /// Starts member `i` again after [`Fleet::kill`].
     pub fn restart(&mut self, i: usize) -> anyhow::Result<()> {
         self.spawn(i)
+    }
+
+    /// How many members have exited (none is restarted).
+    pub fn exited(&mut self) -> anyhow::Result<usize> {
+        let mut exited = 0;
+        for m in &mut self.members {
+            if let Some(child) = m.child.as_mut() {
+                exited += usize::from(child.try_wait().context("polling a member")?.is_some());
+            }
+        }
+        Ok(exited)
     }
 
     /// Restarts members that exited on their own; returns how many.
@@ -225,6 +273,7 @@ fn member(name: &str, args: Vec<String>, consumer: String) -> Member {
     Member {
         name: name.to_owned(),
         args,
+        env: Vec::new(),
         consumer,
         child: None,
         started: Instant::now(),
