@@ -126,7 +126,11 @@ pub fn with_partitions(
     partitions: u32,
 ) -> Result<Vec<StreamSpec>, StreamsError> {
     for spec in specs.iter_mut() {
-        if spec.subjects.iter().any(|s| *s == subject::all_conversations()) {
+        if spec
+            .subjects
+            .iter()
+            .any(|s| *s == subject::all_conversations())
+        {
             spec.partitions = partitions;
             spec.check_partitions()?;
         }
@@ -432,7 +436,12 @@ mod tests {
             .expect("declared");
         let config = conv.to_config(stream::Config::default());
         assert_eq!(partitions(&config), 8);
-        assert!(specs.iter().filter(|s| s.name != "CONVERSATIONS").all(|s| s.partitions == 0));
+        assert!(
+            specs
+                .iter()
+                .filter(|s| s.name != "CONVERSATIONS")
+                .all(|s| s.partitions == 0)
+        );
         let unpartitioned = builtin(None).remove(0).to_config(stream::Config::default());
         assert_eq!(partitions(&unpartitioned), 0);
         let (safe, destructive) = diff(&unpartitioned, &config);

@@ -169,7 +169,11 @@ async fn a_message_whose_every_delivery_died_is_dead_lettered_from_the_advisory(
         .await
         .expect("the stream exists");
     let consumer = stream
-        .create_consumer(consumer_config(&[Agent::Intent], &dying, switchboard_engine::subject::Scope::Unpartitioned))
+        .create_consumer(consumer_config(
+            &[Agent::Intent],
+            &dying,
+            switchboard_engine::subject::Scope::Unpartitioned,
+        ))
         .await
         .expect("the intent consumer is created");
     let key = say(&store, "brewvi/dies", "Where is my order #1001?").await;
@@ -260,7 +264,11 @@ async fn a_replacement_worker_answers_new_messages_at_once_beside_a_dead_ones_de
         .await
         .expect("the stream exists");
     let consumer = stream
-        .create_consumer(consumer_config(&Agent::ALL, &options, switchboard_engine::subject::Scope::Unpartitioned))
+        .create_consumer(consumer_config(
+            &Agent::ALL,
+            &options,
+            switchboard_engine::subject::Scope::Unpartitioned,
+        ))
         .await
         .expect("the consumer is created");
     let mut orphans = Vec::new();

@@ -388,9 +388,13 @@ fn keda_rules_scale_each_agent_on_the_consumer_it_binds() {
     let meta = &rule["metadata"];
     assert_eq!(resolve(&tf, &meta["stream"], ""), CONVERSATIONS_STREAM);
     for a in Agent::ALL {
-        let bound = consumer_config(&[a], &WorkerOptions::default(), switchboard_engine::subject::Scope::Unpartitioned)
-            .durable_name
-            .expect("a durable consumer");
+        let bound = consumer_config(
+            &[a],
+            &WorkerOptions::default(),
+            switchboard_engine::subject::Scope::Unpartitioned,
+        )
+        .durable_name
+        .expect("a durable consumer");
         assert_eq!(
             resolve(&tf, &meta["consumer"], a.as_str()),
             bound.as_str(),

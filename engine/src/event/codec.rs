@@ -363,7 +363,11 @@ mod tests {
             .expect("a partitioned stream's subject decodes too");
         assert_eq!(stored.envelope.id, event.envelope.id);
         assert_eq!(
-            kind_of("conv.acme.c1.received.x", Some(&wire.headers), &wire.payload),
+            kind_of(
+                "conv.acme.c1.received.x",
+                Some(&wire.headers),
+                &wire.payload
+            ),
             DecodeErrorKind::SubjectMismatch
         );
         // Time is written with microsecond precision.

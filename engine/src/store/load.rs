@@ -144,7 +144,7 @@ fn event_bytes(stored: &StoredEvent) -> usize {
 
 const EOB: u16 = 204;
 
-/// Most messages followed back by [`EventStore::walk_back`] before a
+/// Most messages followed back by [`chain_back`] before a
 /// conversation is read in full instead.
 const MAX_WALK: usize = 64;
 
@@ -303,43 +303,34 @@ impl EventStore {
         key: &ConversationKey,
         seq: StreamSeq,
     ) -> Result<Option<Loaded>, LoadError> {
-        let mut chain = Vec::new();
-        let mut at = seq.get();
-        loop {
-            if chain.len() >= MAX_WALK {
-                return Ok(None);
-            }
-            let message = match stream.direct_get(at).await {
-                Ok(message) => message,
-                Err(e) if e.kind() == DirectGetErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
-            };
-            let ours = crate::subject::parse_event(message.subject.as_str())
-                .is_ok_and(|parsed| parsed.key == *key);
-            let Some(previous) = expected_before(&message, key).filter(|p| *p < at && ours) else {
-                return Ok(None);
-            };
-            chain.push(message);
-            if previous == 0 {
-                break;
-            }
-            at = previous;
-        }
+        let Some(chain) = chain_back(stream, key, seq, 0).await? else {
+            return Ok(None);
+        };
         let mut loaded = Loaded::empty(key);
-        for message in chain.into_iter().rev() {
+        for message in chain {
             self.push_message(&mut loaded, message).await?;
         }
         Ok(Some(loaded))
     }
 
-    /// Reads the conversation's messages after `loaded.version` one at a
-    /// time until it reaches `seq` (or the conversation ends).
+    /// Reads the conversation's messages after `loaded.version` until it
+    /// reaches `seq` (or the conversation ends): by the expectation chain
+    /// back from `seq` when it leads to `loaded.version`, else one at a time
+    /// forward (each a scan of the stream from the version).
     async fn extend_to(
         &self,
         stream: &Stream,
         loaded: &mut Loaded,
         seq: StreamSeq,
     ) -> Result<(), LoadError> {
+        if loaded.version < seq
+            && let Some(chain) = chain_back(stream, &loaded.key, seq, loaded.version.get()).await?
+        {
+            for message in chain {
+                self.push_message(loaded, message).await?;
+            }
+            return Ok(());
+        }
         let wildcard = loaded.key.wildcard();
         while loaded.version < seq {
             let next = loaded.version.get() + 1;
@@ -446,6 +437,42 @@ impl EventStore {
         }
         Ok((messages, pending > 0))
     }
+}
+
+/// The conversation's messages after `floor` up to the one at `seq`, in
+/// order, found by following their expectations back from `seq` (see
+/// [`EventStore::walk_back`] for why that is proof); `None` when a message
+/// on the way does not prove its predecessor, or the walk would pass
+/// `floor` (a version of the conversation the caller already holds) or
+/// take more than [`MAX_WALK`] lookups.
+async fn chain_back(
+    stream: &Stream,
+    key: &ConversationKey,
+    seq: StreamSeq,
+    floor: u64,
+) -> Result<Option<Vec<StreamMessage>>, LoadError> {
+    let mut chain = Vec::new();
+    let mut at = seq.get();
+    while at > floor {
+        if chain.len() >= MAX_WALK {
+            return Ok(None);
+        }
+        let message = match stream.direct_get(at).await {
+            Ok(message) => message,
+            Err(e) if e.kind() == DirectGetErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(LoadError::new(LoadErrorKind::Unavailable, error_chain(&e))),
+        };
+        let ours = crate::subject::parse_event(message.subject.as_str())
+            .is_ok_and(|parsed| parsed.key == *key);
+        let previous = expected_before(&message, key).filter(|p| *p < at && *p >= floor && ours);
+        let Some(previous) = previous else {
+            return Ok(None);
+        };
+        chain.push(message);
+        at = previous;
+    }
+    chain.reverse();
+    Ok(Some(chain))
 }
 
 /// The first message on `subject` from stream sequence `from`, if any.

@@ -22,8 +22,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, kv};
 use async_nats::jetstream::stream::Stream;
+use async_nats::jetstream::{self, kv};
 use futures::TryStreamExt;
 use switchboard_engine::broker::bucket;
 use switchboard_engine::store::EventStore;
@@ -280,10 +280,7 @@ mod tests {
             }
             assert!(owners.iter().all(|&o| o == 1), "{n} members: {owners:?}");
             let (min, max) = (sizes.iter().min(), sizes.iter().max());
-            assert!(
-                max.zip(min).is_some_and(|(a, b)| a - b <= 1),
-                "{sizes:?}"
-            );
+            assert!(max.zip(min).is_some_and(|(a, b)| a - b <= 1), "{sizes:?}");
         }
     }
 

@@ -557,7 +557,10 @@ impl Answers {
 
 /// Reads every conversation's events back from the log and counts its
 /// `responded` events: the authoritative exactly-once check.
-pub(super) async fn answers_of(store: &EventStore, keys: &[ConversationKey]) -> anyhow::Result<Answers> {
+pub(super) async fn answers_of(
+    store: &EventStore,
+    keys: &[ConversationKey],
+) -> anyhow::Result<Answers> {
     let mut loads =
         futures::stream::iter(keys.iter().map(|key| store.load(key))).buffer_unordered(32);
     let mut answers = Answers::default();

@@ -28,7 +28,9 @@ use switchboard_engine::store::{EventStore, StoreOptions};
 use switchboard_engine::workflow::Agent;
 use switchboard_workers::agents::Agents;
 use switchboard_workers::runtime::partitions::Membership;
-use switchboard_workers::runtime::{WorkerOptions, consumer_names, stream_partitions, worker_label};
+use switchboard_workers::runtime::{
+    WorkerOptions, consumer_names, stream_partitions, worker_label,
+};
 use switchboard_workers::tenant::{self, TenantData, TenantStore};
 use tokio::sync::watch;
 
@@ -144,7 +146,13 @@ async fn up_shape(
     let options = team.options.clone();
     let kinds = [Agent::ALL.to_vec()];
     let (rate, answers) = batches
-        .measure(&store, &bench.url, &ConnectAuth::default(), &kinds, &options)
+        .measure(
+            &store,
+            &bench.url,
+            &ConnectAuth::default(),
+            &kinds,
+            &options,
+        )
         .await?;
     team.stop().await?;
     stop.send_replace(true);
@@ -218,7 +226,12 @@ struct Standalone {
 }
 
 impl Standalone {
-    async fn measure(&self, global: &Global, messages: usize, warmup: usize) -> anyhow::Result<Shape> {
+    async fn measure(
+        &self,
+        global: &Global,
+        messages: usize,
+        warmup: usize,
+    ) -> anyhow::Result<Shape> {
         let dir = tempfile::tempdir().context("creating the standalone server's directory")?;
         let keys = broker::generate()?;
         let written = broker::write(
@@ -249,8 +262,10 @@ impl Standalone {
         };
         let client = switchboard_engine::connect_with(&url, "switchboard-bench", &operator).await?;
         let store = EventStore::new(client.clone(), StoreOptions::default());
-        let specs =
-            switchboard_engine::streams::with_partitions(global.stream_specs(None)?, self.partitions)?;
+        let specs = switchboard_engine::streams::with_partitions(
+            global.stream_specs(None)?,
+            self.partitions,
+        )?;
         switchboard_engine::streams::apply(store.jetstream(), &specs, false).await?;
         let batches = Batches::fresh(&format!("r{}", self.replicas), warmup, messages);
         batches.import(&client).await?;
@@ -262,12 +277,15 @@ impl Standalone {
             ..WorkerOptions::default()
         };
         let measured = async {
-            self.wait_bound(&store, &kinds, &options, &mut fleet).await?;
+            self.wait_bound(&store, &kinds, &options, &mut fleet)
+                .await?;
             let gateway = ConnectAuth {
                 nkey: Some(seed(Role::Gateway)?),
                 ..ConnectAuth::default()
             };
-            batches.measure(&store, &url, &gateway, &kinds, &options).await
+            batches
+                .measure(&store, &url, &gateway, &kinds, &options)
+                .await
         }
         .await;
         fleet.stop(Duration::from_secs(10)).await;
@@ -364,7 +382,10 @@ impl Standalone {
                     ready &= live.len() == self.replicas;
                 }
                 for name in consumer_names(agents, options, self.partitions) {
-                    ready &= match stream.get_consumer::<async_nats::jetstream::consumer::pull::Config>(&name).await {
+                    ready &= match stream
+                        .get_consumer::<async_nats::jetstream::consumer::pull::Config>(&name)
+                        .await
+                    {
                         Ok(mut c) => c.info().await.is_ok_and(|i| i.num_waiting > 0),
                         Err(_) => false,
                     };
@@ -420,4 +441,3 @@ pub fn table(r: &ScaleOut) {
         _ => {}
     }
 }
-

@@ -16,8 +16,8 @@ use clap::Args;
 use futures::StreamExt;
 use serde::Serialize;
 use switchboard_engine::store::EventStore;
-use switchboard_engine::workflow::Agent;
 use switchboard_engine::subject::Scope;
+use switchboard_engine::workflow::Agent;
 use switchboard_workers::runtime::{WorkerOptions, consumer_name, stream_partitions};
 
 use super::pipeline::{Keys, Team, drained, percentile, spawn_sender};

@@ -14,8 +14,8 @@ use anyhow::Context;
 use serde::Serialize;
 use switchboard_engine::nats_cluster::{ManagedCluster, stream_leader};
 use switchboard_engine::nats_server::{ServerBinary, ServerOptions};
-use switchboard_engine::workflow::Agent;
 use switchboard_engine::subject::Scope;
+use switchboard_engine::workflow::Agent;
 use switchboard_workers::runtime::{WorkerOptions, consumer_name};
 use tokio::process::{Child, Command};
 
