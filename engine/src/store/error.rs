@@ -87,7 +87,11 @@ impl AppendError {
             | PublishErrorKind::MaxAckPending => AppendErrorKind::Unavailable,
             PublishErrorKind::MaxPayloadExceeded => AppendErrorKind::TooLarge,
             PublishErrorKind::WrongLastSequence => AppendErrorKind::Conflict,
-            PublishErrorKind::StreamNotFound => AppendErrorKind::Rejected,
+            // No server answered for the subject: no stream takes it, or a
+            // replicated stream is between leaders (seconds, seen in
+            // `bench chaos --cluster`). Both are worth another try; a
+            // stream that never comes keeps failing with this message.
+            PublishErrorKind::StreamNotFound => AppendErrorKind::Unavailable,
             _ => match server_code(&err) {
                 Some(
                     ErrorCode::STREAM_MESSAGE_EXCEEDS_MAXIMUM
@@ -185,6 +189,15 @@ mod tests {
         }))
         .expect("a JetStream API error");
         PublishError::with_source(PublishErrorKind::Other, source)
+    }
+
+    #[test]
+    fn no_responders_for_the_subject_is_transient() {
+        let err = PublishError::new(PublishErrorKind::StreamNotFound);
+        assert_eq!(
+            AppendError::from_publish(err).kind(),
+            AppendErrorKind::Unavailable
+        );
     }
 
     #[test]

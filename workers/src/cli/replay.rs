@@ -95,7 +95,7 @@ async fn counterfactual(global: &Global, name: AgentName, args: &ReplayArgs) -> 
         None => Agents::builtin()?,
     };
     let client = super::connect(global, "switchboard-replay").await?;
-    let (_stop, shutdown) = watch::channel(false);
+    let (stop, shutdown) = watch::channel(false);
     let agents = agents.with_knowledge(super::up::live_knowledge(&client, &shutdown, false).await?);
     let team = agents.team();
     let store = super::privacy::event_store(global, client, StoreOptions::default()).await?;
@@ -118,6 +118,8 @@ async fn counterfactual(global: &Global, name: AgentName, args: &ReplayArgs) -> 
         }
     }
     progress.finish_and_clear();
+    // The knowledge watch stops before the connection closes behind it.
+    let _ = stop.send(true);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

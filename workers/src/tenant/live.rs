@@ -137,6 +137,11 @@ impl Watcher {
                         let _ = ready.send(Err(e));
                         return;
                     }
+                    // A watch that ends because the process is stopping
+                    // (its connection closes behind it) is no news.
+                    if *shutdown.borrow() || shutdown.has_changed().is_err() {
+                        return;
+                    }
                     tracing::warn!(error = %e, "tenant-data watch broke; watching again");
                 }
             }

@@ -222,12 +222,32 @@ fn remote_critic(server: &StubServer) -> Critic {
     Critic::builtin().with_remote_validation(RemoteValidator::new(model(server, |_| {})))
 }
 
-async fn validate(critic: &Critic, conversation: &Conversation) -> (Validated, Option<String>) {
+/// Validates the draft of `then` and, as the runtime does, carries an
+/// approval on to its delivery (the critic's next step): the verdict and
+/// the text delivered, if any.
+async fn validate(
+    critic: &Critic,
+    retrieved: &Retrieved,
+    then: &[EventData],
+) -> (Validated, Option<String>) {
+    let state = conversation(retrieved.clone(), then.to_vec());
     let events = critic
-        .act(Step::Validate { attempt: 1 }, conversation)
+        .act(Step::Validate { attempt: 1 }, &state)
         .await
         .expect("validation succeeds");
     match events.as_slice() {
+        [EventData::Validated(v)] if v.verdict == ValidateVerdict::Approve => {
+            let approved = then.iter().cloned().chain(events.iter().cloned()).collect();
+            let state = conversation(retrieved.clone(), approved);
+            let delivered = critic
+                .act(Step::Respond, &state)
+                .await
+                .expect("delivery succeeds");
+            match delivered.as_slice() {
+                [EventData::Responded(r)] => (v.clone(), Some(r.text.clone())),
+                other => panic!("expected an approval's delivery, got {other:?}"),
+            }
+        }
         [EventData::Validated(v)] => (v.clone(), None),
         [EventData::Validated(v), EventData::Responded(r)] => (v.clone(), Some(r.text.clone())),
         other => panic!("expected validated (and responded), got {other:?}"),
@@ -244,8 +264,8 @@ async fn a_remote_approval_is_delivered_with_its_usage_on_validated() {
     let server = StubServer::start(vec![verdict("approve", json!([]), json!([]))]).await;
     let retrieved = retrieved();
     let draft = local_draft(&retrieved);
-    let state = conversation(retrieved, vec![EventData::Drafted(draft.clone())]);
-    let (validated, delivered) = validate(&remote_critic(&server), &state).await;
+    let then = [EventData::Drafted(draft.clone())];
+    let (validated, delivered) = validate(&remote_critic(&server), &retrieved, &then).await;
     assert_eq!(validated.verdict, ValidateVerdict::Approve);
     let usage = validated.model.expect("validated names its model");
     assert_eq!(usage.model, "gpt-4o (gpt-4o-2024-08-06)");
@@ -271,11 +291,11 @@ async fn a_remote_rejection_delivers_nothing_and_a_redaction_is_applied() {
     let draft = local_draft(&retrieved);
     let tracking = "9400123456789";
     assert!(draft.text.contains(tracking), "{}", draft.text);
-    let state = conversation(retrieved, vec![EventData::Drafted(draft)]);
+    let then = [EventData::Drafted(draft)];
 
     let finding = json!([{"kind": "ungrounded", "rule": "eta"}]);
     let server = StubServer::start(vec![verdict("reject", finding, json!([]))]).await;
-    let (validated, delivered) = validate(&remote_critic(&server), &state).await;
+    let (validated, delivered) = validate(&remote_critic(&server), &retrieved, &then).await;
     assert_eq!(validated.verdict, ValidateVerdict::Reject);
     assert_eq!(validated.findings[0].kind, OutputFindingKind::Ungrounded);
     assert_eq!(delivered, None);
@@ -283,7 +303,7 @@ async fn a_remote_rejection_delivers_nothing_and_a_redaction_is_applied() {
     let finding = json!([{"kind": "pii_leak", "rule": "tracking"}]);
     let quote = json!([{"kind": "tracking", "text": tracking}]);
     let server = StubServer::start(vec![verdict("redact", finding, quote)]).await;
-    let (validated, delivered) = validate(&remote_critic(&server), &state).await;
+    let (validated, delivered) = validate(&remote_critic(&server), &retrieved, &then).await;
     assert_eq!(validated.verdict, ValidateVerdict::Redact);
     let delivered = delivered.expect("a redacted draft is delivered");
     assert!(!delivered.contains(tracking), "{delivered}");
@@ -299,8 +319,8 @@ async fn the_rules_reject_a_leak_the_remote_critic_approved() {
         attempt: 1,
         model: local_draft(&retrieved()).model,
     };
-    let state = conversation(retrieved(), vec![EventData::Drafted(leak)]);
-    let (validated, delivered) = validate(&remote_critic(&server), &state).await;
+    let (retrieved, then) = (retrieved(), [EventData::Drafted(leak)]);
+    let (validated, delivered) = validate(&remote_critic(&server), &retrieved, &then).await;
     assert_eq!(validated.verdict, ValidateVerdict::Reject);
     assert!(
         validated
@@ -339,12 +359,12 @@ async fn a_failing_remote_validation_falls_back_to_the_rules() {
     ];
     let retrieved = retrieved();
     let draft = local_draft(&retrieved);
-    let state = conversation(retrieved, vec![EventData::Drafted(draft.clone())]);
+    let then = [EventData::Drafted(draft.clone())];
     for (reason, reply, timeout, paid) in cases {
         let server = StubServer::start(vec![reply]).await;
         let model = model(&server, |c| c.timeout = timeout.unwrap_or(c.timeout));
         let critic = Critic::builtin().with_remote_validation(RemoteValidator::new(model));
-        let (validated, delivered) = validate(&critic, &state).await;
+        let (validated, delivered) = validate(&critic, &retrieved, &then).await;
         assert_eq!(validated.verdict, ValidateVerdict::Approve, "{reason}");
         assert_eq!(delivered.as_deref(), Some(draft.text.as_str()), "{reason}");
         let usage = validated.model.expect("validated names its model");
