@@ -268,7 +268,10 @@ impl EventStore {
             // all in batches.
             None => match self.walk_back(&stream, key, seq).await? {
                 Some(first) => first,
-                None => return self.load_cached(key).await,
+                None => {
+                    tracing::debug!(%key, seq = seq.get(), "expectation chain broken; reading the conversation in full");
+                    return self.load_cached(key).await;
+                }
             },
         };
         self.extend_to(&stream, &mut loaded, seq).await?;
@@ -332,6 +335,9 @@ impl EventStore {
             return Ok(());
         }
         let wildcard = loaded.key.wildcard();
+        if loaded.version < seq {
+            tracing::debug!(key = %loaded.key, from = loaded.version.get(), seq = seq.get(), "expectation chain broken; reading forward");
+        }
         while loaded.version < seq {
             let next = loaded.version.get() + 1;
             let Some(message) = next_for_subject(stream, &wildcard, next).await? else {
