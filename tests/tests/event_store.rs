@@ -701,3 +701,90 @@ async fn a_new_conversation_loads_at_its_first_message_alone() {
         .expect("load");
     assert_eq!(loaded.events.len(), 2);
 }
+
+/// A store on `server` with the conversation stream in `partitions`
+/// partitions (0: unpartitioned).
+async fn store_with_partitions(server: &TestServer, partitions: u32) -> EventStore {
+    let store = server.store().await;
+    let specs = switchboard_engine::streams::with_partitions(
+        switchboard_engine::streams::builtin(None),
+        partitions,
+    )
+    .expect("a valid partition count");
+    switchboard_engine::streams::apply(store.jetstream(), &specs, false)
+        .await
+        .expect("streams apply with partitions");
+    let mut stream = store
+        .jetstream()
+        .get_stream("CONVERSATIONS")
+        .await
+        .expect("the stream");
+    let info = stream.info().await.expect("stream info");
+    assert_eq!(info.config.subject_transform.is_some(), partitions > 0);
+    store
+}
+
+#[tokio::test]
+async fn a_cold_load_mid_conversation_equals_a_full_load_before_and_after_a_batch() {
+    for partitions in [0, 4] {
+        let server = TestServer::start();
+        let writer = store_with_partitions(&server, partitions).await;
+        let conv = key("acme/walked");
+        let other = key("acme/walked-noise");
+        let (first, opened) = open(&writer, &conv).await;
+        let mut seqs = vec![opened.last];
+        for n in 0..5 {
+            interleave(&writer, &other, n).await;
+            let reply = responded(&first, &format!("reply {n}"));
+            seqs.push(append_one(&writer, &conv, seqs[n], reply).await);
+        }
+        // An atomic batch: only its first message carries the expectation,
+        // so a walk back from after it cannot prove what precedes it.
+        let batch = [responded(&first, "batch 1"), responded(&first, "batch 2")];
+        let appended = writer
+            .append(&conv, seqs[5], &batch, &fresh_key())
+            .await
+            .expect("batch");
+        seqs.push(appended.first);
+        seqs.push(appended.last);
+        interleave(&writer, &other, 9).await;
+        let reply = responded(&first, "after the batch");
+        seqs.push(append_one(&writer, &conv, appended.last, reply).await);
+
+        let whole = writer.load(&conv).await.expect("full load");
+        for (i, seq) in seqs.iter().enumerate() {
+            // Each load from a store that has never seen the conversation,
+            // as a single-agent worker or a replica taking a partition over.
+            let cold = EventStore::new(server.client().await, StoreOptions::default());
+            let loaded = cold.load_at_least(&conv, *seq).await.expect("cold load");
+            // At least up to the trigger (a load that had to read in full
+            // may reach further), and exactly the log's events up to where
+            // it reached, nothing skipped.
+            let expected: Vec<_> = whole
+                .events
+                .iter()
+                .filter(|e| e.seq <= loaded.version)
+                .cloned()
+                .collect();
+            let ids = |events: &[switchboard_engine::event::StoredEvent]| {
+                events
+                    .iter()
+                    .map(|e| (e.seq, e.event.envelope.id))
+                    .collect::<Vec<_>>()
+            };
+            let what = format!("partitions {partitions}, trigger {i} at {seq}");
+            assert!(
+                loaded.version >= *seq,
+                "{what}: read up to {}",
+                loaded.version
+            );
+            assert_eq!(ids(&loaded.events), ids(&expected), "{what}");
+            assert!(loaded.events.len() > i, "{what}");
+            assert_eq!(
+                loaded.conversation(),
+                &Conversation::fold(&expected),
+                "{what}"
+            );
+        }
+    }
+}

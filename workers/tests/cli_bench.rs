@@ -108,6 +108,40 @@ fn bench_pipeline_answers_every_message_and_reports_rates_and_latency() {
 }
 
 #[test]
+fn bench_pipeline_with_two_replicas_runs_each_shape_and_answers_every_conversation_once() {
+    let report = bench(&[
+        "pipeline",
+        "--replicas",
+        "2",
+        "--messages",
+        "120",
+        "--warmup",
+        "30",
+    ]);
+    assert_eq!(report["replicas"], 2, "{report}");
+    assert_eq!(report["agents"], "all", "{report}");
+    let shapes = report["shapes"].as_array().expect("shapes");
+    // `up`, then one replica, then two, in that order.
+    let processes: Vec<u64> = shapes
+        .iter()
+        .filter_map(|s| s["processes"].as_u64())
+        .collect();
+    assert_eq!(processes, [1, 1, 2], "{report}");
+    assert_eq!(shapes[0]["partitions"], 0, "{report}");
+    for shape in shapes {
+        assert_eq!(shape["answered_once"], 120, "{shape}");
+        assert_eq!(shape["unanswered"], 0, "{shape}");
+        assert_eq!(shape["answered_twice"], 0, "{shape}");
+        assert!(shape["conversations_per_s"].as_f64() > Some(0.0), "{shape}");
+    }
+    for shape in &shapes[1..] {
+        // Two partitions per replica by default.
+        assert_eq!(shape["partitions"], 4, "{shape}");
+        assert!(shape["ratio_to_up"].as_f64() > Some(0.0), "{shape}");
+    }
+}
+
+#[test]
 fn bench_soak_answers_every_message_and_samples_memory_and_lag_per_window() {
     // 9 s at 20 conversations/s, a window every 3 s.
     let report = bench(&[

@@ -420,10 +420,25 @@ async fn consume<W: Worker>(
         };
         failures = 0;
         let mut fetched = 0;
+        let mut stopping = false;
         loop {
-            let next = tokio::select! {
-                _ = shutdown.changed() => None,
-                next = batch.next() => next,
+            // Told to stop, this fetch is still read to its end (at most
+            // FETCH_EXPIRES) and what it brings is worked: a message the
+            // server delivered to a fetch nobody reads any more would wait
+            // out the ack wait (a partition handed to another replica would
+            // stall for that long).
+            let next = if stopping {
+                tokio::time::timeout(FETCH_EXPIRES * 2, batch.next())
+                    .await
+                    .unwrap_or(None)
+            } else {
+                tokio::select! {
+                    _ = shutdown.changed() => {
+                        stopping = true;
+                        continue;
+                    }
+                    next = batch.next() => next,
+                }
             };
             match next {
                 Some(Ok(message)) => {
