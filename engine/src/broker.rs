@@ -17,7 +17,7 @@
 //! stream and KV reads), ack (`$JS.ACK.>`), answer flow control
 //! (`$JS.FC.>`) and reply (`_INBOX.>`), and write the KV buckets it owns;
 //! none but the operator may delete or purge the log and dead-letter
-//! streams. Subscriptions are not restricted (any role may read the log):
+//! streams, or create or change any declared stream. Subscriptions are not restricted (any role may read the log):
 //! the aim here is that no role can forge another's events.
 //!
 //! Users authenticate with nkeys: [`generate`] makes one key pair per role,
@@ -139,7 +139,11 @@ impl Role {
     }
 
     /// Subjects this role may not publish to even though `$JS.API.>` allows
-    /// them: deleting or purging the log and the dead letters.
+    /// them: deleting or purging the log and the dead letters, and creating
+    /// or changing any declared stream (`streams/streams.toml`: a changed
+    /// retention or subject list loses events as surely as a purge). The
+    /// declared streams are the operator's (`streams apply`, `up`); roles
+    /// still create and update their KV buckets' streams and their consumers.
     pub fn publish_deny(self) -> Vec<String> {
         if self == Role::Operator {
             return Vec::new();
@@ -148,6 +152,10 @@ impl Role {
         for stream in [subject::CONVERSATIONS_STREAM, subject::DEADLETTER_STREAM] {
             deny.push(format!("$JS.API.STREAM.PURGE.{stream}"));
             deny.push(format!("$JS.API.STREAM.MSG.DELETE.{stream}"));
+        }
+        for spec in crate::streams::builtin(None) {
+            deny.push(format!("$JS.API.STREAM.CREATE.{}", spec.name));
+            deny.push(format!("$JS.API.STREAM.UPDATE.{}", spec.name));
         }
         deny
     }

@@ -176,6 +176,67 @@ async fn the_gateway_cannot_publish_agent_events_and_strangers_cannot_connect() 
 }
 
 #[tokio::test]
+async fn no_role_but_the_operator_can_change_or_purge_the_declared_streams() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, written) = secured_with_streams(dir.path()).await;
+    let url = server.url();
+    let (operator, _) = connect_as(&url, &written, Role::Operator).await;
+    let operator = jetstream::new(operator);
+    let before = operator
+        .get_stream("CONVERSATIONS")
+        .await
+        .expect("the stream")
+        .cached_info()
+        .config
+        .clone();
+    // A valid change (the operator makes it below), so only the
+    // permission can refuse it.
+    let week = Duration::from_secs(7 * 24 * 3600);
+    assert_ne!(before.max_age, week);
+    let roles = Agent::ALL
+        .iter()
+        .map(|a| Role::Agent(*a))
+        .chain([Role::Projector, Role::Gateway]);
+    for role in roles {
+        let (client, _) = connect_as(&url, &written, role).await;
+        let js = quick(client);
+        let shorter = jetstream::stream::Config {
+            max_age: week,
+            ..before.clone()
+        };
+        assert!(
+            js.update_stream(&shorter).await.is_err(),
+            "{role:?} changed the stream's retention"
+        );
+        let stream = js.get_stream("CONVERSATIONS").await;
+        let purged = match stream {
+            Ok(stream) => stream.purge().await.is_ok(),
+            Err(_) => false,
+        };
+        assert!(!purged, "{role:?} purged the log");
+    }
+    let after = operator
+        .get_stream("CONVERSATIONS")
+        .await
+        .expect("the stream")
+        .cached_info()
+        .config
+        .clone();
+    assert_eq!(after.max_age, before.max_age);
+    assert_eq!(after.subjects, before.subjects);
+    // The operator still can.
+    let shorter = jetstream::stream::Config {
+        max_age: week,
+        ..before.clone()
+    };
+    let updated = operator
+        .update_stream(&shorter)
+        .await
+        .expect("the operator changes the stream");
+    assert_eq!(updated.config.max_age, week);
+}
+
+#[tokio::test]
 async fn five_agents_under_their_own_credentials_answer_what_the_gateway_role_published() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (server, written) = secured(dir.path());
