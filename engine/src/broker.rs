@@ -17,8 +17,9 @@
 //! stream and KV reads), ack (`$JS.ACK.>`), answer flow control
 //! (`$JS.FC.>`) and reply (`_INBOX.>`), and write the KV buckets it owns;
 //! none but the operator may delete or purge the log and dead-letter
-//! streams, or create or change any declared stream. Subscriptions are not restricted (any role may read the log):
-//! the aim here is that no role can forge another's events.
+//! streams, or create or change any declared stream. Subscriptions are not
+//! restricted (any role may read the log): the aim here is that no role can
+//! forge another's events.
 //!
 //! Users authenticate with nkeys: [`generate`] makes one key pair per role,
 //! [`authorization`] is the server's `authorization` block naming only the

@@ -182,17 +182,15 @@ async fn no_role_but_the_operator_can_change_or_purge_the_declared_streams() {
     let url = server.url();
     let (operator, _) = connect_as(&url, &written, Role::Operator).await;
     let operator = jetstream::new(operator);
-    let before = operator
-        .get_stream("CONVERSATIONS")
-        .await
-        .expect("the stream")
-        .cached_info()
-        .config
-        .clone();
+    let before = conversations_config(&operator).await;
     // A valid change (the operator makes it below), so only the
     // permission can refuse it.
     let week = Duration::from_secs(7 * 24 * 3600);
     assert_ne!(before.max_age, week);
+    let shorter = jetstream::stream::Config {
+        max_age: week,
+        ..before.clone()
+    };
     let roles = Agent::ALL
         .iter()
         .map(|a| Role::Agent(*a))
@@ -200,10 +198,6 @@ async fn no_role_but_the_operator_can_change_or_purge_the_declared_streams() {
     for role in roles {
         let (client, _) = connect_as(&url, &written, role).await;
         let js = quick(client);
-        let shorter = jetstream::stream::Config {
-            max_age: week,
-            ..before.clone()
-        };
         assert!(
             js.update_stream(&shorter).await.is_err(),
             "{role:?} changed the stream's retention"
@@ -215,25 +209,30 @@ async fn no_role_but_the_operator_can_change_or_purge_the_declared_streams() {
         };
         assert!(!purged, "{role:?} purged the log");
     }
-    let after = operator
-        .get_stream("CONVERSATIONS")
-        .await
-        .expect("the stream")
-        .cached_info()
-        .config
-        .clone();
+    let after = conversations_config(&operator).await;
     assert_eq!(after.max_age, before.max_age);
     assert_eq!(after.subjects, before.subjects);
-    // The operator still can.
-    let shorter = jetstream::stream::Config {
-        max_age: week,
-        ..before.clone()
-    };
+    // The operator still can, both.
     let updated = operator
         .update_stream(&shorter)
         .await
         .expect("the operator changes the stream");
     assert_eq!(updated.config.max_age, week);
+    let stream = operator
+        .get_stream("CONVERSATIONS")
+        .await
+        .expect("the stream");
+    stream.purge().await.expect("the operator purges the log");
+}
+
+/// The CONVERSATIONS stream's configuration as the server holds it now.
+async fn conversations_config(js: &jetstream::Context) -> jetstream::stream::Config {
+    js.get_stream("CONVERSATIONS")
+        .await
+        .expect("the stream")
+        .cached_info()
+        .config
+        .clone()
 }
 
 #[tokio::test]

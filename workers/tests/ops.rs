@@ -5,29 +5,16 @@
 //! their own address; `switchboard health` exits 0 against a ready process
 //! and 1, with one line on stderr, against a closed port.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::Duration;
 
 use switchboard_tests::Running as Process;
-use switchboard_tests::{TestServer, cli, eventually, free_port, run_command, text};
+use switchboard_tests::{
+    TestServer, cli, eventually, free_port, http_get as get, run_command, text,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
 const DEADLINE: Duration = Duration::from_secs(60);
-
-/// `GET path` on the loopback port: the status and the body, or `None`
-/// while nothing answers.
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_owned()))
-}
 
 /// Waits until `path` on `port` answers `status`; returns the body.
 async fn answers(port: u16, path: &str, status: u16, what: &str) -> String {

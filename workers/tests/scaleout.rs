@@ -8,8 +8,6 @@
 mod agents_support;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -18,7 +16,7 @@ use switchboard_engine::event::EventData;
 use switchboard_engine::ids::ConversationKey;
 use switchboard_engine::store::EventStore;
 use switchboard_tests::Running as Process;
-use switchboard_tests::{TestServer, cli, eventually, free_port, run_command};
+use switchboard_tests::{TestServer, cli, eventually, free_port, http_get, run_command};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
 const PARTITIONS: u32 = 4;
@@ -27,13 +25,8 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// The partitions a replica reports on `/readyz` (parts `…/p<k>`), or
 /// `None` while it does not answer.
 fn held(port: u16) -> Option<BTreeSet<u32>> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let request = "GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (_, body) = response.split_once("\r\n\r\n")?;
-    let report: serde_json::Value = serde_json::from_str(body).ok()?;
+    let (_, body) = http_get(port, "/readyz")?;
+    let report: serde_json::Value = serde_json::from_str(&body).ok()?;
     let parts = report["parts"].as_object()?;
     Some(
         parts

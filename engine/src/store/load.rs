@@ -326,18 +326,17 @@ impl EventStore {
         loaded: &mut Loaded,
         seq: StreamSeq,
     ) -> Result<(), LoadError> {
-        if loaded.version < seq
-            && let Some(chain) = chain_back(stream, &loaded.key, seq, loaded.version.get()).await?
-        {
+        if loaded.version >= seq {
+            return Ok(());
+        }
+        if let Some(chain) = chain_back(stream, &loaded.key, seq, loaded.version.get()).await? {
             for message in chain {
                 self.push_message(loaded, message).await?;
             }
             return Ok(());
         }
+        tracing::debug!(key = %loaded.key, from = loaded.version.get(), seq = seq.get(), "expectation chain broken; reading forward");
         let wildcard = loaded.key.wildcard();
-        if loaded.version < seq {
-            tracing::debug!(key = %loaded.key, from = loaded.version.get(), seq = seq.get(), "expectation chain broken; reading forward");
-        }
         while loaded.version < seq {
             let next = loaded.version.get() + 1;
             let Some(message) = next_for_subject(stream, &wildcard, next).await? else {

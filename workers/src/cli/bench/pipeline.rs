@@ -47,8 +47,9 @@ pub struct PipelineArgs {
     /// Instead: the same batch through `up`'s shape and through N worker
     /// replicas as separate processes on a standalone server configured as
     /// deployed (users per role, batch staging on disk, the conversation
-    /// stream in `--partitions` partitions, default two per replica and none for one), and with N > 1 one
-    /// replica too; conversations/s of each beside `up`'s.
+    /// stream in `--partitions` partitions, default two per replica and
+    /// none for one), and with N > 1 one replica too; conversations/s of
+    /// each beside `up`'s.
     #[arg(long = "replicas")]
     pub worker_replicas: Option<usize>,
     /// With `--replicas`: one `worker all` per replica, or five
