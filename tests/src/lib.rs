@@ -4,6 +4,7 @@
 //! Tests never mock NATS. They wait on conditions with deadlines
 //! ([`eventually`]), never on sleeps, and everything is cleaned up on drop.
 
+pub mod cosmos;
 pub mod events;
 
 use std::future::Future;

@@ -237,6 +237,11 @@ async fn contract_and_queries_on_cosmos_when_configured() {
     let Some(config) = cosmos_config("contract_and_queries_on_cosmos_when_configured", "") else {
         return;
     };
+    contract_and_queries_on(config).await;
+}
+
+/// The store contract and the query suite on a Cosmos DB account.
+pub async fn contract_and_queries_on(config: cosmos::CosmosConfig) {
     let store = cosmos::CosmosStore::connect(config)
         .await
         .expect("connect to Cosmos DB");
@@ -253,9 +258,15 @@ async fn contract_and_queries_on_cosmos_when_configured() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs COSMOS_ENDPOINT and COSMOS_KEY (`./dev test` runs it when they are set)"]
 async fn rebuild_on_cosmos_when_configured() {
-    let Some(mut config) = cosmos_config("rebuild_on_cosmos_when_configured", "-rebuild") else {
+    let Some(config) = cosmos_config("rebuild_on_cosmos_when_configured", "-rebuild") else {
         return;
     };
+    rebuild_on(config).await;
+}
+
+/// The guarded swap between two rebuilds, readers following it, and a full
+/// rebuild equal to a SQLite replay, on a Cosmos DB database of its own.
+pub async fn rebuild_on(mut config: cosmos::CosmosConfig) {
     config.generation_ttl = Duration::from_millis(500);
     let connect = || async {
         Arc::new(
@@ -296,7 +307,7 @@ fn one(doc: ConversationDoc, checkpoint: Option<u64>) -> Documents {
 /// which reuses and empties the half-built generation, and whose claim makes
 /// the etag guard refuse `first`'s swap. `second` swaps; `first` follows on
 /// its next refresh (a projector's batch), `reader` once its view is stale.
-async fn swaps_are_guarded_and_followed(
+pub async fn swaps_are_guarded_and_followed(
     first: &cosmos::CosmosStore,
     second: &cosmos::CosmosStore,
     reader: &cosmos::CosmosStore,
@@ -357,7 +368,7 @@ async fn swaps_are_guarded_and_followed(
 
 /// `projector::rebuild` into Cosmos DB gives the documents a SQLite replay
 /// of the same log gives.
-async fn rebuild_equals_a_sqlite_replay(store: Arc<cosmos::CosmosStore>, tenant: &str) {
+pub async fn rebuild_equals_a_sqlite_replay(store: Arc<cosmos::CosmosStore>, tenant: &str) {
     let server = TestServer::start();
     let events = server.store().await;
     for i in 0..6 {

@@ -6,7 +6,7 @@ use switchboard_engine::ids::{ConversationKey, StreamSeq, Tenant};
 use switchboard_engine::projection::query::{Percentiles, Rate};
 use switchboard_engine::projection::*;
 
-use super::classified;
+use super::support::classified;
 
 fn at(day: u32, h: u32, m: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, h, m, s)

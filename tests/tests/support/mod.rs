@@ -9,6 +9,18 @@ use switchboard_tests::events::customer_message;
 
 pub use switchboard_tests::events::key;
 
+/// A neutral classification with `intent` at `confidence`.
+pub fn classified(intent: Intent, confidence: f32) -> EventData {
+    EventData::Classified(Classified {
+        intent,
+        confidence,
+        sentiment: Sentiment::Neutral,
+        entities: Entities::default(),
+        signals: vec![],
+        model: None,
+    })
+}
+
 /// A standard customer's message.
 pub fn received(key: &ConversationKey, text: &str) -> Event {
     customer_message(key, "cust-1", CustomerTier::Standard, text)
