@@ -48,6 +48,24 @@ pub fn unavailable() -> Option<String> {
     None
 }
 
+/// A server for the test `test`, or `None` (with a `SKIPPED:` line) when it
+/// cannot start here; a panic instead when the run requires it
+/// (`SWITCHBOARD_REQUIRE_COSMOS_EMULATOR=1`, as `./dev test` sets).
+pub fn start_or_skip(test: &str) -> Option<CosmosServer> {
+    match CosmosServer::start() {
+        Ok(server) => Some(server),
+        Err(reason)
+            if std::env::var("SWITCHBOARD_REQUIRE_COSMOS_EMULATOR").is_ok_and(|v| v == "1") =>
+        {
+            panic!("{test}: the Cosmos test server is required but cannot start: {reason}")
+        }
+        Err(reason) => {
+            eprintln!("SKIPPED: {test} ({reason})");
+            None
+        }
+    }
+}
+
 /// A running server; stopped and its files removed on drop.
 pub struct CosmosServer {
     child: Child,

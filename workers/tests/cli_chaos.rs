@@ -27,6 +27,16 @@ fn ci_form(
     deadline_s: &str,
     extra: &[&str],
 ) -> (serde_json::Value, String, bool) {
+    ci_form_with(conversations, deadline_s, extra, &[])
+}
+
+/// [`ci_form`] with `env` set for the bench and the processes it starts.
+fn ci_form_with(
+    conversations: &str,
+    deadline_s: &str,
+    extra: &[&str],
+    env: &[(&str, String)],
+) -> (serde_json::Value, String, bool) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
     command
         .args([
@@ -42,7 +52,8 @@ fn ci_form(
         .args(["--conversations", conversations, "--deadline-s", deadline_s])
         .args(extra)
         .env("SWITCHBOARD_NATS_SERVER", server_binary().path())
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)));
     let out = run_command(command, None);
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
@@ -96,6 +107,43 @@ fn chaos_bench_on_a_cluster_survives_killing_the_stream_leader() {
         "a failover is no reason to give up: {report}"
     );
     assert!(ok, "{report}\n{stderr}");
+}
+
+/// The live projection in Cosmos DB (a Cosmos SQL-API server on loopback,
+/// `switchboard_tests::cosmos`): the projector processes write it while
+/// every process, the projector included, is killed at least once, and it
+/// equals a SQLite replay of the log.
+#[test]
+fn chaos_bench_with_the_live_projection_on_cosmos_equals_a_sqlite_replay() {
+    let test = "chaos_bench_with_the_live_projection_on_cosmos_equals_a_sqlite_replay";
+    let Some(cosmos) = switchboard_tests::cosmos::start_or_skip(test) else {
+        return;
+    };
+    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let mut env = cosmos.client_env();
+    env.push(("COSMOS_ENDPOINT", cosmos.endpoint().to_owned()));
+    env.push(("COSMOS_KEY", switchboard_tests::cosmos::KEY.to_owned()));
+    env.push(("COSMOS_DATABASE", "chaos".to_owned()));
+    env.push(("COSMOS_CREATE_IF_MISSING", "true".to_owned()));
+    let (report, stderr, ok) = ci_form_with("250", "60", &[], &env);
+    assert_eq!(report["live_store"], "cosmos", "{report}");
+    // A whole deck of victims (each of the 7 processes once, seeded order).
+    assert!(report["kills"].as_u64() >= Some(7), "{report}");
+    assert!(
+        report["kills_by_member"]["projector"][0].as_u64() >= Some(1),
+        "the projector writing to Cosmos DB was not killed: {report}"
+    );
+    assert!(report["kills_mid_step"].as_u64() >= Some(1), "{report}");
+    assert_eq!(report["terminal"], 250, "{report}\n{stderr}");
+    assert_eq!(report["duplicates"], 0, "{report}");
+    assert_eq!(report["lost"], 0, "{report}");
+    assert!(
+        report["documents_compared"].as_u64() >= Some(150),
+        "{report}"
+    );
+    assert_eq!(report["projection_mismatches"], 0, "{report}");
+    assert_eq!(report["projector_caught_up"], true, "{report}");
+    assert!(ok, "{report}\n{stderr}\n{}", cosmos.log());
 }
 
 #[tokio::test]

@@ -74,9 +74,21 @@ pub async fn open_store(
         if let Some(database) = env_var("COSMOS_DATABASE") {
             config.database = database;
         }
-        let store = CosmosStore::connect(config)
-            .await
-            .with_context(|| format!("connecting to Cosmos DB at {endpoint}"))?;
+        config.create_if_missing = match env_var("COSMOS_CREATE_IF_MISSING").as_deref() {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(other) => {
+                anyhow::bail!("COSMOS_CREATE_IF_MISSING must be true or false, not {other:?}")
+            }
+        };
+        let database = config.database.clone();
+        let store = CosmosStore::connect(config).await.with_context(|| {
+            format!(
+                "connecting to Cosmos DB at {endpoint} (database {database})\nhint: the \
+                 database and its containers are made by terraform/, or with \
+                 COSMOS_CREATE_IF_MISSING=true and COSMOS_KEY"
+            )
+        })?;
         return Ok(Arc::new(store));
     }
     let path = args.sqlite_path();

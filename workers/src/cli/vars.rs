@@ -37,7 +37,7 @@ struct Direct {
     like: &'static [&'static str],
 }
 
-const DIRECT: [Direct; 7] = [
+const DIRECT: [Direct; 8] = [
     Direct {
         name: "SWITCHBOARD_PRIVACY_KEY",
         help: "Personal-data master key, 64 hex digits (or a Key Vault reference resolved into it)",
@@ -71,6 +71,11 @@ const DIRECT: [Direct; 7] = [
     Direct {
         name: "COSMOS_DATABASE",
         help: "Cosmos DB database name",
+        like: &["db"],
+    },
+    Direct {
+        name: "COSMOS_CREATE_IF_MISSING",
+        help: "true: create the Cosmos DB database and containers if missing (needs COSMOS_KEY; in Azure, Terraform makes them)",
         like: &["db"],
     },
 ];

@@ -88,6 +88,9 @@ struct Report {
     failovers: Vec<fleet::Failover>,
     cluster: bool,
     projection_mismatches: u64,
+    /// The live projection's backend (`sqlite`, or `cosmos` with
+    /// COSMOS_ENDPOINT set).
+    live_store: &'static str,
     max_stall_s: f64,
     /// The same, as the bench saw the answers arrive while it ran
     /// (includes its own reconnection delays).
@@ -262,8 +265,7 @@ async fn drive(
         args.seed,
     ));
     let mut chaos = Chaos::new(args, restarts);
-    let watched: Arc<dyn ProjectionStore> =
-        Arc::new(SqliteStore::open(SqliteConfig::new(&live_path)).await?);
+    let watched = open_live(&live_path).await?;
     chaos.watch_projections(watched);
     let outcome = chaos.run(&store, &mut fleet, broker, &tally).await;
     let answered_at = Instant::now();
@@ -273,7 +275,7 @@ async fn drive(
         Err(_) => false,
     };
     let settle_s = answered_at.elapsed().as_secs_f64();
-    let live = Arc::new(SqliteStore::open(SqliteConfig::new(&live_path)).await?);
+    let live = open_live(&live_path).await?;
     let caught_up = match &outcome {
         Ok(()) => projections::wait_projector(&store, live.as_ref(), settle).await?,
         Err(_) => false,
@@ -317,6 +319,7 @@ async fn drive(
         failovers: chaos.failovers.clone(),
         cluster: args.server.cluster && broker.managed_here(),
         projection_mismatches: projections.mismatches,
+        live_store: live.backend(),
         max_stall_s: round2(log.max_stall_s),
         watched_stall_s: round2(chaos.max_stall.as_secs_f64()),
         kills_mid_step: chaos.kills_mid_step,
@@ -348,6 +351,17 @@ async fn dead_letters(store: &EventStore) -> u64 {
         Ok(mut stream) => stream.info().await.map_or(0, |i| i.state.messages),
         Err(_) => 0,
     }
+}
+
+/// The live projection store the projector processes write: the SQLite
+/// file at `path`, or the Cosmos DB database of `COSMOS_ENDPOINT` and
+/// `COSMOS_DATABASE` (which the processes inherit), as for every command.
+async fn open_live(path: &std::path::Path) -> anyhow::Result<Arc<dyn ProjectionStore>> {
+    let args = crate::cli::projections::StoreArgs {
+        db: Some(path.to_owned()),
+        data_dir: PathBuf::from("."),
+    };
+    crate::cli::projections::open_store(&args, crate::cli::projections::Missing::Create).await
 }
 
 fn round2(x: f64) -> f64 {
@@ -398,11 +412,12 @@ fn summary(r: &Report) {
         check(r.lost == 0)
     );
     println!(
-        "  projection mismatches   {:>8} / {:<8} {}  {:?}",
+        "  projection mismatches   {:>8} / {:<8} {}  {:?} (live {}, replayed into sqlite)",
         r.projection_mismatches,
         r.documents_compared,
         check(r.projection_mismatches == 0),
-        r.projection_mismatches_by
+        r.projection_mismatches_by,
+        r.live_store
     );
     println!(
         "  longest stall           {:>8.2} s   (slowest answer in the log {:.2} s)",
