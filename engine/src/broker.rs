@@ -14,12 +14,14 @@
 //! sentry), dead letters, and the `erased` of scheduled retention. The operator may publish anything.
 //!
 //! Every role may also call the JetStream API (`$JS.API.>`: pull requests,
-//! stream and KV reads), ack (`$JS.ACK.>`), answer flow control
-//! (`$JS.FC.>`) and reply (`_INBOX.>`), and write the KV buckets it owns;
-//! none but the operator may delete or purge the log and dead-letter
-//! streams, or create or change any declared stream. Subscriptions are not
-//! restricted (any role may read the log): the aim here is that no role can
-//! forge another's events.
+//! stream and KV reads, its consumers), ack (`$JS.ACK.>`), answer flow
+//! control (`$JS.FC.>`) and reply (`_INBOX.>`), and write the KV buckets it
+//! owns; none but the operator may delete or purge any stream or bucket,
+//! delete stored messages, delete consumers, create or change a declared stream, or change a bucket's
+//! configuration ([`Role::publish_deny`]). Subscriptions are not restricted
+//! (any role may read the log; personal text in it is sealed): the aim
+//! here is that no role can forge another's events or destroy what others
+//! rely on.
 //!
 //! Users authenticate with nkeys: [`generate`] makes one key pair per role,
 //! [`authorization`] is the server's `authorization` block naming only the
@@ -60,6 +62,16 @@ pub mod bucket {
     pub const RETENTION: &str = "SWITCHBOARD_RETENTION";
     /// Live worker replicas, which split a partitioned stream.
     pub const MEMBERS: &str = "SWITCHBOARD_MEMBERS";
+    /// Every bucket.
+    pub const ALL: [&str; 7] = [
+        KEYS,
+        TENANT_DATA,
+        API_KEYS,
+        AUDIT,
+        LEASES,
+        RETENTION,
+        MEMBERS,
+    ];
 }
 
 impl Role {
@@ -139,24 +151,55 @@ impl Role {
         allow
     }
 
+    /// The KV buckets this role opens, creating them if missing: those it
+    /// writes, and the tenants' data every process reads.
+    pub fn opens(self) -> Vec<&'static str> {
+        let mut opens = self.buckets().to_vec();
+        if !opens.contains(&bucket::TENANT_DATA) {
+            opens.push(bucket::TENANT_DATA);
+        }
+        opens
+    }
+
     /// Subjects this role may not publish to even though `$JS.API.>` allows
-    /// them: deleting or purging the log and the dead letters, and creating
-    /// or changing any declared stream (`streams/streams.toml`: a changed
-    /// retention or subject list loses events as surely as a purge). The
-    /// declared streams are the operator's (`streams apply`, `up`); roles
-    /// still create and update their KV buckets' streams and their consumers.
+    /// them, each a way to lose or stall what others rely on:
+    /// - deleting or purging any stream (the log, the dead letters, a KV
+    ///   bucket: purging the keys bucket would shred every conversation);
+    /// - deleting a stored message from any stream (KV buckets refuse it
+    ///   anyway; shredding a key is a purge of it, a KV write);
+    /// - creating or changing a declared stream (`streams/streams.toml`: a
+    ///   changed retention or subject list loses events as surely as a
+    ///   purge), changing any bucket's stream, or creating a bucket the
+    ///   role does not open (a bucket made first by another role, with its
+    ///   own limits, would be its owner's);
+    /// - deleting any consumer (another agent's durable, and with it its
+    ///   place in the log).
+    ///
+    /// Roles still create the buckets they open and their own consumers.
     pub fn publish_deny(self) -> Vec<String> {
         if self == Role::Operator {
             return Vec::new();
         }
-        let mut deny = vec!["$JS.API.STREAM.DELETE.>".to_owned()];
-        for stream in [subject::CONVERSATIONS_STREAM, subject::DEADLETTER_STREAM] {
-            deny.push(format!("$JS.API.STREAM.PURGE.{stream}"));
-            deny.push(format!("$JS.API.STREAM.MSG.DELETE.{stream}"));
-        }
+        let mut deny: Vec<String> = [
+            "$JS.API.STREAM.DELETE.>",
+            "$JS.API.STREAM.PURGE.>",
+            "$JS.API.CONSUMER.DELETE.>",
+        ]
+        .map(String::from)
+        .to_vec();
         for spec in crate::streams::builtin(None) {
-            deny.push(format!("$JS.API.STREAM.CREATE.{}", spec.name));
-            deny.push(format!("$JS.API.STREAM.UPDATE.{}", spec.name));
+            for call in ["CREATE", "UPDATE", "MSG.DELETE"] {
+                deny.push(format!("$JS.API.STREAM.{call}.{}", spec.name));
+            }
+        }
+        let opens = self.opens();
+        for name in bucket::ALL {
+            let stream = format!("KV_{name}");
+            deny.push(format!("$JS.API.STREAM.UPDATE.{stream}"));
+            if !opens.contains(&name) {
+                deny.push(format!("$JS.API.STREAM.CREATE.{stream}"));
+            }
+            deny.push(format!("$JS.API.STREAM.MSG.DELETE.{stream}"));
         }
         deny
     }

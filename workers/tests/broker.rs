@@ -225,6 +225,109 @@ async fn no_role_but_the_operator_can_change_or_purge_the_declared_streams() {
     stream.purge().await.expect("the operator purges the log");
 }
 
+#[tokio::test]
+async fn no_role_but_the_operator_can_delete_consumers_or_messages_or_purge_or_change_buckets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, written) = secured_with_streams(dir.path()).await;
+    let url = server.url();
+    let (operator, _) = connect_as(&url, &written, Role::Operator).await;
+    let operator = jetstream::new(operator);
+    // What the others could destroy: an agent's durable consumer, an event
+    // in the log, and a personal-data key.
+    let log = operator.get_stream("CONVERSATIONS").await.expect("the log");
+    let durable = jetstream::consumer::pull::Config {
+        durable_name: Some("agent-intent".into()),
+        ..Default::default()
+    };
+    log.create_consumer(durable).await.expect("a durable");
+    assert!(stored(&operator, Role::Operator, EventType::Received).await);
+    let event = log.get_last_raw_message_by_subject("conv.>").await;
+    let event_seq = event.expect("the event").sequence;
+    let keys = operator
+        .create_key_value(jetstream::kv::Config {
+            bucket: broker::bucket::KEYS.into(),
+            history: 5,
+            ..Default::default()
+        })
+        .await
+        .expect("the keys bucket");
+    let revision = keys.put("k", "secret".into()).await.expect("a key");
+    let roles = Agent::ALL
+        .iter()
+        .map(|a| Role::Agent(*a))
+        .chain([Role::Projector, Role::Gateway]);
+    for role in roles {
+        let (client, _) = connect_as(&url, &written, role).await;
+        let js = quick(client);
+        let log = js.get_stream("CONVERSATIONS").await.expect("reads the log");
+        assert!(
+            log.delete_consumer("agent-intent").await.is_err(),
+            "{role:?} deleted another's consumer"
+        );
+        assert!(
+            log.delete_message(event_seq).await.is_err(),
+            "{role:?} deleted an event from the log"
+        );
+        let bucket = js
+            .get_stream(format!("KV_{}", broker::bucket::KEYS))
+            .await
+            .expect("reads the keys bucket");
+        assert!(bucket.purge().await.is_err(), "{role:?} purged the keys");
+        let config = expiring(&bucket);
+        assert!(
+            js.update_stream(&config).await.is_err(),
+            "{role:?} changed the keys bucket's limits"
+        );
+        assert!(
+            bucket.delete_message(revision).await.is_err(),
+            "{role:?} deleted a key's revision"
+        );
+    }
+    let log_info = operator
+        .get_stream("CONVERSATIONS")
+        .await
+        .expect("the log")
+        .info()
+        .await
+        .expect("info")
+        .clone();
+    assert_eq!(log_info.state.messages, 1, "the event is still there");
+    assert_eq!(
+        log_info.state.consumer_count, 1,
+        "the durable is still there"
+    );
+    let bucket = operator
+        .get_stream(format!("KV_{}", broker::bucket::KEYS))
+        .await
+        .expect("the keys bucket");
+    assert_eq!(bucket.cached_info().config.max_age, Duration::ZERO);
+    assert_eq!(
+        bucket.cached_info().state.messages,
+        1,
+        "the key is still there"
+    );
+    // The operator still can.
+    let log = operator.get_stream("CONVERSATIONS").await.expect("the log");
+    log.delete_consumer("agent-intent")
+        .await
+        .expect("the operator deletes a consumer");
+    operator
+        .update_stream(&expiring(&bucket))
+        .await
+        .expect("the operator changes a bucket's limits");
+    bucket.purge().await.expect("the operator purges a bucket");
+}
+
+/// A valid change of a bucket's limits that would lose its keys: entries
+/// expire after an hour.
+fn expiring(bucket: &jetstream::stream::Stream) -> jetstream::stream::Config {
+    jetstream::stream::Config {
+        max_age: Duration::from_secs(3600),
+        duplicate_window: Duration::from_secs(60),
+        ..bucket.cached_info().config.clone()
+    }
+}
+
 /// The CONVERSATIONS stream's configuration as the server holds it now.
 async fn conversations_config(js: &jetstream::Context) -> jetstream::stream::Config {
     js.get_stream("CONVERSATIONS")
@@ -286,6 +389,7 @@ fn the_broker_names_the_kv_buckets_as_the_workers_open_them() {
     assert_eq!(broker::bucket::API_KEYS, w::gateway::keys::BUCKET);
     assert_eq!(broker::bucket::AUDIT, w::audit::BUCKET);
     assert_eq!(broker::bucket::LEASES, w::projector::lease::BUCKET);
+    assert_eq!(broker::bucket::RETENTION, w::privacy::retention::BUCKET);
 }
 
 #[tokio::test]

@@ -366,22 +366,12 @@ impl KeyRing {
         Ok(names)
     }
 
-    /// Shreds one entry: its stored message is erased (overwritten) and the
-    /// key purged, so no earlier revision can give it back.
+    /// Shreds one entry: the key is purged, a rollup that removes every
+    /// earlier revision from the bucket's stream, so none can give it back.
+    /// (A KV stream refuses message deletes, `deny_delete`, so the stored
+    /// revision cannot be erased in place; the file store reclaims the
+    /// removed messages' space as it compacts.)
     async fn shred(&self, name: &str) -> Result<(), CipherError> {
-        if let Some(entry) = self.inner.kv.entry(name).await.map_err(unavailable)?
-            && entry.operation == kv::Operation::Put
-        {
-            let stream = self
-                .inner
-                .js
-                .get_stream(format!("KV_{BUCKET}"))
-                .await
-                .map_err(unavailable)?;
-            // Already gone (a concurrent shred) is fine: the purge below
-            // still leaves the marker watchers act on.
-            let _ = stream.delete_message(entry.revision).await;
-        }
         self.inner.kv.purge(name).await.map_err(unavailable)
     }
 
