@@ -92,6 +92,22 @@ fn quick(client: async_nats::Client) -> jetstream::Context {
         .build(client)
 }
 
+/// A secured server with the streams applied, and the operator's
+/// JetStream context on it.
+async fn secured_as_operator(dir: &Path) -> (TestServer, broker::Written, jetstream::Context) {
+    let (server, written) = secured_with_streams(dir).await;
+    let (operator, _) = connect_as(&server.url(), &written, Role::Operator).await;
+    (server, written, jetstream::new(operator))
+}
+
+/// Every role but the operator: the five agents, the projector, the gateway.
+fn all_but_the_operator() -> impl Iterator<Item = Role> {
+    Agent::ALL
+        .iter()
+        .map(|a| Role::Agent(*a))
+        .chain([Role::Projector, Role::Gateway])
+}
+
 /// A secured server with the streams applied by the operator.
 async fn secured_with_streams(dir: &Path) -> (TestServer, broker::Written) {
     let (server, written) = secured(dir);
@@ -178,10 +194,8 @@ async fn the_gateway_cannot_publish_agent_events_and_strangers_cannot_connect() 
 #[tokio::test]
 async fn no_role_but_the_operator_can_change_or_purge_the_declared_streams() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (server, written) = secured_with_streams(dir.path()).await;
+    let (server, written, operator) = secured_as_operator(dir.path()).await;
     let url = server.url();
-    let (operator, _) = connect_as(&url, &written, Role::Operator).await;
-    let operator = jetstream::new(operator);
     let before = conversations_config(&operator).await;
     // A valid change (the operator makes it below), so only the
     // permission can refuse it.
@@ -191,11 +205,7 @@ async fn no_role_but_the_operator_can_change_or_purge_the_declared_streams() {
         max_age: week,
         ..before.clone()
     };
-    let roles = Agent::ALL
-        .iter()
-        .map(|a| Role::Agent(*a))
-        .chain([Role::Projector, Role::Gateway]);
-    for role in roles {
+    for role in all_but_the_operator() {
         let (client, _) = connect_as(&url, &written, role).await;
         let js = quick(client);
         assert!(
@@ -228,10 +238,8 @@ async fn no_role_but_the_operator_can_change_or_purge_the_declared_streams() {
 #[tokio::test]
 async fn no_role_but_the_operator_can_delete_consumers_or_messages_or_purge_or_change_buckets() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (server, written) = secured_with_streams(dir.path()).await;
+    let (server, written, operator) = secured_as_operator(dir.path()).await;
     let url = server.url();
-    let (operator, _) = connect_as(&url, &written, Role::Operator).await;
-    let operator = jetstream::new(operator);
     // What the others could destroy: an agent's durable consumer, an event
     // in the log, and a personal-data key.
     let log = operator.get_stream("CONVERSATIONS").await.expect("the log");
@@ -252,11 +260,7 @@ async fn no_role_but_the_operator_can_delete_consumers_or_messages_or_purge_or_c
         .await
         .expect("the keys bucket");
     let revision = keys.put("k", "secret".into()).await.expect("a key");
-    let roles = Agent::ALL
-        .iter()
-        .map(|a| Role::Agent(*a))
-        .chain([Role::Projector, Role::Gateway]);
-    for role in roles {
+    for role in all_but_the_operator() {
         let (client, _) = connect_as(&url, &written, role).await;
         let js = quick(client);
         let log = js.get_stream("CONVERSATIONS").await.expect("reads the log");
