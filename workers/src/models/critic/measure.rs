@@ -464,3 +464,25 @@ fn screening_1000_messages_is_fast() {
     // `switchboard bench pipeline` in release.
     assert!(per < 5e-3, "{:.3} ms per message", per * 1e3);
 }
+
+/// Tuning aid: every wrong decision on a tuning file of this folder
+/// (`SWITCHBOARD_PROBE=probe7.csv`, default the development set), with the
+/// findings behind it. Never point it at a held-out set.
+#[test]
+#[ignore = "tuning aid; run by hand with SWITCHBOARD_PROBE=<file in this folder>"]
+fn print_wrong_decisions() {
+    let file = std::env::var("SWITCHBOARD_PROBE").unwrap_or_else(|_| "dev_screening.csv".into());
+    let critic = LocalCritic::default();
+    for row in labelled_rows(&file) {
+        let screened = critic.screen(&row.text);
+        let block = screened.verdict == ScreenVerdict::Block;
+        if block != row.block {
+            let findings: Vec<String> = screened
+                .findings
+                .iter()
+                .map(|f| format!("{} {:.2}", f.rule, f.score))
+                .collect();
+            println!("[{}] {} :: {findings:?}", row.class, row.text);
+        }
+    }
+}

@@ -99,7 +99,7 @@ fn invisible(c: char) -> bool {
         | '\u{e0000}'..='\u{e007f}')
 }
 
-/// Cyrillic and Greek letters that look like Latin ones.
+/// Cyrillic, Greek and small-capital letters that look like Latin ones.
 fn confusable(c: char) -> Option<char> {
     Some(match c {
         'а' | 'А' | 'α' | 'Α' => 'a',
@@ -118,6 +118,32 @@ fn confusable(c: char) -> Option<char> {
         'у' | 'У' | 'υ' => 'y',
         'х' | 'Х' | 'χ' | 'Χ' => 'x',
         'ν' | 'Ν' => 'v',
+        // Small capitals (`ɪɢɴᴏʀᴇ`), which NFKD leaves as they are.
+        'ᴀ' => 'a',
+        'ʙ' => 'b',
+        'ᴄ' => 'c',
+        'ᴅ' => 'd',
+        'ᴇ' => 'e',
+        'ꜰ' => 'f',
+        'ɢ' => 'g',
+        'ʜ' => 'h',
+        'ɪ' => 'i',
+        'ᴊ' => 'j',
+        'ᴋ' => 'k',
+        'ʟ' => 'l',
+        'ᴍ' => 'm',
+        'ɴ' => 'n',
+        'ᴏ' => 'o',
+        'ᴘ' => 'p',
+        'ǫ' => 'q',
+        'ʀ' => 'r',
+        'ꜱ' => 's',
+        'ᴛ' => 't',
+        'ᴜ' => 'u',
+        'ᴠ' => 'v',
+        'ᴡ' => 'w',
+        'ʏ' => 'y',
+        'ᴢ' => 'z',
         _ => return None,
     })
 }

@@ -36,6 +36,7 @@ pub const LABELLED: &[&str] = &[
     "probe4.csv",
     "probe5.csv",
     "probe6.csv",
+    "probe7.csv",
     "ordinary_multilingual.csv",
 ];
 
