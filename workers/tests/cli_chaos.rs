@@ -76,6 +76,7 @@ fn chaos_bench_loses_nothing_duplicates_nothing_and_projections_equal_a_rebuild(
     assert!(report["kills"].as_u64() >= Some(5), "{report}");
     assert!(report["kills_mid_step"].as_u64() >= Some(1), "{report}");
     assert_eq!(report["broker_restarts"], 1, "{report}");
+    assert_eq!(report["stream_replicas"], 1, "{report}");
     assert_eq!(report["conversations"], 300, "{report}");
     assert_eq!(report["terminal"], 300, "{report}\n{stderr}");
     assert_eq!(report["duplicates"], 0, "{report}");
@@ -89,6 +90,7 @@ fn chaos_bench_on_a_cluster_survives_killing_the_stream_leader() {
     let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let (report, stderr, ok) = ci_form("200", "90", &["--cluster"]);
     assert_eq!(report["cluster"], true, "{report}");
+    assert_eq!(report["stream_replicas"], 3, "{report}");
     // The kill landed on the node leading the stream, and another took over.
     let failovers = report["failovers"].as_array().expect("failovers");
     assert_eq!(failovers.len(), 1, "{report}");

@@ -88,6 +88,9 @@ struct Report {
     failovers: Vec<fleet::Failover>,
     cluster: bool,
     projection_mismatches: u64,
+    /// Replicas of the streams and buckets (`--stream-replicas`, else 3 on
+    /// a cluster and 1 on one server).
+    stream_replicas: usize,
     /// The live projection's backend (`sqlite`, or `cosmos` with
     /// COSMOS_ENDPOINT set).
     live_store: &'static str,
@@ -187,7 +190,7 @@ pub async fn run(global: &Global, args: ChaosArgs) -> anyhow::Result<()> {
     // Ctrl-C or SIGTERM drops the run: its processes are killed on drop,
     // and the broker is stopped below.
     let result = tokio::select! {
-        result = drive(&args, &mut broker, dir.path().to_path_buf(), started) => result,
+        result = drive(&args, &mut broker, global.replicas, dir.path().to_path_buf(), started) => result,
         _ = crate::cli::up::shutdown_signal() => Err(anyhow::anyhow!("interrupted")),
     };
     broker.stop().await;
@@ -206,15 +209,24 @@ pub async fn run(global: &Global, args: ChaosArgs) -> anyhow::Result<()> {
 }
 
 /// Everything between starting the broker and stopping it.
+///
+/// `replicas` (`--stream-replicas`) overrides the broker's default (3 on a
+/// cluster, 1 on one server) for the streams and buckets of the run.
 async fn drive(
     args: &ChaosArgs,
     broker: &mut Broker,
+    replicas: Option<usize>,
     dir: PathBuf,
     started: Instant,
 ) -> anyhow::Result<Report> {
+    let replicas = replicas.or(broker.replicas());
+    if let Some(replicas) = replicas {
+        // The tenant-data bucket opened below, like the streams.
+        switchboard_workers::kv::set_replicas(replicas);
+    }
     let client = switchboard_engine::connect(broker.url(), "switchboard-bench-chaos").await?;
     let store = EventStore::new(client.clone(), StoreOptions::default());
-    let specs = switchboard_engine::streams::builtin(broker.replicas());
+    let specs = switchboard_engine::streams::builtin(replicas);
     switchboard_engine::streams::apply(store.jetstream(), &specs, false).await?;
     // The workers answer from the tenant-data bucket: the demo tenant's data.
     let tenant_store = switchboard_workers::tenant::TenantStore::open(&client).await?;
@@ -231,12 +243,7 @@ async fn drive(
     // A store of its own: the live projection folds the whole log from its
     // empty checkpoint, as the rebuild does, even on a shared server.
     let live_path = dir.join("projections.sqlite");
-    let mut fleet = Fleet::start(
-        broker.url(),
-        broker.replicas(),
-        &dir.join("logs"),
-        &live_path,
-    )?;
+    let mut fleet = Fleet::start(broker.url(), replicas, &dir.join("logs"), &live_path)?;
     let restarts = if broker.managed_here() {
         args.broker_restarts
     } else {
@@ -320,6 +327,7 @@ async fn drive(
         cluster: args.server.cluster && broker.managed_here(),
         projection_mismatches: projections.mismatches,
         live_store: live.backend(),
+        stream_replicas: replicas.unwrap_or(1),
         max_stall_s: round2(log.max_stall_s),
         watched_stall_s: round2(chaos.max_stall.as_secs_f64()),
         kills_mid_step: chaos.kills_mid_step,
