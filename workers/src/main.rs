@@ -2,6 +2,7 @@
 //! (the only place that reads it), sets up logging, and runs a command.
 
 mod cli;
+mod memory;
 
 use clap::{CommandFactory, FromArgMatches};
 
