@@ -17,8 +17,9 @@
 //! stream and KV reads, its consumers), ack (`$JS.ACK.>`), answer flow
 //! control (`$JS.FC.>`) and reply (`_INBOX.>`), and write the KV buckets it
 //! owns; none but the operator may delete or purge any stream or bucket,
-//! delete stored messages, delete consumers, create or change a declared stream, or change a bucket's
-//! configuration ([`Role::publish_deny`]). Subscriptions are not restricted
+//! delete stored messages, delete consumers, create or change a declared
+//! stream, or change a bucket's configuration ([`Role::publish_deny`]).
+//! Subscriptions are not restricted
 //! (any role may read the log; personal text in it is sealed): the aim
 //! here is that no role can forge another's events or destroy what others
 //! rely on.

@@ -48,15 +48,19 @@ pub fn unavailable() -> Option<String> {
     None
 }
 
+/// Whether this run requires the server (`SWITCHBOARD_REQUIRE_COSMOS_EMULATOR=1`,
+/// as `./dev test` sets): then a server that cannot start is a failure,
+/// not a skip.
+pub fn required() -> bool {
+    std::env::var("SWITCHBOARD_REQUIRE_COSMOS_EMULATOR").is_ok_and(|v| v == "1")
+}
+
 /// A server for the test `test`, or `None` (with a `SKIPPED:` line) when it
-/// cannot start here; a panic instead when the run requires it
-/// (`SWITCHBOARD_REQUIRE_COSMOS_EMULATOR=1`, as `./dev test` sets).
+/// cannot start here; a panic instead when the run [`required`] it.
 pub fn start_or_skip(test: &str) -> Option<CosmosServer> {
     match CosmosServer::start() {
         Ok(server) => Some(server),
-        Err(reason)
-            if std::env::var("SWITCHBOARD_REQUIRE_COSMOS_EMULATOR").is_ok_and(|v| v == "1") =>
-        {
+        Err(reason) if required() => {
             panic!("{test}: the Cosmos test server is required but cannot start: {reason}")
         }
         Err(reason) => {

@@ -120,7 +120,7 @@ fn run(cases: &[&(&str, &str, Case)], server: &CosmosServer) -> Vec<String> {
 
 /// Reported as ignored, with the reason, unless the run requires the server.
 fn unavailable(cases: &[&(&str, &str, Case)], reason: &str) -> ExitCode {
-    let required = std::env::var("SWITCHBOARD_REQUIRE_COSMOS_EMULATOR").is_ok_and(|v| v == "1");
+    let required = emulator::required();
     for (name, ..) in cases {
         let outcome = if required { "FAILED" } else { "ignored, " };
         let why = if required { "" } else { reason };

@@ -1,17 +1,18 @@
 //! How the allocator commits memory. mimalloc (v3, libmimalloc-sys 0.1.49's
 //! default) commits its arenas eagerly on a system that overcommits, as
 //! Linux does; committed on demand instead, `up` holds less once its models
-//! are built, at the same speed. Measured with the release build
-//! (2026-12-02, `up`, RSS after 21 answered messages; `bench pipeline`,
-//! 3,000 conversations, three runs each, alternating):
+//! are built, and was no slower. Measured with the release build
+//! (2026-12-02), the same binary with and without
+//! `MIMALLOC_ARENA_EAGER_COMMIT=2`, runs alternating (`up`: RSS after 21
+//! answered messages; `bench pipeline`: 3,000 conversations):
 //!
 //! | arenas | RSS | conversations/s |
 //! |---|---|---|
-//! | committed eagerly (mimalloc's default) | 240–256 MB | 1,318–1,384 |
-//! | committed on demand | 199–203 MB | 1,597–1,669 |
+//! | committed eagerly (mimalloc's default) | 236 / 242 MB | 1,358 / 1,304 / 1,339 |
+//! | committed on demand | 200 / 203 MB | 1,615 / 1,599 / 1,529 |
 //!
-//! (Purging freed pages at once as well took RSS to 214–219 MB when set
-//! from `main`, but cost about 12 % of the throughput, so it is not done.)
+//! (Purging freed pages at once as well, `MIMALLOC_PURGE_DELAY=0`, cost
+//! about 12 % of the pipeline's throughput, so it is not done.)
 //!
 //! The option must be set before the allocator makes its first arena, which
 //! happens before `main`: [`EARLY`] runs among the program's first
