@@ -67,13 +67,16 @@ fn options(args: &EvalArgs) -> anyhow::Result<EvalOptions> {
         .iter()
         .chain(&args.screening)
         .chain(&args.escalation)
+        .chain(&args.retrieval)
     {
         if !path.is_file() {
             anyhow::bail!("set file {} not found", path.display());
         }
     }
-    let given =
-        !(args.intent.is_empty() && args.screening.is_empty() && args.escalation.is_empty());
+    let given = !(args.intent.is_empty()
+        && args.screening.is_empty()
+        && args.escalation.is_empty()
+        && args.retrieval.is_empty());
     let mut options = if given {
         EvalOptions {
             intent: args.intent.clone(),
@@ -125,4 +128,40 @@ fn parse_kb(value: &str) -> Result<(String, PathBuf), String> {
         return Err(format!("{} is not a directory", dir.display()));
     }
     Ok((tenant.to_owned(), dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        eval: EvalArgs,
+    }
+
+    fn options_of(argv: &[&str]) -> anyhow::Result<EvalOptions> {
+        let cli = Cli::try_parse_from(std::iter::once("eval").chain(argv.iter().copied()))?;
+        options(&cli.eval)
+    }
+
+    #[test]
+    fn a_retrieval_file_alone_measures_only_that_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let set = dir.path().join("mine.jsonl");
+        std::fs::write(&set, "").expect("write set");
+        let set_arg = set.display().to_string();
+        let o = options_of(&["--retrieval", &set_arg, "--sets", "workers/eval"]).expect("options");
+        assert_eq!(o.retrieval, vec![set]);
+        assert!(o.intent.is_empty() && o.screening.is_empty() && o.escalation.is_empty());
+        assert!(o.shared.is_none(), "no held-out shared data unless asked");
+    }
+
+    #[test]
+    fn a_missing_retrieval_file_is_named() {
+        let err = options_of(&["--retrieval", "/nonexistent/q.jsonl"]).expect_err("missing file");
+        assert!(err.to_string().contains("/nonexistent/q.jsonl"), "{err}");
+    }
 }

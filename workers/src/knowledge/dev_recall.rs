@@ -163,3 +163,42 @@ fn given_questions_the_kb_does_not_answer_when_retrieved_then_no_passage_clears_
     );
     assert!(cleared.is_empty(), "{cleared:#?}");
 }
+
+/// A development aid, not a measurement: prints, for each query of the
+/// JSON-lines retrieval set named by `SWITCHBOARD_PROBE` (the `eval
+/// --retrieval` format), the predicted intent and the first five source ids,
+/// marking queries whose first passage is not one expected. Never point it
+/// at a held-out set.
+#[test]
+#[ignore = "development aid: needs SWITCHBOARD_PROBE"]
+fn print_rankings_of_a_probe() {
+    let Ok(path) = std::env::var("SWITCHBOARD_PROBE") else {
+        return;
+    };
+    let queries = crate::models::eval::read_retrieval_jsonl(std::path::Path::new(&path))
+        .expect("a readable retrieval set");
+    let kb = KnowledgeBase::builtin().expect("the shipped knowledge base loads");
+    let classifier = crate::models::LocalClassifier::new(
+        crate::models::intent::IntentModel::builtin(),
+        crate::models::intent::BREWVI_PRODUCTS,
+    );
+    for q in queries.iter().filter(|q| q.tenant == "brewvi") {
+        let classified = classifier.classify(&q.query);
+        let language = q.language.as_deref().unwrap_or("en");
+        let r = kb.retrieve_in(&q.query, language, &classified, "anon", Utc::now());
+        let ids: Vec<String> = r
+            .passages
+            .iter()
+            .map(|p| format!("{}:{:.1}", p.source_id, p.score))
+            .collect();
+        let first_ok = r
+            .passages
+            .first()
+            .is_some_and(|p| q.expected.contains(&p.source_id));
+        let mark = if first_ok { "  " } else { "XX" };
+        println!(
+            "{mark} {:?} [{:?}] want {:?} got {ids:?}",
+            q.query, classified.intent, q.expected
+        );
+    }
+}

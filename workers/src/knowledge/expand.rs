@@ -74,6 +74,143 @@ const EN_SYNONYMS: &[(&str, &str)] = &[
     ("not received", "missing"),
     ("never arrived", "missing late"),
     ("never got", "missing"),
+    // Ways to reach support and how fast it answers.
+    ("live chat", "contact support chat hours"),
+    ("chat ", "contact support chat"),
+    ("customer care", "contact support"),
+    ("customer service", "contact support"),
+    ("reply", "contact support answer emails"),
+    ("respond", "contact support answer emails"),
+    ("response time", "contact support answer emails"),
+    ("get back to", "contact support answer emails"),
+    // Carriers, speeds and signatures.
+    ("courier", "carriers ups fedex usps"),
+    ("overnight", "carriers overnight express"),
+    ("next day", "carriers overnight next day"),
+    ("next-day", "carriers overnight next day"),
+    ("express", "carriers express"),
+    ("expedit", "carriers express overnight"),
+    ("rush", "carriers express overnight"),
+    ("fedex", "carriers fedex signature"),
+    ("ups ", "carriers ups signature"),
+    ("sign for", "signature carriers"),
+    ("signature", "signature carriers"),
+    // When an order leaves.
+    ("go out", "ships processing business day"),
+    ("goes out", "ships processing business day"),
+    ("send out", "ships processing business day"),
+    ("sent out", "ships processing business day"),
+    ("ship out", "ships processing business day"),
+    ("weekend", "ships processing weekend business day"),
+    // Tracking that disagrees with the doorstep.
+    ("says delivered", "missing package delivered"),
+    ("shows delivered", "missing package delivered"),
+    ("marked delivered", "missing package delivered"),
+    ("marked as delivered", "missing package delivered"),
+    ("showed up", "missing package delivered"),
+    ("turned up", "missing package delivered"),
+    ("street", "address change"),
+    ("typo", "address change"),
+    // The return window, conditions and damage on arrival.
+    ("time limit", "return window days within"),
+    ("deadline", "return window days within"),
+    ("too late", "return window days within"),
+    ("how long do i have", "return window days within"),
+    ("how many days", "window days within"),
+    ("label", "return authorization label"),
+    ("parts", "original accessories condition"),
+    ("accessor", "original accessories condition"),
+    ("packaging", "original box condition"),
+    ("crack", "damaged defective arrives"),
+    ("chipped", "damaged defective arrives"),
+    ("shatter", "damaged defective arrives"),
+    ("smashed", "damaged defective arrives"),
+    ("dented", "damaged defective arrives"),
+    // Brewer symptoms.
+    ("noise", "troubleshooting defect"),
+    ("noisy", "troubleshooting defect"),
+    ("half a cup", "troubleshooting brews slowly"),
+    ("won't brew", "troubleshooting defect"),
+    ("wont brew", "troubleshooting defect"),
+    // Military addresses.
+    ("apo", "military apo fpo po boxes"),
+    ("fpo", "military apo fpo po boxes"),
+    ("military", "military apo fpo po boxes"),
+    // Loyalty: earning rate, expiry, balance.
+    ("each dollar", "earn per $1 spent"),
+    ("per dollar", "earn per $1 spent"),
+    ("every dollar", "earn per $1 spent"),
+    ("run out", "expire expiration"),
+    ("lapse", "expire expiration"),
+    ("expir", "expire expiration"),
+    ("points i have", "balance dashboard"),
+    ("points do i have", "balance dashboard"),
+    ("my balance", "balance dashboard"),
+    ("points balance", "balance dashboard"),
+];
+
+/// Phrases that mean something only together: every pattern of the first
+/// list and at least one of the second must start a word of the text.
+/// "Do returns cost anything" is about return fees, not shipping costs;
+/// "has the box I sent back reached you" is about tracking a return.
+const EN_COMBINATIONS: &[(&[&str], &[&str], &str)] = &[
+    (
+        &["return"],
+        &["cost", "charge", "fee", "pay", "free"],
+        "fees restocking free returns",
+    ),
+    (
+        &["send", "back"],
+        &["cost", "charge", "fee", "pay", "free"],
+        "fees restocking free returns",
+    ),
+    (
+        &["back"],
+        &["track", "reach", "arriv", "receiv", "got it", "status"],
+        "track return arrives",
+    ),
+    (
+        &["return"],
+        &["track", "reached", "arrived", "received", "status of"],
+        "track return arrives",
+    ),
+    (
+        &["send", "back"],
+        &["still", "weeks", "days", "month", "since"],
+        "return window days within",
+    ),
+    (
+        &["return"],
+        &["still", "weeks since", "days since", "month"],
+        "return window days within",
+    ),
+];
+
+/// Canadian and Mexican places that stand for their country.
+const CANADA_PLACES: &[&str] = &[
+    "toronto",
+    "montreal",
+    "vancouver",
+    "calgary",
+    "ottawa",
+    "edmonton",
+    "winnipeg",
+    "halifax",
+    "quebec",
+    "ontario",
+    "alberta",
+    "british columbia",
+    "manitoba",
+    "nova scotia",
+    "saskatchewan",
+];
+const MEXICO_PLACES: &[&str] = &[
+    "mexico city",
+    "guadalajara",
+    "monterrey",
+    "cancun",
+    "tijuana",
+    "puebla",
 ];
 
 /// Countries BrewVi does not ship to: the answer is the international
@@ -307,7 +444,15 @@ pub fn english_words(text: &str, language: Language) -> String {
     let folded = fold(text);
     let mut words: Vec<&'static str> = Vec::new();
     match language {
-        Language::En => collect(&folded, EN_SYNONYMS, &mut words),
+        Language::En => {
+            collect(&folded, EN_SYNONYMS, &mut words);
+            for &(all, any, add) in EN_COMBINATIONS {
+                let all_hit = all.iter().all(|p| starts_word(&folded, p));
+                if all_hit && any.iter().any(|p| starts_word(&folded, p)) {
+                    words.push(add);
+                }
+            }
+        }
         Language::Fr => collect(&folded, FR_TO_EN, &mut words),
         Language::Es => collect(&folded, ES_TO_EN, &mut words),
     }
@@ -316,6 +461,12 @@ pub fn english_words(text: &str, language: Language) -> String {
     }
     if names(&folded, "alaska") || names(&folded, "hawaii") {
         words.push("transit times region");
+    }
+    if CANADA_PLACES.iter().any(|c| names(&folded, c)) {
+        words.push("canada");
+    }
+    if MEXICO_PLACES.iter().any(|c| names(&folded, c)) {
+        words.push("mexico");
     }
     if ABROAD.iter().any(|c| names(&folded, c)) {
         words.push("international");
@@ -347,5 +498,16 @@ mod tests {
         assert!(es.contains("mexico") && es.contains("shipping"));
         let unaccented = english_words("expedition", Language::Fr);
         assert_eq!(unaccented, english_words("expédition", Language::Fr));
+    }
+
+    #[test]
+    fn given_words_that_mean_something_only_together_when_expanded_then_the_combined_topic() {
+        assert!(english_words("do returns cost anything", Language::En).contains("fees"));
+        assert!(!english_words("how much does shipping cost", Language::En).contains("fees"));
+        assert!(
+            english_words("has the box I mailed back reached you", Language::En).contains("track")
+        );
+        assert!(english_words("returning from toronto", Language::En).contains("canada"));
+        assert!(english_words("which couriers do you use", Language::En).contains("carriers"));
     }
 }

@@ -37,6 +37,7 @@ pub const LABELLED: &[&str] = &[
     "probe5.csv",
     "probe6.csv",
     "probe7.csv",
+    "probe9.csv",
     "ordinary_multilingual.csv",
 ];
 

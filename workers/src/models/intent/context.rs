@@ -74,7 +74,7 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)\bworks? (fine|again|now)\b|\bworking (again|now|fine)\b|\bnever ?mind\b|\ball (sorted|good|set)\b",
         r"|\b(that|it|this) (worked|fixed it|did the trick|helped)\b|\bfair enough\b|\b(problem|issue) (solved|fixed|resolved)\b",
-        r"|\bno (need|worries)\b|\bgot it now\b",
+        r"|\bno (need|worries)\b|\bgot it now\b|\bfound (it|them|the (parcel|package|box|order))\b|\bthanks anyway\b|\b(turned|showed) up\b[^.!?]{0,30}\b(after all|now|finally|today)\b",
     ))
     .expect("compiled-in pattern is valid")
 });
@@ -109,6 +109,14 @@ pub fn in_context(
     if is_info_reply(text) || is_unclear_short_reply(&c, text) {
         c.intent = open;
         c.confidence = c.confidence.max(FOLLOW_UP_CONFIDENCE);
+        c.signals.retain(|s| *s != Signal::RepeatContact);
+        return c;
+    }
+    if RESOLVED.is_match(text) && c.confidence < FOLLOW_UP_CONFIDENCE {
+        // "Never mind, found it, thanks anyway": a closing, whatever the
+        // model makes of its words.
+        c.intent = Intent::GeneralInquiry;
+        c.confidence = FOLLOW_UP_CONFIDENCE;
         c.signals.retain(|s| *s != Signal::RepeatContact);
         return c;
     }
@@ -229,6 +237,25 @@ mod tests {
             &[Intent::RefundStatus],
         );
         assert!(c.signals.contains(&Signal::RepeatContact));
+    }
+
+    #[test]
+    fn given_a_problem_when_the_customer_says_it_is_solved_then_a_confident_closing() {
+        for text in [
+            "Found it! It was behind the planter. Thanks anyway.",
+            "Never mind - the drip tray wasn't clicked in. All good now",
+        ] {
+            let c = without_messages(
+                classified(Intent::Complaint, 0.3),
+                text,
+                &[Intent::TechnicalSupport],
+            );
+            assert_eq!(c.intent, Intent::GeneralInquiry, "{text}");
+            assert!(
+                c.confidence >= FOLLOW_UP_CONFIDENCE && c.signals.is_empty(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

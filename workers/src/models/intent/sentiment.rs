@@ -2,7 +2,7 @@
 //!
 //! Each word from the lexicon adds its weight; "not"/"never"/"n't" within
 //! the three previous words flips it, "very"/"so"/"extremely" multiply it,
-//! shouting (a word in capitals) and "!!" add weight. Swearing or insults
+//! shouting (a word in capitals) and "!!" or "??" add weight. Swearing or insults
 //! make the message very negative and abusive: DESIGN §3 hands those
 //! conversations to a human.
 
@@ -37,13 +37,14 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
                 r"|\breviews? on (trustpilot|google|yelp|amazon|facebook)\b|\bon trustpilot\b",
                 r"|\b(shar|post|writ|tell|spread|talk)\w*\b[^.!?]{0,40}\b(on|to|in) (every|all|any) (platform|site|website|forum|group|channel|review site)s?\b",
                 r"|\b(people|everyone|everybody|others|the public) (deserve|should|need|ought) to know\b|\blet (everyone|everybody|people|others) know\b",
+                r"|\b(post|share|put|screenshot|publish)\w*\s+(this|it|our|the|these|your)(\s+whole|\s+entire)?\s+(conversation|chat|exchange|thread|story|messages|replies|emails)\b|\bso (people|everyone|everybody|the world|others) (can|will) see how you\b",
             )),
         ),
         // Money trouble the problem causes.
         (
             -4.0,
             r(
-                r"(?i)\b(pay|make|cover|short (of|on)) (my |the )?(rent|mortgage|bills?|groceries)\b|\bfor my (rent|mortgage|groceries)\b|\brent (money|is due)\b|\b(cannot|can'?t|couldn'?t) afford\b|\boverdra(ft|wn)\b|\bshort (of|on) (money|cash|funds)\b|\b(need|needed) (that|this|the) money\b|\b(need|needed) my money (for|to)\b|\bliving paycheck\b",
+                r"(?i)\b(pay|make|cover|short (of|on)) (my |the |our )?(\w+ )?(rent|mortgage|bills?|groceries)\b|\bmoney('s| is) (really |very |so )?tight\b|\btight on (money|cash)\b|\bstrapped for cash\b|\bfor my (rent|mortgage|groceries)\b|\brent (money|is due)\b|\b(cannot|can'?t|couldn'?t) afford\b|\boverdra(ft|wn)\b|\bshort (of|on) (money|cash|funds)\b|\b(need|needed) (that|this|the) money\b|\b(need|needed) my money (for|to)\b|\bliving paycheck\b",
             ),
         ),
         // Hardship and money at risk in other words.
@@ -71,6 +72,59 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
                 r"(?i)\bsomeone (has |had )?(used|is using|hacked|accessed|got into|broke into) my (card|account)\b",
                 r"|\b(i|we) (never|didn'?t|did not) (placed?|made?|authori[sz]ed?)\b|\bunauthori[sz]ed\b",
             )),
+        ),
+        // A charge for something the customer says they never ordered: a
+        // disputed payment, a human.
+        (
+            -4.0,
+            r(
+                r"(?i)\b(charged|billed|debited|took|taken|deducted)\b[^.!?]{0,60}\b(i|we) (never|didn'?t|did not|have not|haven'?t) (order|buy|bought|purchas|authori[sz]|sign|agree|ask)\w*",
+            ),
+        ),
+        // Someone else using the account or card, or charges and orders
+        // the customer says they never made: suspected fraud, a human.
+        (
+            -4.0,
+            r(concat!(
+                r"(?i)\bsome(one|body)( else)? (has |had |just )?(changed|accessed|hacked|used|is using|got into|broke into|logged into|took over|emptied|drained)\b[^.!?]{0,20}\b(my|the|our) (account|card|e-?mail|password|points|rewards|login)\b",
+                r"|\b(charges?|orders?|redemptions?|purchases?|transactions?|payments?)\b[^.!?]{0,30}\b(i|we) (never|didn'?t|did not|have not|haven'?t) (make|made|place|placed|authori[sz]e|authori[sz]ed|do|did)\b",
+                r"|\b(points|balance|rewards)\b[^.!?]{0,30}\b(dropped|went|gone) (down )?to (zero|0|nothing)\b",
+            )),
+        ),
+        // Charged again and again, or a charge that left the customer short.
+        (
+            -2.5,
+            r(
+                r"(?i)\b(charged|billed|debited|took payment)\b[^.!?]{0,20}\b(twice|three times|four times|multiple times|several times|\d+ times|again and again)\b|\b(card|payment)\b[^.!?]{0,20}\b(got |was |been )?declined\b[^.!?]{0,40}\bbecause of (it|this|that|you|your)\b",
+            ),
+        ),
+        // The same failure again after a replacement or a fix.
+        (
+            -2.5,
+            r(
+                r"(?i)\b(the )?replacement\b[^.!?]{0,40}\b(same (thing|problem|issue|fault)|also (broken|dead|faulty)|broken too|dead too|just as bad)\b|\b(second|third|another) (\w+ )?(in a (row|month|week))\b|\b(second|third) (brewer|machine|one|order|box|replacement)\b[^.!?]{0,40}\b(dead|broken|faulty|damaged|wrong|missing)\b",
+            ),
+        ),
+        // A formal complaint is a demand for the complaints process.
+        (
+            -4.0,
+            r(
+                r"(?i)\b(want|wish|need|going|would like|'d like|have) to (file|make|lodge|raise|submit|register|open) (a |an )?(formal|official|written) complaint\b|\bi('m| am) (filing|lodging|making|raising|submitting) (a |an )?(formal|official|written) complaint\b|\bthis is (a |an )?(formal|official) complaint\b",
+            ),
+        ),
+        // A long wait for what was promised.
+        (
+            -3.0,
+            r(
+                r"(?i)\b(waited|waiting|been waiting)\s+(for\s+)?(over\s+|more than\s+|almost\s+|nearly\s+)?(a|one|two|three|four|five|six|\d+)\s+(whole\s+|full\s+|entire\s+)?(weeks?|months?)\b",
+            ),
+        ),
+        // An occasion the delivery was for has passed.
+        (
+            -1.5,
+            r(
+                r"(?i)\b(birthday|anniversary|wedding|christmas|party|event|gift|trip)\b[^.!?]{0,30}\b(was|were) (yesterday|last week|on \w+day)\b|\b(missed|ruined) (the|my|his|her|our) (birthday|anniversary|wedding|party|event)\b",
+            ),
         ),
         // A customer who may need more care: age, sight, pregnancy,
         // worry. On top of any other trouble, a human.
@@ -152,6 +206,9 @@ const NEGATIVE: &[(&str, f32)] = &[
     ("frustrated", 1.5),
     ("frustrating", 1.5),
     ("annoyed", 1.5),
+    ("gutted", 2.0),
+    ("devastated", 2.5),
+    ("heartbroken", 2.0),
     ("upset", 1.5),
     ("ridiculous", 2.0),
     ("useless", 2.5),
@@ -310,7 +367,7 @@ pub fn score(text: &str) -> f32 {
     score - shouting(text, &tokens)
 }
 
-/// Shouting adds heat: "!!", three shouted words, and more for a message
+/// Shouting adds heat: "!!" or "??", three shouted words, and more for a message
 /// written in capitals throughout ("WHERE IS MY ORDER").
 fn shouting(text: &str, tokens: &[(String, bool)]) -> f32 {
     let shouted = tokens.iter().filter(|(_, s)| *s).count();
@@ -319,7 +376,7 @@ fn shouting(text: &str, tokens: &[(String, bool)]) -> f32 {
         .filter(|(w, _)| w.chars().any(char::is_alphabetic))
         .count();
     let mut heat = 0.0;
-    if text.contains("!!") || shouted >= 3 {
+    if text.contains("!!") || text.contains("??") || shouted >= 3 {
         heat += 1.0;
     }
     let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
@@ -416,5 +473,39 @@ mod tests {
         let shouted = score("I HAVE BEEN WAITING SINCE MONDAY FOR THIS");
         let calm = score("I have been waiting since Monday for this");
         assert!(shouted < calm, "{shouted} vs {calm}");
+    }
+
+    #[test]
+    fn given_fraud_on_the_account_or_charges_never_made_when_scored_then_very_negative() {
+        for text in [
+            "Someone changed the email on my account and ordered a brewer",
+            "there are four charges from today I didn't make",
+            "my rewards points dropped to zero and I never redeemed anything",
+            "you charged my card $189 for a brewer i never ordered",
+        ] {
+            assert!(score(text) <= VERY_NEGATIVE, "{text}: {}", score(text));
+        }
+        let asked = score("I didn't get a confirmation email, did my order go through?");
+        assert!(asked > VERY_NEGATIVE, "{asked}");
+    }
+
+    #[test]
+    fn given_hardship_a_formal_complaint_or_a_public_post_when_scored_then_very_negative() {
+        for text in [
+            "money is tight and you took payment twice, I can't pay my electric bill now",
+            "I want to file a formal complaint",
+            "I'm about to post this whole conversation on Reddit",
+            "Where is my refund??? I've waited a MONTH",
+            "it's been three weeks, the birthday was yesterday, honestly gutted",
+        ] {
+            assert!(score(text) <= VERY_NEGATIVE, "{text}: {}", score(text));
+        }
+        for text in [
+            "How do I make a complaint?",
+            "where is my order? it's been a week",
+            "can I post a review of the new roast?",
+        ] {
+            assert!(score(text) > VERY_NEGATIVE, "{text}: {}", score(text));
+        }
     }
 }

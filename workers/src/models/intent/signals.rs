@@ -51,7 +51,12 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"|\b(caught|catch|catches|catching)\s+(on\s+)?fire\b|\b(started|start|causing|cause|caused)\s+a\s+fire\b",
                 r"|\bfire\s+(alarm|department|brigade|extinguisher)\b|\b(cord|plug|outlet|socket|cable)\s+(got|gets|is|was|became|went)\s+(really\s+|very\s+|extremely\s+)?(hot|scorching|black)\b|\bflames?\b|\bburst into (flames|fire)\b",
                 r"|\bsmoke\s+(came|coming|poured|pouring|from|out)\b|\b(smoking|sparking)\s+(brewer|machine|outlet|plug|cord|unit)\b",
-                r"|\b(brewer|machine|outlet|plug|cord|unit|it)\s+(is\s+|was\s+|started\s+|began\s+|keeps\s+)?(smoking|sparking)\b|\bsparks?\b",
+                r"|\b(brewer|machine|outlet|plug|cord|unit|it)\s+(is\s+|was\s+|started\s+|began\s+|keeps\s+)?(smoking|sparking)\b|\bsparks?\b|\bspark(ed|ing)\b",
+                // Scorching of the surroundings, not of the beans.
+                r"|\b(outlet|plug|socket|cord|cable|wall|counter\w*|wiring)\b[^.!?]{0,25}\bscorch\w*|\bscorch(ed)? marks?\b",
+                // A burn the customer has, or boiling liquid on a person.
+                r"|\b(have|has|got|left (me|him|her) with|gave (me|him|her))\s+(a\s+)?(nasty\s+|bad\s+|painful\s+|small\s+|big\s+|serious\s+)?burns?\b",
+                r"|\b(boiling|scalding|hot)\s+(water|coffee|liquid|steam)\b[^.!?]{0,40}\b(on|over|onto)\s+(my|his|her|their|our|me|him|the (baby|kid|child))\b",
                 r"|\belectric(al)?\s+shock\b|\b(gives?|gave|giving|got)\s+(me\s+)?(a\s+)?(tingle|shock|jolt|zap)\b|\bzapped (me|my)\b|\btingl\w* when i touch\b|\bshocked me\b|\belectrocut\w*|\bexplod\w*|\bmelt(ed|ing)\b",
                 r"|\bpoison\w*|\bfood poisoning\b|\bmade (me|us|him|her|my \w+) (sick|ill)\b|\b(got|getting|feel|felt) (sick|ill)\b",
                 r"|\bvomit\w*|\bthrew up\b|\bchok(ing|ed)\b|\bglass (in|shards|all over|everywhere)\b|\b(broken|smashed|shattered) glass\b|\bshards?\b|\bmou?ld(y)?\b|\brash\b|\bswell(ing|ed|s)?\b|\bswollen\b|\bhives\b|\bcut (my|his|her) (gum|lip|mouth|finger|hand|tongue)\b",
@@ -72,10 +77,28 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
     ]
 });
 
+/// A question about what would happen, with nothing said to have happened
+/// ("if a brewer ever caught fire, would the warranty cover it?"): safety
+/// words in it are asked about, not reported.
+static HYPOTHETICAL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^\s*(and |so |but )?(what happens |what would happen |what if |in case |suppose |hypothetically,? )?(if|in case)\b[^?]*\b(ever|would|were to|was to|happened to|should)\b[^?]*\?",
+    )
+});
+
+/// Words that say something did happen.
+static HAPPENED: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)\b(yesterday|today|just now|this morning|last night|has (just )?|have (just )?|did|happened)\b",
+    )
+});
+
 /// Signals in `text`; `abusive` comes from the sentiment lexicon.
 pub fn signals(text: &str, abusive: bool) -> Vec<Signal> {
+    let asked_about = HYPOTHETICAL.is_match(text) && !HAPPENED.is_match(text);
     let mut out: Vec<Signal> = RULES
         .iter()
+        .filter(|(s, _)| !(asked_about && *s == Signal::HealthOrSafety))
         .filter(|(_, r)| r.is_match(text))
         .map(|(s, _)| *s)
         .collect();
@@ -181,6 +204,35 @@ mod tests {
         assert_eq!(
             signals("This is the third chat I've opened about it", false),
             vec![Signal::RepeatContact]
+        );
+    }
+
+    #[test]
+    fn given_sparks_scorching_or_a_burn_told_plainly_when_read_then_safety() {
+        for text in [
+            "The brewer sparked when I switched it on and now the outlet is scorched",
+            "the travel mug leaked boiling coffee on my hand and I have a burn",
+        ] {
+            assert_eq!(signals(text, false), vec![Signal::HealthOrSafety], "{text}");
+        }
+        assert!(signals("these beans taste scorched", false).is_empty());
+    }
+
+    #[test]
+    fn given_a_question_about_what_would_happen_when_read_then_not_safety() {
+        assert!(
+            signals(
+                "If a brewer ever caught fire, would the warranty cover it?",
+                false
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            signals(
+                "If it caught fire yesterday, would the warranty cover it?",
+                false
+            ),
+            vec![Signal::HealthOrSafety]
         );
     }
 }
