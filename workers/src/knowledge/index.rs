@@ -4,8 +4,8 @@
 //! The index is built once when the knowledge base loads (tens of passages,
 //! a few milliseconds) with one indexing thread, so document ids and ties
 //! are the same on every run. Each passage is indexed in the fields of its
-//! own language (title, tags and body, analysed with that language's stop
-//! words and stemmer). Queries are built from the analysed words of the
+//! own language (title, tags, body and the questions it answers, analysed
+//! with that language's stop words and stemmer). Queries are built from the analysed words of the
 //! customer text (no query syntax, so nothing a customer types can make the
 //! parser fail):
 //!
@@ -41,6 +41,9 @@ use crate::language::Language;
 const TITLE_BOOST: f32 = 2.0;
 /// Tags are curated topic words: between title and body.
 const TAGS_BOOST: f32 = 1.5;
+/// Questions the passage answers, in customers' words: a match there is a
+/// match on how customers ask, worth a little more than the body's.
+const QUESTIONS_BOOST: f32 = 1.2;
 /// Weight of the English words derived from the customer's text, relative
 /// to the customer's own words.
 const EXPANSION_WEIGHT: f32 = 0.8;
@@ -56,6 +59,7 @@ struct LangFields {
     title: Field,
     tags: Field,
     body: Field,
+    questions: Field,
 }
 
 /// The in-memory passage index.
@@ -187,7 +191,8 @@ impl PassageIndex {
             let f = LangFields {
                 title: schema.add_text_field(&format!("title_{tag}"), text.clone()),
                 tags: schema.add_text_field(&format!("tags_{tag}"), text.clone()),
-                body: schema.add_text_field(&format!("body_{tag}"), text),
+                body: schema.add_text_field(&format!("body_{tag}"), text.clone()),
+                questions: schema.add_text_field(&format!("questions_{tag}"), text),
             };
             fields.insert(language, f);
         }
@@ -207,6 +212,7 @@ impl PassageIndex {
             document.add_text(f.title, &p.title);
             document.add_text(f.tags, p.tags.join(" "));
             document.add_text(f.body, &p.text);
+            document.add_text(f.questions, p.questions.join(" \n "));
             document.add_u64(ord, i as u64);
             writer.add_document(document).map_err(index_error)?;
         }
@@ -240,7 +246,10 @@ impl PassageIndex {
     }
 
     /// Term queries for `text` over the fields of `language`, each boosted
-    /// by its field's boost times `weight`.
+    /// by its field's boost times `weight`. The questions field counts only
+    /// where two of the words match there (one when the text has one word):
+    /// one common word ("use", "place") shared with a question is not a
+    /// question asked the same way.
     fn term_queries(
         &self,
         text: &str,
@@ -248,18 +257,28 @@ impl PassageIndex {
         weight: f32,
     ) -> Vec<(Occur, Box<dyn Query>)> {
         let f = self.fields[&language];
+        let terms = self.terms(text, language);
+        let term_query = |field: Field, term: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, term),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
         let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for term in self.terms(text, language) {
+        for term in &terms {
             for (field, boost) in [(f.title, TITLE_BOOST), (f.tags, TAGS_BOOST), (f.body, 1.0)] {
-                let q = TermQuery::new(
-                    Term::from_field_text(field, &term),
-                    IndexRecordOption::WithFreqs,
-                );
-                out.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(q), boost * weight)),
-                ));
+                let q = BoostQuery::new(term_query(field, term), boost * weight);
+                out.push((Occur::Should, Box::new(q)));
             }
+        }
+        if !terms.is_empty() {
+            let questions: Vec<(Occur, Box<dyn Query>)> = terms
+                .iter()
+                .map(|t| (Occur::Should, term_query(f.questions, t)))
+                .collect();
+            let both = BooleanQuery::with_minimum_required_clauses(questions, terms.len().min(2));
+            let q = BoostQuery::new(Box::new(both), QUESTIONS_BOOST * weight);
+            out.push((Occur::Should, Box::new(q)));
         }
         out
     }

@@ -3,6 +3,12 @@
 //! A passage file is a `# Title` line, optional prose, then one passage per
 //! `## <source id>: <title>` heading; the passage text runs to the next
 //! heading. Source ids are stable because drafts cite them.
+//!
+//! A line of a passage that starts with `? ` is a question the passage
+//! answers, in a customer's words ("? can I still send it back after a
+//! month"): it is indexed with the passage, so a customer who words a
+//! question that way finds it, but it is not part of the text answers
+//! quote.
 
 use super::error::{KbError, KbErrorKind};
 
@@ -19,6 +25,8 @@ pub struct KbPassage {
     pub language: String,
     /// Tags of the document the passage belongs to (may be empty).
     pub tags: Vec<String>,
+    /// Questions the passage answers, in customers' words (`? ` lines).
+    pub questions: Vec<String>,
 }
 
 /// Parses one markdown file into passages. `file` names it in errors.
@@ -63,6 +71,7 @@ fn heading_of(file: &str, heading: &str) -> Result<KbPassage, KbError> {
         text: String::new(),
         language: "en".to_owned(),
         tags: Vec::new(),
+        questions: Vec::new(),
     })
 }
 
@@ -71,8 +80,15 @@ fn finish(file: &str, passages: &mut [KbPassage], body: &mut Vec<&str>) -> Resul
     let Some(last) = passages.last_mut() else {
         return Ok(());
     };
+    last.questions = body
+        .iter()
+        .filter_map(|l| l.trim_start().strip_prefix("? "))
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty())
+        .collect();
     let text = body
         .iter()
+        .filter(|l| !l.trim_start().starts_with("? "))
         .flat_map(|l| l.split_whitespace())
         .collect::<Vec<_>>()
         .join(" ");
@@ -110,5 +126,18 @@ mod tests {
         let bad = parse("t.md", "## no colon here\ntext\n").expect_err("bad heading");
         assert_eq!(bad.kind(), KbErrorKind::Format);
         assert_eq!(bad.file(), "t.md");
+    }
+
+    #[test]
+    fn given_question_lines_when_parsed_then_indexed_apart_from_the_text() {
+        let md = "## a: A\nYou have 30 days.\n? how long do I have\n?   can I still send it back\n";
+        let p = parse("t.md", md).expect("valid markdown");
+        assert_eq!(p[0].text, "You have 30 days.");
+        assert_eq!(
+            p[0].questions,
+            vec!["how long do I have", "can I still send it back"]
+        );
+        let only = parse("t.md", "## a: A\n? a question only\n").expect_err("no text");
+        assert_eq!(only.kind(), KbErrorKind::Format);
     }
 }

@@ -142,6 +142,7 @@ impl KbDocument {
             text,
             language: self.language.clone(),
             tags: self.tags.clone(),
+            questions: Vec::new(),
         })
     }
 

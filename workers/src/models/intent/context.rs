@@ -65,6 +65,7 @@ static UNRESOLVED: LazyLock<Regex> = LazyLock::new(|| {
         r"|\b(tried|done) (it |that |this )?(\d+|two|three|four|five|several|many|multiple) times\b",
         r"|\bnever (arrives|arrived|came|comes|showed|shows)\b|\bit'?s not here\b",
         r"|\banother (week|day|month)\b",
+        r"|\bstill (leak\w*|happen\w*|doing (it|that|the same)|drip\w*|dead|faulty|wrong|late|missing|broken)\b|\b(exactly |just )?(like|same as) before\b",
     ))
     .expect("compiled-in pattern is valid")
 });

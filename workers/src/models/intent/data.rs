@@ -26,6 +26,10 @@ pub const SHIPPED_TRAINING: &[(&str, &str)] = &[
         include_str!("../../../models/train/brewvi-extra.csv"),
     ),
     (
+        "train/brewvi-fr-es.csv",
+        include_str!("../../../models/train/brewvi-fr-es.csv"),
+    ),
+    (
         "train/bitext-mapped.csv",
         include_str!("../../../models/train/bitext-mapped.csv"),
     ),

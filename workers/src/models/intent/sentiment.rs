@@ -102,8 +102,16 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
         (
             -2.5,
             r(
-                r"(?i)\b(the )?replacement\b[^.!?]{0,40}\b(same (thing|problem|issue|fault)|also (broken|dead|faulty)|broken too|dead too|just as bad)\b|\b(second|third|another) (\w+ )?(in a (row|month|week))\b|\b(second|third) (brewer|machine|one|order|box|replacement)\b[^.!?]{0,40}\b(dead|broken|faulty|damaged|wrong|missing)\b",
+                r"(?i)\b(the )?replacement\b[^.!?]{0,40}\b(same|also (broken|dead|faulty|wrong)|broken too|dead too|wrong too|just as bad)\b|\b(second|third|another) (\w+ )?(in a (row|month|week))\b|\b(second|third) (brewer|machine|one|order|box|replacement)\b[^.!?]{0,40}\b(dead|broken|faulty|damaged|wrong|missing)\b",
             ),
+        ),
+        // Frustration in French and Spanish (accents optional).
+        (
+            -2.5,
+            r(concat!(
+                r"(?i)\b(estoy|estamos) (hart[oa]s?|furios[oa]s?|indignad[oa]s?)\b|\bme tienen hart[oa]\b|\bnadie (me |nos )?(responde|contesta|ayuda)\b|\b(es|una) (una )?(verg[uü]enza|estafa|tomadura de pelo)\b|\binaceptable\b|\b(segunda|tercera|cuarta) vez\b",
+                r"|\bj'en ai marre\b|\bras[- ]le[- ]bol\b|\bpersonne ne (me |nous )?(r[ée]pond|aide)\b|\bc'est (une honte|inadmissible|inacceptable|scandaleux|n'importe quoi)\b|\binacceptable\b|\b(deuxi[eè]me|troisi[eè]me|quatri[eè]me) fois\b|\b(je suis|on est) (furieux|furieuse|excéd[ée]e?|[ée]c[oœ]ur[ée]e?)\b",
+            )),
         ),
         // A formal complaint is a demand for the complaints process.
         (

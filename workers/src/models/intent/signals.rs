@@ -45,7 +45,7 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"|\bblister\w*|\btoxic\b|\b(seems?|feels?|felt|feeling|looks?|is|was|been)\s+(really\s+|very\s+)?(unwell|poorly|dizzy|faint|nauseous)\b|\bdizz(y|iness)\b|\bpalpitations\b",
                 r"|\b(swallowed|chewed|ingested|ate|drank)\s+(on\s+)?(one of\s+)?(a|the|some)?\s*(pods?|capsules?|descal\w*|tablets?|cleaning)\b",
                 r"|\bpregnan\w*\b[^.!?]*\b(drank|drunk|caffeine|full[- ]strength)\b",
-                r"|\bbreaker\s+(tripped|trips|blew)\b|\bshort(ed)?[- ]?(out|circuit\w*)\b|\bburning\s+(plastic\s+|rubber\s+|electrical\s+)?smell\b|\bsmell\w* of burning\b",
+                r"|\bbreaker\s+(tripped|trips|blew)\b|\bshort(ed)?[- ]?(out|circuit\w*)\b|\bburning\s+(plastic\s+|rubber\s+|electrical\s+)?smell\b|\bsmell\w* of burning\b|\bsmell\w* like (burning|melting|burnt|melted) (plastic|rubber|wires?|wiring|electrics)\b|\bsmell\w* like (something'?s? |something is )?burning\b",
                 r"|\bpris feu\b|\bbr[uû]l(é|ée|ure)\b|\bse (incendi|quem)\w*\b|\bquemadura\b|\bhumo\b|\bfumée\b",
                 r"|\bhospital\b|\bemergency room\b|(?-i:\bER\b)|\bambulance\b|\bdoctor\b",
                 r"|\b(caught|catch|catches|catching)\s+(on\s+)?fire\b|\b(started|start|causing|cause|caused)\s+a\s+fire\b",
@@ -59,7 +59,7 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"|\b(boiling|scalding|hot)\s+(water|coffee|liquid|steam)\b[^.!?]{0,40}\b(on|over|onto)\s+(my|his|her|their|our|me|him|the (baby|kid|child))\b",
                 r"|\belectric(al)?\s+shock\b|\b(gives?|gave|giving|got)\s+(me\s+)?(a\s+)?(tingle|shock|jolt|zap)\b|\bzapped (me|my)\b|\btingl\w* when i touch\b|\bshocked me\b|\belectrocut\w*|\bexplod\w*|\bmelt(ed|ing)\b",
                 r"|\bpoison\w*|\bfood poisoning\b|\bmade (me|us|him|her|my \w+) (sick|ill)\b|\b(got|getting|feel|felt) (sick|ill)\b",
-                r"|\bvomit\w*|\bthrew up\b|\bchok(ing|ed)\b|\bglass (in|shards|all over|everywhere)\b|\b(broken|smashed|shattered) glass\b|\bshards?\b|\bmou?ld(y)?\b|\brash\b|\bswell(ing|ed|s)?\b|\bswollen\b|\bhives\b|\bcut (my|his|her) (gum|lip|mouth|finger|hand|tongue)\b",
+                r"|\bvomit\w*|\bthrew up\b|\bchok(ing|ed)\b|\bglass (in|shards|all over|everywhere)\b|\b(broken|smashed|shattered) glass\b|\bshards?\b|\bmou?ld(y)?\b|\brash\b|\bswell(ing|ed|s)?\b|\bswollen\b|\bhives\b|\bblotch\w*|\bwelts\b|\b(came|broke|come|comes) out in\b|\bcut (my|his|her) (gum|lip|mouth|finger|hand|tongue)\b",
             )),
         ),
         (
@@ -71,7 +71,7 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
         (
             Signal::RepeatContact,
             regex(
-                r"(?i)\b(third|3rd|second|2nd|fourth|4th|fifth|umpteenth)\s+(time|times|emails?|messages?|calls?|tickets?|chats?|conversations?)\b|\b(already|again|multiple|several|many|numerous|countless)\s+(emails|messages|calls|tickets|chats|conversations)\b|\b(asked|written|wrote|called|rung|rang|emailed|contacted|messaged|reached out|complained|chased)( (to )?you( guys)?| about (this|it))? (several|many|multiple|numerous|countless|so many|a few) times\b|\bevery time (i'?m|i am|i was|i get|we'?re) told\b|\bi('ve| have)? already (wrote|written|emailed|contacted|called|asked|told|reached out|messaged|complained)\b|\b(contacted|emailed|written|called|messaged)( to)? you( guys)? (\d+|two|three|four|five|several|multiple|many) times\b|\bstill (haven't|have not|no) (heard|response|reply|answer)\b|\bno one (has )?(got|gotten|gets) back\b|\bnobody (has )?(got|gotten|gets) back\b|\bfor the (second|third|fourth|fifth|umpteenth) time\b",
+                r"(?i)\b(third|3rd|second|2nd|fourth|4th|fifth|umpteenth)\s+(time|times|emails?|messages?|calls?|tickets?|chats?|conversations?)\b|\b(already|again|multiple|several|many|numerous|countless)\s+(emails|messages|calls|tickets|chats|conversations)\b|\b(asked|written|wrote|called|rung|rang|emailed|contacted|messaged|reached out|complained|chased)( (to )?you( guys)?| about (this|it))? (several|many|multiple|numerous|countless|so many|a few) times\b|\bevery time (i'?m|i am|i was|i get|we'?re) told\b|\bi('ve| have)? already (wrote|written|emailed|contacted|called|asked|told|reached out|messaged|complained)\b|\b(contacted|emailed|written|called|messaged)( to)? you( guys)? (\d+|two|three|four|five|several|multiple|many) times\b|\bstill (haven't|have not|no) (heard|response|reply|answer)\b|\bno one (has )?(got|gotten|gets) back\b|\bnobody (has )?(got|gotten|gets) back\b|\bfor the (second|third|fourth|fifth|umpteenth) time\b|\b(segunda|tercera|cuarta) vez\b|\b(deuxi[eè]me|troisi[eè]me|quatri[eè]me) fois\b",
             ),
         ),
     ]
