@@ -320,6 +320,255 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// French and Spanish members of the same concepts, accent-folded: a
+/// message in either language shares these features with the thousands of
+/// English training rows, not only with its own language's few hundred.
+const CONCEPTS_FR_ES: &[(&str, &[&str])] = &[
+    (
+        "cparcel",
+        &[
+            "commande",
+            "commandes",
+            "colis",
+            "paquet",
+            "achat",
+            "pedido",
+            "pedidos",
+            "paquete",
+            "compra",
+            "orden",
+        ],
+    ),
+    (
+        "carrive",
+        &[
+            "arrive",
+            "arrivee",
+            "arriver",
+            "recu",
+            "recue",
+            "livre",
+            "livree",
+            "llegado",
+            "llego",
+            "llega",
+            "llegar",
+            "recibido",
+            "recibi",
+            "entregado",
+        ],
+    ),
+    (
+        "crefund",
+        &[
+            "remboursement",
+            "rembourser",
+            "rembourse",
+            "remboursee",
+            "reembolso",
+            "reembolsar",
+            "reembolsado",
+            "mon argent",
+            "mi dinero",
+        ],
+    ),
+    (
+        "chalt",
+        &[
+            "annuler",
+            "annulez",
+            "annule",
+            "annulation",
+            "cancelar",
+            "cancele",
+            "cancela",
+            "cancelacion",
+            "anular",
+            "arreter",
+            "detener",
+        ],
+    ),
+    (
+        "crecurring",
+        &[
+            "abonnement",
+            "livraison automatique",
+            "suscripcion",
+            "entrega automatica",
+            "mensuel",
+            "mensual",
+        ],
+    ),
+    (
+        "cdevice",
+        &[
+            "cafetiere",
+            "machine",
+            "appareil",
+            "cafetera",
+            "maquina",
+            "aparato",
+        ],
+    ),
+    (
+        "cfault",
+        &[
+            "brise",
+            "brisee",
+            "casse",
+            "cassee",
+            "panne",
+            "fonctionne pas",
+            "marche pas",
+            "fuit",
+            "roto",
+            "rota",
+            "averiado",
+            "averiada",
+            "funciona",
+            "gotea",
+            "error",
+            "erreur",
+        ],
+    ),
+    (
+        "cpoints",
+        &[
+            "points",
+            "recompenses",
+            "fidelite",
+            "puntos",
+            "recompensas",
+            "fidelidad",
+        ],
+    ),
+    (
+        "ccharge",
+        &[
+            "facture",
+            "factura",
+            "facturation",
+            "paiement",
+            "pago",
+            "cobro",
+            "cobrado",
+            "cobraron",
+            "carte",
+            "tarjeta",
+            "debite",
+            "preleve",
+            "cargo",
+        ],
+    ),
+    (
+        "caccount",
+        &[
+            "mot de passe",
+            "compte",
+            "connexion",
+            "connecter",
+            "contrasena",
+            "cuenta",
+            "sesion",
+            "perfil",
+            "profil",
+        ],
+    ),
+    (
+        "chuman",
+        &[
+            "humain",
+            "personne",
+            "agent",
+            "conseiller",
+            "responsable",
+            "gerant",
+            "humano",
+            "persona",
+            "agente",
+            "gerente",
+            "supervisor",
+            "alguien",
+        ],
+    ),
+    (
+        "ctracking",
+        &[
+            "suivi",
+            "seguimiento",
+            "rastreo",
+            "rastrear",
+            "transporteur",
+            "transportista",
+        ],
+    ),
+    (
+        "creturn",
+        &[
+            "retour",
+            "retourner",
+            "renvoyer",
+            "devolver",
+            "devolucion",
+            "regresar",
+        ],
+    ),
+    (
+        "cswap",
+        &[
+            "echanger",
+            "echange",
+            "remplacer",
+            "cambiar",
+            "cambio",
+            "reemplazar",
+        ],
+    ),
+    (
+        "ceta",
+        &[
+            "combien de temps",
+            "delai",
+            "delais",
+            "cuanto tarda",
+            "cuanto tiempo",
+            "plazo",
+            "frais de livraison",
+            "costo de envio",
+        ],
+    ),
+    ("cthanks", &["merci", "gracias", "remercie", "agradezco"]),
+    (
+        "cgreet",
+        &[
+            "bonjour",
+            "salut",
+            "allo",
+            "bonsoir",
+            "hola",
+            "buenos dias",
+            "buenas tardes",
+            "buenas",
+        ],
+    ),
+];
+
+/// `word` lower-cased with French and Spanish accents removed.
+fn unaccented(word: &str) -> String {
+    word.chars()
+        .map(|c| match c {
+            'à' | 'â' | 'á' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ó' | 'ö' => 'o',
+            'ù' | 'û' | 'ú' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            c => c,
+        })
+        .collect()
+}
+
 /// Lower-case words with shorthand and contractions expanded and repeated
 /// letters squeezed.
 pub fn canonical_words(text: &str) -> Vec<String> {
@@ -379,6 +628,16 @@ pub fn concepts(words: &[String]) -> Vec<&'static str> {
                 .iter()
                 .any(|m| *m == word || pair.as_deref() == Some(*m));
             if hit {
+                out.push(*token);
+            }
+        }
+        let folded = unaccented(word);
+        let folded_pair = pair.as_deref().map(unaccented);
+        for (token, members) in CONCEPTS_FR_ES {
+            let hit = members
+                .iter()
+                .any(|m| *m == folded || folded_pair.as_deref() == Some(*m));
+            if hit && !out.ends_with(&[*token]) {
                 out.push(*token);
             }
         }
