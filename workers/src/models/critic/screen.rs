@@ -46,8 +46,12 @@ static NAMED_PERSON: LazyLock<Regex> = LazyLock::new(|| {
 const GATING_ROLES: [Role; 4] = [Role::Framing, Role::Forbidden, Role::Third, Role::Deceive];
 
 /// Learned attack probability at or above which a message is blocked on
-/// the model alone (set on the calibration fold, see `train`).
-pub const LEARNED_ALONE: f32 = 0.95;
+/// the model alone. Set with `train::learned_screen_on_unseen_probes`
+/// (2026-12-03), the screen trained as shipped and judged on the batches it
+/// never trains on (probe8 and probe10, 140 attacks and 140 allowed) and
+/// the calibration fold: 0.95 blocked 102 attacks, 7 allowed and 0 of
+/// 6,058 ordinary messages; 0.6 blocks 118, 8 and 1.
+pub const LEARNED_ALONE: f32 = 0.6;
 /// Learned attack probability at or above which a message is blocked when
 /// a gating rule part or a weak direct finding agrees.
 pub const LEARNED_WITH_CUE: f32 = 0.7;
@@ -149,13 +153,15 @@ pub fn learned_finding_at(
         .findings
         .iter()
         .max_by(|a, b| a.score.total_cmp(&b.score));
+    // Agreeing evidence is named when there is some, whichever threshold
+    // the score clears.
+    let cleared =
+        probability >= with_cue || (probability >= alone && threats.words >= MIN_WORDS_ALONE);
     let rule = match (cue, direct) {
+        (Some(cue), _) if cleared => format!("learned-ngrams+{}", cue.name),
+        (None, Some(f)) if cleared => format!("learned-ngrams+{}", f.rule),
         _ if probability >= alone && threats.words >= MIN_WORDS_ALONE => {
             "learned-ngrams".to_owned()
-        }
-        (Some(cue), _) if probability >= with_cue => format!("learned-ngrams+{}", cue.name),
-        (None, Some(f)) if probability >= with_cue => {
-            format!("learned-ngrams+{}", f.rule)
         }
         _ => return None,
     };
@@ -430,7 +436,8 @@ mod tests {
         let f = learned_finding(LEARNED_WITH_CUE, &t).expect("a learned finding");
         assert!(f.rule.starts_with("learned-ngrams+framing-"), "{}", f.rule);
         assert_eq!(f.kind, K::Jailbreak);
-        assert!(learned_finding(LEARNED_WITH_CUE - 0.01, &t).is_none());
+        let below = LEARNED_WITH_CUE.min(super::LEARNED_ALONE) - 0.01;
+        assert!(learned_finding(below, &t).is_none());
     }
 
     /// Given a short or cue-less message, when the learned score is middling,

@@ -213,16 +213,16 @@ impl Judged {
     }
 }
 
-/// Calibration: train without the probe batches, then judge them (unseen
-/// by the model), the development set and the calibration fold at a grid
-/// of thresholds.
+/// Calibration: train as the shipped screen is trained, then judge the
+/// batches it never trains on (`probe8.csv`, `probe10.csv`) and the
+/// calibration fold at a grid of thresholds.
 #[test]
 #[ignore = "calibration aid, trains a model; run by hand"]
 fn learned_screen_on_unseen_probes() {
-    let texts = training_texts(&["dev_screening.csv", "ordinary_multilingual.csv"]);
+    let texts = training_texts(LABELLED);
     let model = fit(&examples(&texts), FIT);
-    let mut probes = labelled_rows("probe4.csv");
-    probes.extend(labelled_rows("probe5.csv"));
+    let mut probes = labelled_rows("probe8.csv");
+    probes.extend(labelled_rows("probe10.csv"));
     let probes: Vec<(Judged, &DevRow)> = probes
         .iter()
         .map(|r| (Judged::new(&model, &r.text), r))
@@ -237,8 +237,8 @@ fn learned_screen_on_unseen_probes() {
         "calibration fold {}: rules alone block {rules_fp}",
         fold.len()
     );
-    for alone in [0.8, 0.9, 0.95, 0.98, 0.99] {
-        for with_cue in [0.2, 0.3, 0.5, 0.7, 0.8] {
+    for alone in [0.6, 0.7, 0.8, 0.9, 0.95] {
+        for with_cue in [0.2, 0.3, 0.5, 0.7] {
             let fp = fold.iter().filter(|j| j.blocked(alone, with_cue)).count();
             let attacks = probes.iter().filter(|(_, r)| r.block);
             let (n_att, hit) = attacks.fold((0, 0), |(n, h), (j, _)| {
