@@ -47,14 +47,17 @@ const GATING_ROLES: [Role; 4] = [Role::Framing, Role::Forbidden, Role::Third, Ro
 
 /// Learned attack probability at or above which a message is blocked on
 /// the model alone. Set with `train::learned_screen_on_unseen_probes`
-/// (2026-12-03), the screen trained as shipped and judged on the batches it
-/// never trains on (probe8 and probe10, 140 attacks and 140 allowed) and
-/// the calibration fold: 0.95 blocked 102 attacks, 7 allowed and 0 of
-/// 6,058 ordinary messages; 0.6 blocks 118, 8 and 1.
-pub const LEARNED_ALONE: f32 = 0.6;
+/// (2026-12-03): the screen trained as shipped, less a fifth of
+/// llm-warden's benign training prompts, and judged on the batches it never
+/// trains on (probe8 and probe10: 140 attacks, 140 allowed), that fifth
+/// (104 general requests to an assistant) and the calibration fold (6,058
+/// ordinary messages). Attacks / allowed / warden fifth / fold blocked: the
+/// earlier pair 0.95 / 0.7 101 / 8 / 11 / 0; 0.8 / 0.5 110 / 9 / 13 / 0;
+/// this pair 0.9 / 0.9 102 / 7 / 8 / 0.
+pub const LEARNED_ALONE: f32 = 0.9;
 /// Learned attack probability at or above which a message is blocked when
-/// a gating rule part or a weak direct finding agrees.
-pub const LEARNED_WITH_CUE: f32 = 0.7;
+/// a gating rule part or a weak direct finding agrees (same measurement).
+pub const LEARNED_WITH_CUE: f32 = 0.9;
 /// Fewer words than this are too little evidence for the model alone
 /// ("excuse me", "cant say").
 const MIN_WORDS_ALONE: usize = 6;

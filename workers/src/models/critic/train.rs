@@ -79,13 +79,19 @@ pub fn training_texts(labelled: &[&str]) -> Vec<(String, bool)> {
 
 /// The intent model's BrewVi training messages (`workers/models/`): the
 /// demo tenant's ordinary customer wording, so that product names and
-/// coffee words do not read as attack cues.
+/// coffee words do not read as attack cues, and French or Spanish not as
+/// an attack in another language.
 fn brewvi_customer_messages() -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    ["brewvi-intents.csv", "train/brewvi-extra.csv"]
-        .iter()
-        .flat_map(|f| csv_column(&dir.join(f), "text"))
-        .collect()
+    [
+        "brewvi-intents.csv",
+        "train/brewvi-extra.csv",
+        "train/brewvi-fr-es.csv",
+        "train/brewvi-fr-es-2.csv",
+    ]
+    .iter()
+    .flat_map(|f| csv_column(&dir.join(f), "text"))
+    .collect()
 }
 
 /// Hyper-parameters of [`fit`].
@@ -219,8 +225,23 @@ impl Judged {
 #[test]
 #[ignore = "calibration aid, trains a model; run by hand"]
 fn learned_screen_on_unseen_probes() {
-    let texts = training_texts(LABELLED);
+    // A fifth of llm-warden's benign training prompts (general requests to
+    // an assistant, unlike the customer messages of the calibration fold)
+    // is held out here too, to judge false blocks on that kind of text.
+    let warden_fold: std::collections::BTreeSet<String> =
+        warden("jailbreak_dataset_train_balanced.csv")
+            .into_iter()
+            .filter(|(kind, _)| kind != "jailbreak")
+            .enumerate()
+            .filter(|(i, _)| i % 5 == 0)
+            .map(|(_, (_, t))| t)
+            .collect();
+    let texts: Vec<(String, bool)> = training_texts(LABELLED)
+        .into_iter()
+        .filter(|(t, attack)| *attack || !warden_fold.contains(t))
+        .collect();
     let model = fit(&examples(&texts), FIT);
+    let warden_judged: Vec<Judged> = warden_fold.iter().map(|t| Judged::new(&model, t)).collect();
     let mut probes = labelled_rows("probe8.csv");
     probes.extend(labelled_rows("probe10.csv"));
     let probes: Vec<(Judged, &DevRow)> = probes
@@ -237,8 +258,8 @@ fn learned_screen_on_unseen_probes() {
         "calibration fold {}: rules alone block {rules_fp}",
         fold.len()
     );
-    for alone in [0.6, 0.7, 0.8, 0.9, 0.95] {
-        for with_cue in [0.2, 0.3, 0.5, 0.7] {
+    for alone in [0.8, 0.9, 0.95, 0.98] {
+        for with_cue in [0.5, 0.7, 0.8, 0.9] {
             let fp = fold.iter().filter(|j| j.blocked(alone, with_cue)).count();
             let attacks = probes.iter().filter(|(_, r)| r.block);
             let (n_att, hit) = attacks.fold((0, 0), |(n, h), (j, _)| {
@@ -248,10 +269,15 @@ fn learned_screen_on_unseen_probes() {
             let (n_ok, fpp) = allowed.fold((0, 0), |(n, h), (j, _)| {
                 (n + 1, h + usize::from(j.blocked(alone, with_cue)))
             });
+            let wfp = warden_judged
+                .iter()
+                .filter(|j| j.blocked(alone, with_cue))
+                .count();
             println!(
-                "alone {alone:.2} cue {with_cue:.2}: probes recall {hit}/{n_att}, probes allowed blocked {fpp}/{n_ok}, calibration FP {fp}/{} = {:.3} %",
+                "alone {alone:.2} cue {with_cue:.2}: probes recall {hit}/{n_att}, probes allowed blocked {fpp}/{n_ok}, calibration FP {fp}/{} = {:.3} %, warden benign fold FP {wfp}/{}",
                 fold.len(),
-                100.0 * fp as f64 / fold.len() as f64
+                100.0 * fp as f64 / fold.len() as f64,
+                warden_judged.len()
             );
         }
     }

@@ -66,6 +66,7 @@ static UNRESOLVED: LazyLock<Regex> = LazyLock::new(|| {
         r"|\bnever (arrives|arrived|came|comes|showed|shows)\b|\bit'?s not here\b",
         r"|\banother (week|day|month)\b",
         r"|\bstill (leak\w*|happen\w*|doing (it|that|the same)|drip\w*|dead|faulty|wrong|late|missing|broken)\b|\b(exactly |just )?(like|same as) before\b",
+        r"|\b(reset|descaled|restarted|rebooted|unplugged|cleaned|charged|reinstalled|tried)\b[^?]{0,80}\bnothing\b",
     ))
     .expect("compiled-in pattern is valid")
 });

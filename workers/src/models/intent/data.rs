@@ -30,6 +30,10 @@ pub const SHIPPED_TRAINING: &[(&str, &str)] = &[
         include_str!("../../../models/train/brewvi-fr-es.csv"),
     ),
     (
+        "train/brewvi-fr-es-2.csv",
+        include_str!("../../../models/train/brewvi-fr-es-2.csv"),
+    ),
+    (
         "train/bitext-mapped.csv",
         include_str!("../../../models/train/bitext-mapped.csv"),
     ),
