@@ -139,6 +139,22 @@ const FUNCTION_WORDS: &[(&str, Language)] = &[
     ("cuánto", Language::Es),
 ];
 
+/// `c` without its French or Spanish accent (`é` → `e`, `ñ` → `n`); any
+/// other character unchanged. Lexicons written without accents match
+/// customers who type them and customers who do not.
+pub fn unaccent(c: char) -> char {
+    match c {
+        'à' | 'â' | 'á' | 'ä' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'î' | 'ï' | 'í' => 'i',
+        'ô' | 'ó' | 'ö' => 'o',
+        'ù' | 'û' | 'ú' | 'ü' => 'u',
+        'ç' => 'c',
+        'ñ' => 'n',
+        c => c,
+    }
+}
+
 /// The language `text` is written in: a greeting or courtesy word decides
 /// a very short message; then the language with the most of its own
 /// function words, when one has more than the others; then whatlang when

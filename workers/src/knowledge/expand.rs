@@ -395,14 +395,7 @@ fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
     for c in text.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'à' | 'â' | 'á' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' | 'í' => 'i',
-            'ô' | 'ó' | 'ö' => 'o',
-            'ù' | 'û' | 'ú' | 'ü' => 'u',
-            'ç' => 'c',
-            'ñ' => 'n',
+        let c = match crate::language::unaccent(c) {
             '’' => '\'',
             c => c,
         };

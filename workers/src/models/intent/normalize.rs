@@ -553,20 +553,9 @@ const CONCEPTS_FR_ES: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// `word` lower-cased with French and Spanish accents removed.
+/// `word` (already lower-cased) with French and Spanish accents removed.
 fn unaccented(word: &str) -> String {
-    word.chars()
-        .map(|c| match c {
-            'à' | 'â' | 'á' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' | 'í' => 'i',
-            'ô' | 'ó' | 'ö' => 'o',
-            'ù' | 'û' | 'ú' | 'ü' => 'u',
-            'ç' => 'c',
-            'ñ' => 'n',
-            c => c,
-        })
-        .collect()
+    word.chars().map(crate::language::unaccent).collect()
 }
 
 /// Lower-case words with shorthand and contractions expanded and repeated
