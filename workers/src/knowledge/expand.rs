@@ -288,6 +288,16 @@ const CONTINENTAL_STATES: &[&str] = &[
     "district of columbia",
 ];
 
+/// Places named in the text (whole words) → the knowledge-base words of
+/// the passage that covers them.
+const PLACES: &[(&[&str], &str)] = &[
+    (CONTINENTAL_STATES, "continental transit times region"),
+    (&["alaska", "hawaii"], "transit times region"),
+    (CANADA_PLACES, "canada"),
+    (MEXICO_PLACES, "mexico"),
+    (ABROAD, "international"),
+];
+
 /// French (accent-folded word starts) → English knowledge-base words.
 const FR_TO_EN: &[(&str, &str)] = &[
     ("horaire", "hours support"),
@@ -449,20 +459,10 @@ pub fn english_words(text: &str, language: Language) -> String {
         Language::Fr => collect(&folded, FR_TO_EN, &mut words),
         Language::Es => collect(&folded, ES_TO_EN, &mut words),
     }
-    if CONTINENTAL_STATES.iter().any(|s| names(&folded, s)) {
-        words.push("continental transit times region");
-    }
-    if names(&folded, "alaska") || names(&folded, "hawaii") {
-        words.push("transit times region");
-    }
-    if CANADA_PLACES.iter().any(|c| names(&folded, c)) {
-        words.push("canada");
-    }
-    if MEXICO_PLACES.iter().any(|c| names(&folded, c)) {
-        words.push("mexico");
-    }
-    if ABROAD.iter().any(|c| names(&folded, c)) {
-        words.push("international");
+    for &(places, topic) in PLACES {
+        if places.iter().any(|p| names(&folded, p)) {
+            words.push(topic);
+        }
     }
     words.join(" ")
 }

@@ -5,9 +5,9 @@
 //! a few milliseconds) with one indexing thread, so document ids and ties
 //! are the same on every run. Each passage is indexed in the fields of its
 //! own language (title, tags, body and the questions it answers, analysed
-//! with that language's stop words and stemmer). Queries are built from the analysed words of the
-//! customer text (no query syntax, so nothing a customer types can make the
-//! parser fail):
+//! with that language's stop words and stemmer). Queries are built from the
+//! analysed words of the customer text (no query syntax, so nothing a
+//! customer types can make the parser fail):
 //!
 //! - the customer's words against passages in the customer's language;
 //! - the English words [`super::expand`] maps them to (synonyms, and for

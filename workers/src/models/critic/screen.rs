@@ -156,16 +156,14 @@ pub fn learned_finding_at(
         .findings
         .iter()
         .max_by(|a, b| a.score.total_cmp(&b.score));
+    let by_itself = probability >= alone && threats.words >= MIN_WORDS_ALONE;
     // Agreeing evidence is named when there is some, whichever threshold
     // the score clears.
-    let cleared =
-        probability >= with_cue || (probability >= alone && threats.words >= MIN_WORDS_ALONE);
+    let cleared = by_itself || probability >= with_cue;
     let rule = match (cue, direct) {
         (Some(cue), _) if cleared => format!("learned-ngrams+{}", cue.name),
         (None, Some(f)) if cleared => format!("learned-ngrams+{}", f.rule),
-        _ if probability >= alone && threats.words >= MIN_WORDS_ALONE => {
-            "learned-ngrams".to_owned()
-        }
+        _ if by_itself => "learned-ngrams".to_owned(),
         _ => return None,
     };
     Some(InputFinding {

@@ -109,18 +109,12 @@ pub fn in_context(
         return c;
     };
     if is_info_reply(text) || is_unclear_short_reply(&c, text) {
-        c.intent = open;
-        c.confidence = c.confidence.max(FOLLOW_UP_CONFIDENCE);
-        c.signals.retain(|s| *s != Signal::RepeatContact);
-        return c;
+        return follow_up(c, open);
     }
     if RESOLVED.is_match(text) && c.confidence < FOLLOW_UP_CONFIDENCE {
         // "Never mind, found it, thanks anyway": a closing, whatever the
         // model makes of its words.
-        c.intent = Intent::GeneralInquiry;
-        c.confidence = FOLLOW_UP_CONFIDENCE;
-        c.signals.retain(|s| *s != Signal::RepeatContact);
-        return c;
+        return follow_up(c, Intent::GeneralInquiry);
     }
     if is_refund_amount_reply(&c, text, open) {
         c.intent = open;
@@ -131,6 +125,15 @@ pub fn in_context(
     if is_repeated_contact(c.intent, text, past) && !c.signals.contains(&Signal::RepeatContact) {
         c.signals.push(Signal::RepeatContact);
     }
+    c
+}
+
+/// `c` read as a follow-up in the conversation: `intent`, at least the
+/// follow-up confidence, and never repeated contact.
+fn follow_up(mut c: Classified, intent: Intent) -> Classified {
+    c.intent = intent;
+    c.confidence = c.confidence.max(FOLLOW_UP_CONFIDENCE);
+    c.signals.retain(|s| *s != Signal::RepeatContact);
     c
 }
 

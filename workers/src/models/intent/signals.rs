@@ -95,12 +95,12 @@ static HAPPENED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Signals in `text`; `abusive` comes from the sentiment lexicon.
 pub fn signals(text: &str, abusive: bool) -> Vec<Signal> {
-    let asked_about = HYPOTHETICAL.is_match(text) && !HAPPENED.is_match(text);
+    let asked_about = || HYPOTHETICAL.is_match(text) && !HAPPENED.is_match(text);
     let mut out: Vec<Signal> = RULES
         .iter()
-        .filter(|(s, _)| !(asked_about && *s == Signal::HealthOrSafety))
         .filter(|(_, r)| r.is_match(text))
         .map(|(s, _)| *s)
+        .filter(|s| *s != Signal::HealthOrSafety || !asked_about())
         .collect();
     if abusive {
         out.push(Signal::Abusive);
