@@ -338,3 +338,50 @@ impl PassageIndex {
         Ok(hits)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passage(id: &str, text: &str, questions: &[&str]) -> KbPassage {
+        KbPassage {
+            source_id: id.to_owned(),
+            title: "Policy".to_owned(),
+            text: text.to_owned(),
+            language: "en".to_owned(),
+            tags: Vec::new(),
+            questions: questions.iter().map(|q| (*q).to_owned()).collect(),
+        }
+    }
+
+    fn ids(index: &PassageIndex, text: &str) -> Vec<String> {
+        let query = SearchQuery {
+            text,
+            ..SearchQuery::default()
+        };
+        let hits = index.search(&query, 5).expect("search");
+        hits.into_iter().map(|h| h.source_id).collect()
+    }
+
+    /// Given a passage whose words differ from the customer's and a
+    /// question line in the customer's words, when two of those words are
+    /// asked, then the passage is found through its questions; one shared
+    /// word alone does not find it.
+    #[test]
+    fn given_question_lines_when_two_words_match_there_then_the_passage_is_found() {
+        let index = PassageIndex::build(&[
+            passage(
+                "returns.window",
+                "Returns are accepted within 30 days.",
+                &["can I still send it back after five weeks"],
+            ),
+            passage("other", "Something else entirely.", &[]),
+        ])
+        .expect("index builds");
+        assert_eq!(
+            ids(&index, "five weeks, send back?"),
+            vec!["returns.window"]
+        );
+        assert!(ids(&index, "five pizzas").is_empty());
+    }
+}

@@ -129,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn given_question_lines_when_parsed_then_indexed_apart_from_the_text() {
+    fn given_question_lines_when_parsed_then_kept_apart_from_the_text() {
         let md = "## a: A\nYou have 30 days.\n? how long do I have\n?   can I still send it back\n";
         let p = parse("t.md", md).expect("valid markdown");
         assert_eq!(p[0].text, "You have 30 days.");
