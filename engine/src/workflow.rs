@@ -14,8 +14,8 @@
 
 use crate::conversation::{Conversation, Status, Turn};
 use crate::event::{
-    CustomerTier, EscalationReason, EventType, InputFindingKind, Intent, ScreenVerdict, Sentiment,
-    Signal, ValidateVerdict,
+    CustomerTier, EscalationReason, EventData, EventType, InputFindingKind, Intent, ScreenVerdict,
+    Sentiment, Signal, ValidateVerdict,
 };
 
 /// The agents that own steps.
@@ -64,6 +64,34 @@ impl Agent {
                 EventType::Validated,
                 EventType::Failed,
             ],
+        }
+    }
+
+    /// Whether this agent's step can come next when `trigger` is the
+    /// conversation's latest event: [`Agent::triggers`] refined by what the
+    /// event says, so a worker can ack a delivery that cannot concern it
+    /// without loading the conversation. An allowed message leads to the
+    /// classifier, never to the critic or to escalation (a blocked one the
+    /// other way round); an approved draft to the critic's delivery, never to
+    /// a redraft or a hand-off; a retrieval without an order to escalation,
+    /// whose only rule after it is the refund policy of an order.
+    /// `workflow_tests` checks it against [`next_step`] for every scenario.
+    pub fn wakes_on(self, trigger: &EventData) -> bool {
+        if !self.triggers().contains(&trigger.event_type()) {
+            return false;
+        }
+        match (self, trigger) {
+            (Agent::Critic | Agent::Escalation, EventData::Screened(s)) => {
+                s.verdict == ScreenVerdict::Block
+            }
+            (Agent::Intent, EventData::Screened(s)) => s.verdict == ScreenVerdict::Allow,
+            (Agent::Critic, EventData::Validated(v)) => v.verdict != ValidateVerdict::Reject,
+            // After retrieval only the refund rules of an order hand over.
+            (Agent::Escalation, EventData::Retrieved(r)) => orders(r).next().is_some(),
+            (Agent::Response | Agent::Escalation, EventData::Validated(v)) => {
+                v.verdict == ValidateVerdict::Reject
+            }
+            _ => true,
         }
     }
 
@@ -305,17 +333,18 @@ fn refund_outside_policy(
     if !matches!(intent, Intent::RefundStatus | Intent::ReturnRequest) {
         return false;
     }
-    retrieved
-        .records
-        .iter()
-        .filter(|r| r.kind == "order")
-        .any(|order| {
-            let total = order.fields.get("total").and_then(|v| v.as_f64());
-            let age = order
-                .fields
-                .get("days_since_order")
-                .and_then(|v| v.as_i64());
-            total.is_some_and(|t| t > policy.refund_auto_limit)
-                || age.is_some_and(|d| d > policy.refund_window_days)
-        })
+    orders(retrieved).any(|order| {
+        let total = order.fields.get("total").and_then(|v| v.as_f64());
+        let age = order
+            .fields
+            .get("days_since_order")
+            .and_then(|v| v.as_i64());
+        total.is_some_and(|t| t > policy.refund_auto_limit)
+            || age.is_some_and(|d| d > policy.refund_window_days)
+    })
+}
+
+/// The orders retrieval looked up.
+fn orders(retrieved: &crate::event::Retrieved) -> impl Iterator<Item = &crate::event::Record> {
+    retrieved.records.iter().filter(|r| r.kind == "order")
 }

@@ -175,6 +175,12 @@ impl Given {
                 step,
                 step.agent().as_str()
             );
+            assert!(
+                step.agent().wakes_on(&last.event.data),
+                "{:?} follows this {trigger} but {} would ack it unread",
+                step,
+                step.agent().as_str()
+            );
         }
     }
 
@@ -619,4 +625,46 @@ fn given_two_answered_turns_when_a_third_message_arrives_then_the_earlier_messag
         vec![Intent::OrderStatus, Intent::RefundStatus]
     );
     assert!(given().received().state().past_messages.is_empty());
+}
+
+#[test]
+fn an_allowed_message_or_an_approved_draft_wakes_only_the_agent_whose_step_follows() {
+    let last = |g: Given| g.events.last().map(|e| e.event.data.clone());
+    let allowed = last(given().received().allowed()).expect("an event");
+    let approved = last(
+        given()
+            .up_to_retrieval(Intent::OrderStatus)
+            .drafted(1)
+            .validated(ValidateVerdict::Approve, 1),
+    )
+    .expect("an event");
+    let rejected = last(
+        given()
+            .up_to_retrieval(Intent::OrderStatus)
+            .drafted(1)
+            .validated(ValidateVerdict::Reject, 1),
+    )
+    .expect("an event");
+    let woken = |data: &EventData| -> Vec<Agent> {
+        Agent::ALL
+            .into_iter()
+            .filter(|a| a.wakes_on(data))
+            .collect()
+    };
+    assert_eq!(woken(&allowed), [Agent::Intent]);
+    assert_eq!(woken(&approved), [Agent::Critic]);
+    assert_eq!(woken(&rejected), [Agent::Response, Agent::Escalation]);
+    let blocked = last(given().received().screened(ScreenVerdict::Block, &[])).expect("an event");
+    assert_eq!(woken(&blocked), [Agent::Critic, Agent::Escalation]);
+    let no_order = last(given().up_to_retrieval(Intent::RefundStatus)).expect("an event");
+    assert_eq!(woken(&no_order), [Agent::Response]);
+    let with_order = last(
+        given()
+            .received()
+            .allowed()
+            .classified(Intent::RefundStatus)
+            .retrieved(vec![order(20.0, 3)]),
+    )
+    .expect("an event");
+    assert_eq!(woken(&with_order), [Agent::Response, Agent::Escalation]);
 }

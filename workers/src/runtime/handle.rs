@@ -210,7 +210,17 @@ impl<W: Worker> Handler<W> {
     /// worker hosting every agent carries a message to its answer here, and
     /// the deliveries of the events it appended on the way find nothing left.
     async fn process(&self, message: &jetstream::Message) -> Result<Outcome, Failure> {
-        let key = self.conversation_of(message)?;
+        let trigger = self.trigger_of(message)?;
+        // Nothing this worker hosts can follow that event: no load.
+        if !self
+            .worker
+            .agents()
+            .iter()
+            .any(|a| a.wakes_on(&trigger.data))
+        {
+            return Ok(Outcome::NotMine);
+        }
+        let key = trigger.envelope.conversation;
         let _turn = self.turns.take(&key).await;
         // The conversation reaches at least the trigger.
         let at_least = StreamSeq::new(message.info().map(|i| i.stream_sequence).unwrap_or(0));
@@ -222,10 +232,10 @@ impl<W: Worker> Handler<W> {
         self.carry(key, at_least).await
     }
 
-    /// The conversation a trigger belongs to; a trigger that does not decode
-    /// is a permanent failure.
-    fn conversation_of(&self, message: &jetstream::Message) -> Result<ConversationKey, Failure> {
-        let trigger = decode(
+    /// The event a message carries; one that does not decode is a permanent
+    /// failure.
+    fn trigger_of(&self, message: &jetstream::Message) -> Result<Event, Failure> {
+        decode(
             message.subject.as_str(),
             message.headers.as_ref(),
             &message.payload,
@@ -236,8 +246,7 @@ impl<W: Worker> Handler<W> {
                 "decode",
                 format!("trigger does not decode ({:?}): {e}", e.kind()),
             ),
-        })?;
-        Ok(trigger.envelope.conversation)
+        })
     }
 
     /// Rounds on the conversation while they append: after a conflict it is

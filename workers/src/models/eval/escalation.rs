@@ -6,12 +6,13 @@
 //! Set format, one JSON object per line:
 //! `{"id": "esc-001", "turns": ["...", "..."], "human": true, "why": "..."}`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
 use switchboard_engine::ids::ConversationKey;
 
-use super::report::{EscalationEval, Rate};
+use super::report::{EscalationEval, HandOffs, Rate};
 use super::{EvalError, read};
 use crate::agents::{Agents, DryRun};
 
@@ -57,9 +58,19 @@ pub async fn measure(set: &str, agents: &Agents, cases: &[EscalationCase]) -> Es
     let team = agents.team();
     let (mut right, mut tp, mut said_human, mut needed) = (0, 0, 0, 0);
     let mut wrong = Vec::new();
+    let mut by_reason = BTreeMap::<String, HandOffs>::new();
     for (i, case) in cases.iter().enumerate() {
         let decided = decide(&team, i, case).await;
         let human = decided.is_some();
+        if let Some(decided) = &decided {
+            let reason = match decided.split(" at ").next() {
+                Some(r) if !r.starts_with("step error") => r,
+                _ => "step error",
+            };
+            let h = by_reason.entry(reason.to_owned()).or_default();
+            h.total += 1;
+            h.wanted += usize::from(case.human);
+        }
         right += usize::from(human == case.human);
         tp += usize::from(human && case.human);
         said_human += usize::from(human);
@@ -75,6 +86,7 @@ pub async fn measure(set: &str, agents: &Agents, cases: &[EscalationCase]) -> Es
         precision: Rate::new(tp, said_human),
         recall: Rate::new(tp, needed),
         wrong,
+        by_reason,
     }
 }
 

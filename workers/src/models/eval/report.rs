@@ -144,6 +144,19 @@ pub struct EscalationEval {
     pub recall: Rate,
     /// The cases decided wrong: id, expected, and the reason given (if any).
     pub wrong: Vec<(String, bool, String)>,
+    /// Hand-offs by escalation reason: how many, and how many of them were
+    /// wanted (a reason whose hand-offs are mostly unwanted is the one to
+    /// look at).
+    pub by_reason: std::collections::BTreeMap<String, HandOffs>,
+}
+
+/// The hand-offs of one escalation reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct HandOffs {
+    /// Conversations handed over for this reason.
+    pub total: usize,
+    /// Of those, the ones the set says needed a human.
+    pub wanted: usize,
 }
 
 /// Retrieval over one set of queries.
@@ -266,6 +279,10 @@ impl fmt::Display for EscalationEval {
         target_at_least(f, "decided right", acc, TARGET_ESCALATION_ACCURACY)?;
         writeln!(f, "  {:<34} {}", "precision", self.precision)?;
         writeln!(f, "  {:<34} {}", "recall", self.recall)?;
+        for (reason, h) in &self.by_reason {
+            let label = format!("handed over: {reason}");
+            writeln!(f, "    {label:<40} {} ({} wanted)", h.total, h.wanted)?;
+        }
         for (id, human, reason) in &self.wrong {
             let want = if *human { "human" } else { "agents" };
             writeln!(f, "    wrong {id}: wanted {want}, got {reason}")?;
