@@ -38,6 +38,7 @@ pub const LABELLED: &[&str] = &[
     "probe6.csv",
     "probe7.csv",
     "probe9.csv",
+    "augment1.csv",
     "ordinary_multilingual.csv",
 ];
 
@@ -220,7 +221,7 @@ impl Judged {
 }
 
 /// Calibration: train as the shipped screen is trained, then judge the
-/// batches it never trains on (`probe8.csv`, `probe10.csv`) and the
+/// batches it never trains on (`probe8.csv`, `probe10.csv`, `probe11.csv`) and the
 /// calibration fold at a grid of thresholds.
 #[test]
 #[ignore = "calibration aid, trains a model; run by hand"]
@@ -236,7 +237,15 @@ fn learned_screen_on_unseen_probes() {
             .filter(|(i, _)| i % 5 == 0)
             .map(|(_, (_, t))| t)
             .collect();
-    let texts: Vec<(String, bool)> = training_texts(LABELLED)
+    // SWITCHBOARD_TRAIN_WITHOUT=a.csv,b.csv: the same, without those
+    // batches (to measure what a batch adds).
+    let without = std::env::var("SWITCHBOARD_TRAIN_WITHOUT").unwrap_or_default();
+    let labelled: Vec<&str> = LABELLED
+        .iter()
+        .copied()
+        .filter(|f| !without.split(',').any(|w| w == *f))
+        .collect();
+    let texts: Vec<(String, bool)> = training_texts(&labelled)
         .into_iter()
         .filter(|(t, attack)| *attack || !warden_fold.contains(t))
         .collect();
@@ -244,6 +253,7 @@ fn learned_screen_on_unseen_probes() {
     let warden_judged: Vec<Judged> = warden_fold.iter().map(|t| Judged::new(&model, t)).collect();
     let mut probes = labelled_rows("probe8.csv");
     probes.extend(labelled_rows("probe10.csv"));
+    probes.extend(labelled_rows("probe11.csv"));
     let probes: Vec<(Judged, &DevRow)> = probes
         .iter()
         .map(|r| (Judged::new(&model, &r.text), r))
