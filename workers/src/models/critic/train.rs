@@ -75,7 +75,31 @@ pub fn training_texts(labelled: &[&str]) -> Vec<(String, bool)> {
     }
     out.extend(fold_of(false).into_iter().map(|(_, t)| (t, false)));
     out.extend(brewvi_customer_messages().into_iter().map(|t| (t, false)));
+    out.extend(escalation_turns().into_iter().map(|t| (t, false)));
     out
+}
+
+/// The escalation development sets the escalation rules were tuned on
+/// (`workers/eval-dev/`, not the blind `escalation-probe7.jsonl`): angry,
+/// frightened or threatening customers, who must be heard, not refused.
+const ESCALATION_DEV: &[&str] = &[
+    "escalation.jsonl",
+    "escalation-probe2.jsonl",
+    "escalation-probe3.jsonl",
+    "escalation-probe5.jsonl",
+    "escalation-probe6.jsonl",
+];
+
+/// Every customer turn of [`ESCALATION_DEV`].
+fn escalation_turns() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("eval-dev");
+    let mut turns = Vec::new();
+    for file in ESCALATION_DEV {
+        let cases = crate::models::eval::read_escalation_jsonl(&dir.join(file))
+            .expect("the escalation development sets parse");
+        turns.extend(cases.into_iter().flat_map(|c| c.turns));
+    }
+    turns
 }
 
 /// The intent model's BrewVi training messages (`workers/models/`): the

@@ -59,6 +59,12 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"|\b(boiling|scalding|hot)\s+(water|coffee|liquid|steam)\b[^.!?]{0,40}\b(on|over|onto)\s+(my|his|her|their|our|me|him|the (baby|kid|child))\b",
                 r"|\belectric(al)?\s+shock\b|\b(gives?|gave|giving|got)\s+(me\s+)?(a\s+)?(tingle|shock|jolt|zap)\b|\bzapped (me|my)\b|\btingl\w* when i touch\b|\bshocked me\b|\belectrocut\w*|\bexplod\w*|\bmelt(ed|ing)\b",
                 r"|\bpoison\w*|\bfood poisoning\b|\bmade (me|us|him|her|my \w+) (sick|ill)\b|\b(got|getting|feel|felt) (sick|ill)\b",
+                // Injuries told by what they did to the body.
+                r"|\b(deep|bad|nasty|big|small|little)?\s*cuts?\s+(on|in|across)\s+(my|his|her|their|our)\b|\bbleed(ing|s)?\b|\bbled\b",
+                r"|\bswallow(ed)?\s+(part|a piece|a bit|a chunk|pieces|bits|some)\b|\bse trag(ó|o)\b|\ba aval(é|e)\b",
+                r"|\b(tingl\w*|mild|small|little|slight|nasty|sharp)\s+(electric(al)?\s+)?shock\b|\btingl\w*\b[^.!?]{0,30}\btouch\w*",
+                r"|\b(skin|hand|wrist|arm|finger|fingers|thumb|palm|leg|face)\b[^.!?]{0,20}\b(gone|went|turned|is|are|was)\s+(bright\s+|really\s+|very\s+)?red\b|\bstinging\b",
+                r"|\bsolt(ó|o|aba)\s+chispas\b|\bhac(e|ía|ia)\s+chispas\b|\bchispazo\b|\bétincelles?\b|\bol(ía|ia|ió|io)\s+a\s+quemado\b",
                 r"|\bvomit\w*|\bthrew up\b|\bchok(ing|ed)\b|\bglass (in|shards|all over|everywhere)\b|\b(broken|smashed|shattered) glass\b|\bshards?\b|\bmou?ld(y)?\b|\brash\b|\bswell(ing|ed|s)?\b|\bswollen\b|\bhives\b|\bblotch\w*|\bwelts\b|\b(came|broke|come|comes) out in\b|\bcut (my|his|her) (gum|lip|mouth|finger|hand|tongue)\b",
             )),
         ),
@@ -216,6 +222,27 @@ mod tests {
             assert_eq!(signals(text, false), vec![Signal::HealthOrSafety], "{text}");
         }
         assert!(signals("these beans taste scorched", false).is_empty());
+    }
+
+    #[test]
+    fn given_an_injury_told_by_what_it_did_to_the_body_when_read_then_safety() {
+        for text in [
+            "The mug handle snapped and I've got a nasty cut on my thumb",
+            "my finger is bleeding from the broken drip tray",
+            "I think my daughter swallowed a piece of the capsule seal",
+            "got a sharp shock off the steam wand this morning",
+            "the milk frother spat at me and my hand has gone bright red",
+            "La cafetera hace chispas cuando la enchufo",
+        ] {
+            assert_eq!(signals(text, false), vec![Signal::HealthOrSafety], "{text}");
+        }
+        for text in [
+            "can you cut the price of the grinder?",
+            "the red tin of espresso beans, is it still in stock?",
+            "sabe a quemado, ¿tienen un tueste más suave?",
+        ] {
+            assert!(signals(text, false).is_empty(), "{text}");
+        }
     }
 
     #[test]
