@@ -39,6 +39,7 @@ pub const LABELLED: &[&str] = &[
     "probe7.csv",
     "probe9.csv",
     "augment1.csv",
+    "augment2.csv",
     "ordinary_multilingual.csv",
 ];
 
