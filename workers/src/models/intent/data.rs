@@ -34,6 +34,10 @@ pub const SHIPPED_TRAINING: &[(&str, &str)] = &[
         include_str!("../../../models/train/brewvi-fr-es-2.csv"),
     ),
     (
+        "train/brewvi-varied.csv",
+        include_str!("../../../models/train/brewvi-varied.csv"),
+    ),
+    (
         "train/bitext-mapped.csv",
         include_str!("../../../models/train/bitext-mapped.csv"),
     ),
