@@ -44,8 +44,10 @@ pub struct Rule {
     pub score: f32,
     /// How the match is used.
     pub role: Role,
-    /// The compiled pattern (matched against normalised text).
-    pub pattern: Regex,
+    /// The pattern as compiled into the rule list's set (matched against
+    /// normalised text). Only the set is compiled: a compiled copy per rule
+    /// would double the rules' memory and was never matched on its own.
+    pub pattern: String,
     /// A veto: when it matches too, the rule does not fire ("disregard
     /// *my* earlier instructions", "the *gift* card").
     pub unless: Option<Regex>,
@@ -189,7 +191,7 @@ pub fn compile<S: Into<Spec>>(specs: impl IntoIterator<Item = S>) -> Rules {
             kind: s.kind,
             score: s.score,
             role: s.role,
-            pattern: literal_regex(&s.pattern),
+            pattern: ascii_boundaries(&s.pattern),
             unless: s.unless.as_deref().map(literal_regex),
         })
         .collect();
