@@ -628,23 +628,15 @@ fn given_two_answered_turns_when_a_third_message_arrives_then_the_earlier_messag
 }
 
 #[test]
-fn an_allowed_message_or_an_approved_draft_wakes_only_the_agent_whose_step_follows() {
+fn each_kind_of_event_wakes_only_the_agents_whose_step_can_follow_it() {
     let last = |g: Given| g.events.last().map(|e| e.event.data.clone());
     let allowed = last(given().received().allowed()).expect("an event");
-    let approved = last(
-        given()
-            .up_to_retrieval(Intent::OrderStatus)
-            .drafted(1)
-            .validated(ValidateVerdict::Approve, 1),
-    )
-    .expect("an event");
-    let rejected = last(
-        given()
-            .up_to_retrieval(Intent::OrderStatus)
-            .drafted(1)
-            .validated(ValidateVerdict::Reject, 1),
-    )
-    .expect("an event");
+    let validated = |verdict| {
+        let draft = given().up_to_retrieval(Intent::OrderStatus).drafted(1);
+        last(draft.validated(verdict, 1)).expect("an event")
+    };
+    let approved = validated(ValidateVerdict::Approve);
+    let rejected = validated(ValidateVerdict::Reject);
     let woken = |data: &EventData| -> Vec<Agent> {
         Agent::ALL
             .into_iter()

@@ -110,16 +110,17 @@ impl std::ops::Deref for Rules {
     }
 }
 
-/// `\b` as an ASCII word boundary: the lazy DFA cannot run Unicode word
-/// boundaries on non-ASCII text and would fall back to a much slower
-/// engine; screened text is folded to ASCII letters anyway.
+/// `\b` as an ASCII word boundary (outside a bracketed class): the lazy
+/// DFA cannot run Unicode word boundaries on non-ASCII text and would fall
+/// back to a much slower engine; screened text is folded to ASCII letters
+/// anyway.
 ///
 /// `\w` and `\d` outside a bracketed class become their ASCII classes too:
 /// Unicode `\w` is hundreds of byte ranges, copied into the automaton at
 /// every occurrence and every bounded repetition, and the critic's rules
 /// held most of the process's memory that way (heaptrack, 2026-12-03: 65 of
 /// the 135 MB of heap of `up` after 21 answers).
-fn ascii_boundaries(pattern: &str) -> String {
+fn ascii_classes(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() * 2);
     let mut chars = pattern.chars();
     let mut in_class = false;
@@ -158,7 +159,7 @@ fn ascii_boundaries(pattern: &str) -> String {
 
 fn literal_regex(pattern: &str) -> Regex {
     // The specs are compiled-in literals; the unit tests compile all of them.
-    RegexBuilder::new(&ascii_boundaries(pattern))
+    RegexBuilder::new(&ascii_classes(pattern))
         .size_limit(64 << 20)
         .build()
         .expect("compiled-in critic rule is a valid regex")
@@ -191,7 +192,7 @@ pub fn compile<S: Into<Spec>>(specs: impl IntoIterator<Item = S>) -> Rules {
             kind: s.kind,
             score: s.score,
             role: s.role,
-            pattern: ascii_boundaries(&s.pattern),
+            pattern: ascii_classes(&s.pattern),
             unless: s.unless.as_deref().map(literal_regex),
         })
         .collect();

@@ -62,12 +62,8 @@ pub async fn measure(set: &str, agents: &Agents, cases: &[EscalationCase]) -> Es
     for (i, case) in cases.iter().enumerate() {
         let decided = decide(&team, i, case).await;
         let human = decided.is_some();
-        if let Some(decided) = &decided {
-            let reason = match decided.split(" at ").next() {
-                Some(r) if !r.starts_with("step error") => r,
-                _ => "step error",
-            };
-            let h = by_reason.entry(reason.to_owned()).or_default();
+        if let Some(handed) = &decided {
+            let h = by_reason.entry(handed.reason.clone()).or_default();
             h.total += 1;
             h.wanted += usize::from(case.human);
         }
@@ -76,7 +72,7 @@ pub async fn measure(set: &str, agents: &Agents, cases: &[EscalationCase]) -> Es
         said_human += usize::from(human);
         needed += usize::from(case.human);
         if human != case.human {
-            let got = decided.unwrap_or_else(|| "answered by the agents".to_owned());
+            let got = decided.map_or_else(|| "answered by the agents".to_owned(), |h| h.detail);
             wrong.push((case.id.clone(), case.human, got));
         }
     }
@@ -90,19 +86,34 @@ pub async fn measure(set: &str, agents: &Agents, cases: &[EscalationCase]) -> Es
     }
 }
 
-/// The escalation reason of the first escalated turn, if any (a step
-/// error counts as a hand-off: production would dead-letter and escalate).
-async fn decide(team: &crate::agents::Team, i: usize, case: &EscalationCase) -> Option<String> {
+/// A conversation handed to a human.
+struct HandedOver {
+    /// The escalation reason (`step error` for a step that failed).
+    reason: String,
+    /// The reason and the turn it came at, or the step's error.
+    detail: String,
+}
+
+/// The hand-off of the first escalated turn, if any (a step error counts
+/// as a hand-off: production would dead-letter and escalate).
+async fn decide(team: &crate::agents::Team, i: usize, case: &EscalationCase) -> Option<HandedOver> {
     let key = ConversationKey::parse(&format!("eval/case-{i}")).ok()?;
     let mut run = DryRun::new(team, key);
     for turn in &case.turns {
         match run.message(turn).await {
             Ok(outcome) => {
                 if let Some(e) = outcome.escalated {
-                    return Some(format!("{:?} at {turn:?}", e.reason));
+                    let reason = format!("{:?}", e.reason);
+                    let detail = format!("{reason} at {turn:?}");
+                    return Some(HandedOver { reason, detail });
                 }
             }
-            Err(e) => return Some(format!("step error {e}")),
+            Err(e) => {
+                return Some(HandedOver {
+                    reason: "step error".into(),
+                    detail: format!("step error {e}"),
+                });
+            }
         }
     }
     None

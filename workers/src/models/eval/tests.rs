@@ -70,6 +70,16 @@ async fn the_development_probes_stay_above_their_floors() {
     assert_eq!(report.escalation.len(), 2);
     for e in &report.escalation {
         assert!(e.accuracy.rate >= 0.9, "{}: {}", e.set, e.accuracy);
+        // The hand-offs by reason are every hand-off, and the wanted ones
+        // every true positive.
+        let by_reason = e.by_reason.values();
+        let (total, wanted) = by_reason.fold((0, 0), |(t, w), h| (t + h.total, w + h.wanted));
+        assert_eq!(
+            (total, wanted),
+            (e.precision.total, e.precision.hits),
+            "{}",
+            e.set
+        );
     }
     assert_eq!(report.retrieval.len(), 2);
     for r in &report.retrieval {
