@@ -144,25 +144,16 @@ async fn a_step_that_hangs_times_out_and_is_handed_to_a_human() {
     assert_eq!(calls, 2, "retried up to max deliver");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_whose_every_delivery_died_is_dead_lettered_from_the_advisory() {
-    let server = TestServer::start();
-    let store = server.store().await;
-    let options = options();
-    // Every agent but intent runs; intent "runs" in processes that die
-    // holding the message, emulated by fetching without ever acking.
-    let others = [
-        Agent::Critic,
-        Agent::Knowledge,
-        Agent::Response,
-        Agent::Escalation,
-    ];
-    let running = Running::only(&store, &options, &others);
-    let dying = WorkerOptions {
-        max_deliver: 2,
-        ack_wait: Duration::from_millis(500),
-        ..options.clone()
-    };
+/// A worker of `agents` that "runs" in processes dying on every delivery,
+/// emulated by fetching from consumer `dying` without ever acking, until
+/// the server gives up on the message and keeps the max-deliveries
+/// advisory; returns how many deliveries it got past max-deliver (0 when
+/// the server stops as it should).
+async fn die_on_every_delivery(
+    store: &EventStore,
+    agents: &[Agent],
+    dying: &WorkerOptions,
+) -> usize {
     let stream = store
         .jetstream()
         .get_stream("CONVERSATIONS")
@@ -170,13 +161,12 @@ async fn a_message_whose_every_delivery_died_is_dead_lettered_from_the_advisory(
         .expect("the stream exists");
     let consumer = stream
         .create_consumer(consumer_config(
-            &[Agent::Intent],
-            &dying,
+            agents,
+            dying,
             switchboard_engine::subject::Scope::Unpartitioned,
         ))
         .await
-        .expect("the intent consumer is created");
-    let key = say(&store, "brewvi/dies", "Where is my order #1001?").await;
+        .expect("the dying consumer is created");
     let mut deliveries = 0;
     let until = Instant::now() + Duration::from_secs(20);
     while deliveries < dying.max_deliver && Instant::now() < until {
@@ -237,12 +227,95 @@ async fn a_message_whose_every_delivery_died_is_dead_lettered_from_the_advisory(
     )
     .await;
     assert_eq!(kept, 1);
+    puller.await.expect("the puller ends")
+}
+
+/// A consumer of `stream` with every delivery acknowledged and nothing
+/// left to deliver.
+async fn consumer_settled(store: &EventStore, stream: &str, consumer: &str) {
+    let stream = store.jetstream().get_stream(stream).await.expect("stream");
+    eventually(
+        &format!("consumer {consumer} to settle"),
+        Duration::from_secs(30),
+        || {
+            let stream = stream.clone();
+            async move {
+                let mut c = stream
+                    .get_consumer::<async_nats::jetstream::consumer::pull::Config>(consumer)
+                    .await
+                    .ok()?;
+                let info = c.info().await.ok()?;
+                let done = info.delivered.consumer_sequence > 0
+                    && info.num_pending == 0
+                    && info.num_ack_pending == 0;
+                done.then_some(())
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_whose_every_delivery_died_is_dead_lettered_from_the_advisory() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let options = options();
+    // Every agent but intent runs; intent "runs" in processes that die
+    // holding the message.
+    let others = [
+        Agent::Critic,
+        Agent::Knowledge,
+        Agent::Response,
+        Agent::Escalation,
+    ];
+    let running = Running::only(&store, &options, &others);
+    let dying = WorkerOptions {
+        max_deliver: 2,
+        ack_wait: Duration::from_millis(500),
+        ..options.clone()
+    };
+    let key = say(&store, "brewvi/dies", "Where is my order #1001?").await;
+    let beyond = die_on_every_delivery(&store, &[Agent::Intent], &dying).await;
     assert_eq!(handed_off(&store, &key).await, EscalationReason::StepFailed);
     assert_eq!(dead_letter_class(&store, &key).await, "crashed");
+    assert_eq!(beyond, 0, "no delivery past max-deliver");
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_given_up_on_after_its_turn_was_answered_is_dead_lettered_without_a_hand_off() {
+    let server = TestServer::start();
+    let store = server.store().await;
+    let options = options();
+    let running = Running::only(&store, &options, &Agent::ALL);
+    let key = say(&store, "brewvi/answered", "Where is my order #1001?").await;
+    settled(&store, &key).await;
+    // A second classifier, under another name, dies on every delivery of
+    // the turn's `screened`, which the running one has long acted on: as a
+    // process killed after its append and before its ack would.
+    let dying = WorkerOptions {
+        max_deliver: 2,
+        ack_wait: Duration::from_millis(500),
+        consumer_prefix: "ghost".into(),
+        ..options.clone()
+    };
+    let beyond = die_on_every_delivery(&store, &[Agent::Intent], &dying).await;
+    assert_eq!(beyond, 0, "no delivery past max-deliver");
+    // The fault landed: the message was given up on and dead-lettered.
+    assert_eq!(dead_letter_class(&store, &key).await, "crashed");
+    consumer_settled(&store, "ADVISORIES", "deadletter").await;
+    let events = store.load(&key).await.expect("loads").events;
+    let count = |f: fn(&EventData) -> bool| events.iter().filter(|e| f(&e.event.data)).count();
+    assert_eq!(count(|d| matches!(d, EventData::Failed(_))), 0, "no failed");
     assert_eq!(
-        puller.await.expect("the puller ends"),
+        count(|d| matches!(d, EventData::Escalated(_))),
         0,
-        "no delivery past max-deliver"
+        "no hand-off"
+    );
+    assert_eq!(
+        count(|d| matches!(d, EventData::Responded(_))),
+        1,
+        "one answer"
     );
     running.shutdown().await;
 }
@@ -377,23 +450,7 @@ async fn a_turn_failing_under_several_triggers_is_dead_lettered_and_failed_once(
     assert_eq!(handed_off(&store, &key).await, EscalationReason::StepFailed);
     // Both `received` and `screened` lead this worker to the failing step;
     // wait until the consumer has finished with every delivery.
-    let stream = store
-        .jetstream()
-        .get_stream("CONVERSATIONS")
-        .await
-        .expect("stream");
-    eventually("the consumer to settle", Duration::from_secs(30), || {
-        let stream = stream.clone();
-        async move {
-            let mut c = stream
-                .get_consumer::<async_nats::jetstream::consumer::pull::Config>("test-all")
-                .await
-                .ok()?;
-            let info = c.info().await.ok()?;
-            (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
-        }
-    })
-    .await;
+    consumer_settled(&store, "CONVERSATIONS", "test-all").await;
     let events = store.load(&key).await.expect("loads").events;
     let failed = events
         .iter()

@@ -34,10 +34,16 @@ use crate::ids::{ConversationKey, StreamSeq};
 /// Settings of the conversation cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheOptions {
-    /// Conversations kept. Default 10,000.
+    /// Conversations kept. Default 2,000: a conversation is hot while its
+    /// turn runs (milliseconds to seconds, 12 loads), and 2,000 hold every
+    /// conversation in flight of `bench pipeline`'s unpaced batch; a
+    /// customer's next message comes later than the time to live anyway.
+    /// (10,000 held some 45 MB under sustained load, measured with
+    /// heaptrack, for no throughput: see the README's soak section.)
     pub capacity: usize,
-    /// Memory the kept conversations may hold, roughly ([`Loaded::bytes`]):
-    /// long conversations are evicted sooner. Default 32 MiB.
+    /// Memory the kept conversations may hold, roughly ([`Loaded::bytes`]
+    /// counts the events, not the folded state beside them): long
+    /// conversations are evicted sooner. Default 8 MiB.
     pub max_bytes: usize,
     /// Age after which an entry is read in full again. Default 60 s.
     pub ttl: Duration,
@@ -46,8 +52,8 @@ pub struct CacheOptions {
 impl Default for CacheOptions {
     fn default() -> Self {
         Self {
-            capacity: 10_000,
-            max_bytes: 32 * 1024 * 1024,
+            capacity: 2_000,
+            max_bytes: 8 * 1024 * 1024,
             ttl: Duration::from_secs(60),
         }
     }

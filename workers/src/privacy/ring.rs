@@ -101,6 +101,11 @@ fn owner_entry(tenant: &Tenant, pseudonym: &str, id: &ConversationId) -> String 
     format!("{tenant}.owner.{pseudonym}.{id}")
 }
 
+/// Conversation keys kept unwrapped: those of the conversations in flight
+/// (a turn reads its key a dozen times within seconds); a miss costs one
+/// bucket read and an unwrap.
+const CACHED_KEYS: usize = 10_000;
+
 impl KeyRing {
     /// Opens (creating if needed) the key bucket, with `master` as the
     /// deployment's master key, and starts watching it for deletions.
@@ -119,7 +124,7 @@ impl KeyRing {
                 kv,
                 js,
                 master,
-                conversations: quick_cache::sync::Cache::new(100_000),
+                conversations: quick_cache::sync::Cache::new(CACHED_KEYS),
                 watcher: std::sync::Mutex::new(None),
             }),
         };

@@ -10,6 +10,13 @@
 //! (its `Nats-Msg-Id` is the message's stream sequence) and one `failed` per
 //! turn, on the turn the message belongs to (its correlation), so a turn
 //! that fails once under several triggers is reported once.
+//!
+//! A message that reads as an event but whose turn was answered meanwhile
+//! (its deliveries were cut by crashes, and a redelivery of another
+//! trigger, or another replica, finished the turn) is dead-lettered without
+//! a `failed`: the customer has the answer, and a hand-off would send a
+//! second notice for a turn no agent has anything left to do on. A message
+//! no agent can read still fails its turn, answered or not.
 
 use async_nats::HeaderMap;
 use bytes::Bytes;
@@ -67,6 +74,16 @@ impl Letter {
             .map(|s| s.key)
     }
 
+    /// Whether it reads as an event of the catalog.
+    fn decodes(&self) -> bool {
+        switchboard_engine::event::codec::decode(
+            &self.subject,
+            self.headers.as_ref(),
+            &self.payload,
+        )
+        .is_ok()
+    }
+
     /// The customer message it belongs to (`ce-correlation`), if readable.
     fn correlation(&self) -> Option<EventId> {
         let value = self.headers.as_ref()?.get(ce::CORRELATION)?;
@@ -109,7 +126,8 @@ pub(crate) async fn bury(
     }
     store_letter(store, letter, reason, key.as_ref()).await?;
     if let Some(key) = key {
-        record_failure(store, &key, letter.correlation(), reason).await?;
+        let readable = letter.decodes();
+        record_failure(store, &key, letter.correlation(), readable, reason).await?;
     }
     Ok(Buried::Stored)
 }
@@ -179,11 +197,14 @@ async fn turn_already_failed(
 /// escalates it: the current turn when the message is of it (or names no
 /// turn). A failure of an earlier turn, already followed by a newer
 /// customer message, stays in the dead letter only: that turn is over.
-/// A conversation without a customer message has nothing to escalate.
+/// A conversation without a customer message has nothing to escalate, nor
+/// has a turn answered since, unless the message is unreadable (`readable`
+/// false).
 async fn record_failure(
     store: &EventStore,
     key: &ConversationKey,
     correlation: Option<EventId>,
+    readable: bool,
     reason: &Reason<'_>,
 ) -> Result<(), BuryError> {
     for _ in 0..5 {
@@ -197,6 +218,10 @@ async fn record_failure(
         };
         let of_this_turn = correlation.is_none_or(|c| c == turn.received_envelope.id);
         if !of_this_turn || turn.failed.is_some() || turn.escalated.is_some() {
+            return Ok(());
+        }
+        if readable && turn.responded.is_some() {
+            tracing::info!(conversation = %key, by = reason.by, "dead-lettered a message of a turn answered since: no hand-off");
             return Ok(());
         }
         let failed = Event::caused_by(

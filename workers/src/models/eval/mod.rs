@@ -115,10 +115,15 @@ pub enum EvalError {
 /// Run every measurement `options` asks for.
 pub async fn run_eval(options: &EvalOptions) -> Result<EvalReport, EvalError> {
     let model = match &options.intent_model {
-        Some(path) => IntentModel::load(path).map_err(|e| EvalError::Model(e.to_string()))?,
+        Some(path) => std::sync::Arc::new(
+            IntentModel::load(path).map_err(|e| EvalError::Model(e.to_string()))?,
+        ),
         None => IntentModel::builtin(),
     };
-    let classifier = LocalClassifier::new(model.clone(), crate::models::intent::BREWVI_PRODUCTS);
+    let classifier = LocalClassifier::new(
+        std::sync::Arc::clone(&model),
+        crate::models::intent::BREWVI_PRODUCTS,
+    );
     let critic = LocalCritic::default();
     let mut report = EvalReport {
         model: options

@@ -9,7 +9,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use switchboard_engine::event::Intent;
 
@@ -53,11 +53,11 @@ pub fn shipped_training_rows() -> Result<Vec<(String, Intent)>, TrainingDataErro
 }
 
 /// The shipped model, trained on first use and shared by the process.
-static SHIPPED: LazyLock<IntentModel> = LazyLock::new(|| {
+static SHIPPED: LazyLock<Arc<IntentModel>> = LazyLock::new(|| {
     // The shipped CSVs are compiled in and parsed by
     // `shipped_training_is_valid` below, so this cannot fail in a tested build.
     let rows = shipped_training_rows().expect("the compiled-in training CSVs are valid");
-    train(&rows)
+    Arc::new(train(&rows))
 });
 
 /// Why a training file could not be read. Operator errors: report the
@@ -157,9 +157,10 @@ pub fn parse_label(label: &str) -> Option<Intent> {
 }
 
 impl IntentModel {
-    /// The shipped default model, trained from [`SHIPPED_TRAINING`].
-    pub fn builtin() -> IntentModel {
-        SHIPPED.clone()
+    /// The shipped default model, trained from [`SHIPPED_TRAINING`]: one
+    /// copy per process (its weights are 9 MB), shared by every classifier.
+    pub fn builtin() -> Arc<IntentModel> {
+        Arc::clone(&SHIPPED)
     }
 }
 

@@ -31,6 +31,8 @@ pub use persist::{FORMAT, FORMAT_VERSION, ModelError};
 pub use sentiment::sentiment;
 pub use signals::signals;
 
+use std::sync::Arc;
+
 use switchboard_engine::event::{Classified, Intent, ModelUsage, Signal};
 
 /// The model name recorded on `classified` events.
@@ -39,14 +41,17 @@ pub const INTENT_MODEL: &str = "local-intent-v1";
 /// Intent, sentiment, entities and signals from local models.
 #[derive(Debug, Clone)]
 pub struct LocalClassifier {
-    model: IntentModel,
+    model: Arc<IntentModel>,
     catalog: &'static [Product],
 }
 
 impl LocalClassifier {
     /// A classifier with the given model and product catalog.
-    pub fn new(model: IntentModel, catalog: &'static [Product]) -> Self {
-        Self { model, catalog }
+    pub fn new(model: impl Into<Arc<IntentModel>>, catalog: &'static [Product]) -> Self {
+        Self {
+            model: model.into(),
+            catalog,
+        }
     }
 
     /// The shipped default: the BrewVi model and catalog.
