@@ -35,7 +35,7 @@ use crate::ids::{ConversationKey, StreamSeq};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheOptions {
     /// Conversations kept. Default 2,000: a conversation is hot while its
-    /// turn runs (milliseconds to seconds, 12 loads), and 2,000 hold every
+    /// turn runs (milliseconds to seconds), and 2,000 hold every
     /// conversation in flight of `bench pipeline`'s unpaced batch; a
     /// customer's next message comes later than the time to live anyway.
     /// (10,000 held some 45 MB under sustained load, measured with

@@ -309,7 +309,7 @@ pub enum BuildError {
 #[derive(Debug, Clone, Default)]
 pub struct AgentsConfig {
     /// The intent model; `None` (the default) uses [`IntentModel::builtin`].
-    pub intent_model: Option<std::sync::Arc<IntentModel>>,
+    pub intent_model: Option<Arc<IntentModel>>,
     /// The remote model (Azure OpenAI or OpenAI-compatible). Default: `None`.
     pub remote: Option<RemoteConfig>,
     /// Agents that ask the remote model first and fall back to their local
@@ -362,9 +362,7 @@ impl Agents {
     }
 
     /// Builds every agent with the shipped models but `model` for intent.
-    pub fn with_intent_model(
-        model: impl Into<std::sync::Arc<IntentModel>>,
-    ) -> Result<Self, BuildError> {
+    pub fn with_intent_model(model: impl Into<Arc<IntentModel>>) -> Result<Self, BuildError> {
         Self::new(AgentsConfig {
             intent_model: Some(model.into()),
             ..AgentsConfig::default()

@@ -323,7 +323,7 @@ impl WorkerArgs {
             None => None,
         };
         Ok(AgentsConfig {
-            intent_model: intent_model.map(std::sync::Arc::new),
+            intent_model: intent_model.map(Arc::new),
             remote: self.remote.remote_config()?,
             remote_agents: self.remote.agents(),
         })

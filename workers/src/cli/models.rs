@@ -2,6 +2,8 @@
 //! CSV and saves it for `--intent-model`; `models classify` shows what a
 //! model makes of messages.
 
+use std::sync::Arc;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -53,10 +55,10 @@ pub fn run(cmd: ModelsCommand) -> anyhow::Result<()> {
 
 fn classify_command(args: &ClassifyArgs) -> anyhow::Result<()> {
     let model = match &args.intent_model {
-        Some(path) => std::sync::Arc::new(IntentModel::load(path)?),
+        Some(path) => Arc::new(IntentModel::load(path)?),
         None => IntentModel::builtin(),
     };
-    let classifier = LocalClassifier::new(std::sync::Arc::clone(&model), BREWVI_PRODUCTS);
+    let classifier = LocalClassifier::new(Arc::clone(&model), BREWVI_PRODUCTS);
     for text in &args.text {
         let mut line = serde_json::to_value(classifier.classify(text))?;
         if let Some(map) = line.as_object_mut() {

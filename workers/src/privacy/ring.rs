@@ -101,9 +101,9 @@ fn owner_entry(tenant: &Tenant, pseudonym: &str, id: &ConversationId) -> String 
     format!("{tenant}.owner.{pseudonym}.{id}")
 }
 
-/// Conversation keys kept unwrapped: those of the conversations in flight
-/// (a turn reads its key a dozen times within seconds); a miss costs one
-/// bucket read and an unwrap.
+/// Conversation keys kept unwrapped: those of the conversations in flight,
+/// whose turns use their key within seconds; a miss costs one bucket read
+/// and an unwrap.
 const CACHED_KEYS: usize = 10_000;
 
 impl KeyRing {

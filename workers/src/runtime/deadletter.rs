@@ -126,8 +126,7 @@ pub(crate) async fn bury(
     }
     store_letter(store, letter, reason, key.as_ref()).await?;
     if let Some(key) = key {
-        let readable = letter.decodes();
-        record_failure(store, &key, letter.correlation(), readable, reason).await?;
+        record_failure(store, &key, letter, reason).await?;
     }
     Ok(Buried::Stored)
 }
@@ -198,15 +197,14 @@ async fn turn_already_failed(
 /// turn). A failure of an earlier turn, already followed by a newer
 /// customer message, stays in the dead letter only: that turn is over.
 /// A conversation without a customer message has nothing to escalate, nor
-/// has a turn answered since, unless the message is unreadable (`readable`
-/// false).
+/// has a turn answered since, unless the message is unreadable.
 async fn record_failure(
     store: &EventStore,
     key: &ConversationKey,
-    correlation: Option<EventId>,
-    readable: bool,
+    letter: &Letter,
     reason: &Reason<'_>,
 ) -> Result<(), BuryError> {
+    let correlation = letter.correlation();
     for _ in 0..5 {
         let loaded = store
             .load(key)
@@ -220,7 +218,7 @@ async fn record_failure(
         if !of_this_turn || turn.failed.is_some() || turn.escalated.is_some() {
             return Ok(());
         }
-        if readable && turn.responded.is_some() {
+        if turn.responded.is_some() && letter.decodes() {
             tracing::info!(conversation = %key, by = reason.by, "dead-lettered a message of a turn answered since: no hand-off");
             return Ok(());
         }

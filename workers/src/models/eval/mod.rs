@@ -24,6 +24,8 @@ mod report;
 mod retrieval;
 mod screening;
 
+use std::sync::Arc;
+
 use std::path::{Path, PathBuf};
 
 pub use bitext::{BITEXT_DROPPED, map_bitext_intent};
@@ -115,15 +117,13 @@ pub enum EvalError {
 /// Run every measurement `options` asks for.
 pub async fn run_eval(options: &EvalOptions) -> Result<EvalReport, EvalError> {
     let model = match &options.intent_model {
-        Some(path) => std::sync::Arc::new(
-            IntentModel::load(path).map_err(|e| EvalError::Model(e.to_string()))?,
-        ),
+        Some(path) => {
+            Arc::new(IntentModel::load(path).map_err(|e| EvalError::Model(e.to_string()))?)
+        }
         None => IntentModel::builtin(),
     };
-    let classifier = LocalClassifier::new(
-        std::sync::Arc::clone(&model),
-        crate::models::intent::BREWVI_PRODUCTS,
-    );
+    let classifier =
+        LocalClassifier::new(Arc::clone(&model), crate::models::intent::BREWVI_PRODUCTS);
     let critic = LocalCritic::default();
     let mut report = EvalReport {
         model: options
