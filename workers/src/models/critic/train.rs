@@ -40,6 +40,7 @@ pub const LABELLED: &[&str] = &[
     "probe9.csv",
     "augment1.csv",
     "augment2.csv",
+    "augment3.csv",
     "ordinary_multilingual.csv",
 ];
 
@@ -246,7 +247,8 @@ impl Judged {
 }
 
 /// Calibration: train as the shipped screen is trained, then judge the
-/// batches it never trains on (`probe8.csv`, `probe10.csv`, `probe11.csv`) and the
+/// batches it never trains on (`probe8.csv`, `probe10.csv`, `probe11.csv`,
+/// `probe12.csv`) and the
 /// calibration fold at a grid of thresholds.
 #[test]
 #[ignore = "calibration aid, trains a model; run by hand"]
@@ -279,6 +281,7 @@ fn learned_screen_on_unseen_probes() {
     let mut probes = labelled_rows("probe8.csv");
     probes.extend(labelled_rows("probe10.csv"));
     probes.extend(labelled_rows("probe11.csv"));
+    probes.extend(labelled_rows("probe12.csv"));
     let probes: Vec<(Judged, &DevRow)> = probes
         .iter()
         .map(|r| (Judged::new(&model, &r.text), r))
