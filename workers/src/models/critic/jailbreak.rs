@@ -147,7 +147,7 @@ const SPECS: &[(&str, InputFindingKind, f32, &str)] = &[
         "prompt-template",
         J,
         0.8,
-        r"\[(your|insert|put|type|enter)( your| a)? (prompt|question|request|topic)|\[(prompt|input|insert|topic)\]|<prompt>|\(prompt\)|\bprompt here\b|\byour prompt\b",
+        r"\[(your|insert|put|type|enter)( your| a)? (prompt|question|request|topic)|\[(prompt|input|insert|topic)\]|<prompt>|\(prompt\)|\bprompt here\b|\b(show|print|reveal|repeat|tell|give|share|output|display|leak|paste|dump|write out|what'?s|what is|ignore|forget)\b[^.!?]{0,15}\byour (\w+ )?prompt\b|\byour prompt\s*($|[:\]\)'])",
     ),
     (
         "play-a-game",

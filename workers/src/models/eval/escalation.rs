@@ -72,7 +72,10 @@ pub async fn measure(set: &str, agents: &Agents, cases: &[EscalationCase]) -> Es
         said_human += usize::from(human);
         needed += usize::from(case.human);
         if human != case.human {
-            let got = decided.map_or_else(|| "answered by the agents".to_owned(), |h| h.detail);
+            let got = match decided {
+                Some(h) => h.detail,
+                None => answered(&team, i, case).await,
+            };
             wrong.push((case.id.clone(), case.human, got));
         }
     }
@@ -83,6 +86,35 @@ pub async fn measure(set: &str, agents: &Agents, cases: &[EscalationCase]) -> Es
         recall: Rate::new(tp, needed),
         wrong,
         by_reason,
+    }
+}
+
+/// What a conversation answered by the agents was read as, at its last
+/// turn, so a miss says why no rule fired.
+async fn answered(team: &crate::agents::Team, i: usize, case: &EscalationCase) -> String {
+    format!(
+        "answered by the agents (last turn read as {})",
+        last_reading(team, i, case).await
+    )
+}
+
+async fn last_reading(team: &crate::agents::Team, i: usize, case: &EscalationCase) -> String {
+    let Ok(key) = ConversationKey::parse(&format!("eval/case-{i}")) else {
+        return "nothing".into();
+    };
+    let mut run = DryRun::new(team, key);
+    for turn in &case.turns {
+        if run.message(turn).await.is_err() {
+            return "a step error".into();
+        }
+    }
+    let state = run.state();
+    match state.turn.as_ref().and_then(|t| t.classified.as_ref()) {
+        Some(c) => format!(
+            "{:?} {:.2}, {:?}, signals {:?}",
+            c.intent, c.confidence, c.sentiment, c.signals
+        ),
+        None => "unclassified".into(),
     }
 }
 

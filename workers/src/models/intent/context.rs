@@ -22,7 +22,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use switchboard_engine::event::{Classified, Intent, Signal};
+use switchboard_engine::event::{Classified, Intent, Sentiment, Signal};
 use switchboard_engine::workflow::Policy;
 
 /// Confidence given to a follow-up that continues the open intent.
@@ -76,7 +76,7 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)\bworks? (fine|again|now)\b|\bworking (again|now|fine)\b|\bnever ?mind\b|\ball (sorted|good|set)\b",
         r"|\b(that|it|this) (worked|fixed it|did the trick|helped)\b|\bfair enough\b|\b(problem|issue) (solved|fixed|resolved)\b",
-        r"|\bno (need|worries)\b|\bgot it now\b|\bfound (it|them|the (parcel|package|box|order))\b|\bthanks anyway\b|\b(turned|showed) up\b[^.!?]{0,30}\b(after all|now|finally|today)\b",
+        r"|\bno (need|worries)\b|\bgot it now\b|\bfound (it|them|the (parcel|package|box|order))\b|\bthanks anyway\b|\bwe'?re (good|fine|all set|sorted)\b|\b(i'?m|i am) (good|fine|sorted|all set) now\b|\b(figured|sorted|worked) it out\b|\bfixed it( myself)?\b|\b(paired|connected|synced) (right away|fine|now|again)\b|\b(turned|showed) up\b[^.!?]{0,30}\b(after all|now|finally|today)\b",
     ))
     .expect("compiled-in pattern is valid")
 });
@@ -105,8 +105,15 @@ pub fn in_context(
     past_messages: &[String],
 ) -> Classified {
     c.sentiment = super::mood::in_conversation(c.sentiment, past_messages, text);
+    if is_unplaced_what_if(&c, text) {
+        return follow_up(c, Intent::GeneralInquiry);
+    }
     let Some(&open) = past.last() else {
-        return c;
+        return if is_remark(&c, text) {
+            follow_up(c, Intent::Feedback)
+        } else {
+            c
+        };
     };
     if is_info_reply(text) || is_unclear_short_reply(&c, text) {
         return follow_up(c, open);
@@ -149,12 +156,21 @@ fn is_refund_amount_reply(c: &Classified, text: &str, open: Intent) -> bool {
 }
 
 /// A problem already answered that the customer says is unresolved.
+///
+/// The earlier turns may not have been read as a problem ("the seal on the
+/// mug", "cleaned it like the guide said"): wording that says the answer
+/// did not work, on a message read as a problem, is enough then.
 fn is_repeated_contact(intent: Intent, text: &str, past: &[Intent]) -> bool {
     let earlier_problem = past.iter().any(|i| PROBLEMS.contains(i));
-    if !earlier_problem || RESOLVED.is_match(text) {
+    let problem_now = PROBLEMS.contains(&intent);
+    if RESOLVED.is_match(text) || !(earlier_problem || problem_now) {
         return false;
     }
-    UNRESOLVED.is_match(text) || (PROBLEMS.contains(&intent) && PERSISTS.is_match(text))
+    let unresolved = UNRESOLVED.is_match(text);
+    if !earlier_problem {
+        return unresolved;
+    }
+    unresolved || (problem_now && PERSISTS.is_match(text))
 }
 
 /// Below the workflow's confidence floor, a short reply in a conversation
@@ -173,6 +189,43 @@ fn is_unclear_short_reply(c: &Classified, text: &str) -> bool {
     };
     c.confidence < Policy::default().min_confidence && c.signals.is_empty() && words <= limit
 }
+
+/// Below the confidence floor, a first message that asks nothing and is
+/// content (an acknowledgement, praise, "works fine") is a remark: feedback,
+/// not a question the model failed to place ("k", "nice touch!", "a bit
+/// loud, but it works fine"). A hand-off for it would be needless.
+fn is_remark(c: &Classified, text: &str) -> bool {
+    let content = c.sentiment == Sentiment::Positive || RESOLVED.is_match(text);
+    c.confidence < Policy::default().min_confidence
+        && c.signals.is_empty()
+        && !text.contains('?')
+        && !ASKS.is_match(text)
+        && (ACKNOWLEDGES.is_match(text) || content)
+}
+
+/// Below the confidence floor, a question about what would happen some day
+/// ("what if I'm not home when the courier comes?") with no signal: a
+/// general question for retrieval to answer, not a hand-off.
+fn is_unplaced_what_if(c: &Classified, text: &str) -> bool {
+    c.confidence < Policy::default().min_confidence
+        && c.signals.is_empty()
+        && super::signals::asks_what_if(text)
+}
+
+/// Words that make a message a request, question or report of trouble.
+static ASKS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)\b(please|pls|plz|can|could|would|will you|help|need|want|wanna|'d like|how|where|when|why|what|which|who|whether|if)\b",
+        r"|\b(not|never|no|isn'?t|doesn'?t|didn'?t|won'?t|can'?t|haven'?t|hasn'?t|broken|missing|wrong|late|damaged|charged|refund|cancel)\b",
+    ))
+    .expect("compiled-in pattern is valid")
+});
+
+/// An acknowledgement with nothing else in it.
+static ACKNOWLEDGES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\W*(k|kk|ok|okay|okey|oki|okie|cool|nice|great|thanks|thank you|thx|ty|ta|cheers|sweet|lol|haha|noted|got it|gotcha|got ya|will do|sounds good|perfect|awesome|understood|alright|all right|fine|sure|merci|gracias|vale|d'accord|parfait|perfecto|genial)\W*$")
+        .expect("compiled-in pattern is valid")
+});
 
 /// The opening of a reply that continues the dialogue.
 static CONTINUES: LazyLock<Regex> = LazyLock::new(|| {
@@ -390,5 +443,73 @@ mod tests {
             &[Intent::RefundStatus],
         );
         assert_eq!(question.intent, Intent::Complaint);
+    }
+
+    #[test]
+    fn given_a_first_message_that_asks_nothing_and_is_content_when_unsure_then_feedback_not_a_hand_off()
+     {
+        for (text, sentiment) in [
+            ("k", Sentiment::Neutral),
+            (
+                "my order came with a bonus sample, nice touch!",
+                Sentiment::Positive,
+            ),
+            (
+                "The grinder is a bit louder than I expected, but it works fine.",
+                Sentiment::Neutral,
+            ),
+        ] {
+            let mut unsure = classified(Intent::Complaint, 0.3);
+            unsure.sentiment = sentiment;
+            let c = without_messages(unsure, text, &[]);
+            assert_eq!(c.intent, Intent::Feedback, "{text}");
+            assert!(c.confidence >= Policy::default().min_confidence, "{text}");
+        }
+        // A request, or trouble, stays as the model read it.
+        for text in [
+            "Love it, but can you cancel my next box",
+            "nice, but the lid is broken",
+        ] {
+            let mut unsure = classified(Intent::Cancellation, 0.3);
+            unsure.sentiment = Sentiment::Positive;
+            let c = without_messages(unsure, text, &[]);
+            assert_eq!(c.intent, Intent::Cancellation, "{text}");
+            assert!(c.confidence < Policy::default().min_confidence, "{text}");
+        }
+    }
+
+    #[test]
+    fn given_an_unplaced_question_about_what_would_happen_then_a_general_question() {
+        let c = without_messages(
+            classified(Intent::OrderStatus, 0.3),
+            "What if I'm not home when the courier comes?",
+            &[],
+        );
+        assert_eq!(c.intent, Intent::GeneralInquiry);
+        assert!(c.confidence >= Policy::default().min_confidence);
+        // Something that did happen is not a what-if.
+        let happened = without_messages(
+            classified(Intent::OrderStatus, 0.3),
+            "What if the courier never came yesterday? It did not.",
+            &[],
+        );
+        assert_eq!(happened.intent, Intent::OrderStatus);
+    }
+
+    #[test]
+    fn given_earlier_turns_not_read_as_a_problem_when_the_advice_failed_then_repeated_contact() {
+        let c = without_messages(
+            classified(Intent::Complaint, 0.6),
+            "STILL LEAKING. soaked my laptop bag this time. what now???",
+            &[Intent::ProductInquiry, Intent::ProductInquiry],
+        );
+        assert!(c.signals.contains(&Signal::RepeatContact));
+        // Without a problem now or before, "still" is not one.
+        let asked = without_messages(
+            classified(Intent::ProductInquiry, 0.8),
+            "Is the blue mug still not in stock?",
+            &[Intent::ProductInquiry],
+        );
+        assert!(!asked.signals.contains(&Signal::RepeatContact));
     }
 }

@@ -29,11 +29,12 @@ pub use entities::{BREWVI_PRODUCTS, Product, extract_entities};
 pub use model::{IntentModel, Prediction, train};
 pub use persist::{FORMAT, FORMAT_VERSION, ModelError};
 pub use sentiment::sentiment;
+use signals::asks_what_if;
 pub use signals::signals;
 
 use std::sync::Arc;
 
-use switchboard_engine::event::{Classified, Intent, ModelUsage, Signal};
+use switchboard_engine::event::{Classified, Intent, ModelUsage, Sentiment, Signal};
 
 /// The model name recorded on `classified` events.
 pub const INTENT_MODEL: &str = "local-intent-v1";
@@ -64,6 +65,13 @@ impl LocalClassifier {
         let prediction = self.model.predict_full(text);
         let (sentiment, abusive) = sentiment(text);
         let signals = signals(text, abusive);
+        // "What's the worst that happens if I forget to descale?": a
+        // question about a bad outcome is not an angry customer.
+        let sentiment = if sentiment == Sentiment::VeryNegative && !abusive && asks_what_if(text) {
+            Sentiment::Negative
+        } else {
+            sentiment
+        };
         let (intent, confidence) = guard_explicit(&prediction, &signals);
         Classified {
             intent,

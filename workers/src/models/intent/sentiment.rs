@@ -11,17 +11,54 @@ use std::sync::LazyLock;
 use regex::Regex;
 use switchboard_engine::event::Sentiment;
 
+/// Threats to go public, to the press, to the bank or card company, or to
+/// warn others: each counts as a frustration phrase (-4) and, unless the
+/// rest of the message is positive ("I'll tell everyone how great it is"),
+/// makes the message very negative however mild its other words ("a
+/// chargeback if I don't get my refund": the negated "refund" must not
+/// soften the threat).
+static THREATS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    let r = |p: &str| Regex::new(p).expect("compiled-in threat pattern is valid");
+    vec![
+        r(PATTERN_REVIEWS),
+        // The press: a paper, the news, a reporter, a consumer programme.
+        r(concat!(
+            r"(?i)\b(go|going|goes|went|gone|take|taking|took|run|running|talk|talking|speak|speaking|contact|contacting|call|calling|write|writing|tip|tipping|email|emailing)\b[^.!?]{0,25}",
+            r"\b(the |a |my )?(local |national |daily )?(paper|papers|newspaper|newspapers|press|media|news|journalists?|reporters?|radio|tv|television|consumer (show|programme|program))\b",
+        )),
+        // Social media, a platform named, an audience counted.
+        r(concat!(
+            r"(?i)\b(post|posting|posted|put|putting|share|sharing|blast|blasting|expose|exposing|shame|shaming|tweet|tweeting|vlog\w*|rant|ranting|call(ing)? (you|brewvi) out|review|reviewing|broadcast\w*)\b[^.!?]{0,50}",
+            r"\b(on|to|across|all over) (instagram|insta|tiktok|twitter|x|facebook|fb|reddit|youtube|social media|socials|threads|linkedin|trustpilot|yelp|google( reviews?)?|my (channel|page|blog|stories|story|account))\b",
+            r"|\b\d+(\.\d+)?\s?k\s+(followers|subscribers|viewers)\b|\b\d{1,3}(,\d{3})+\s+(followers|subscribers)\b",
+            r"|\b(take|taking|bring|bringing|took)\s+(this|it|my complaint)\s+(to|onto)\s+(trustpilot|twitter|x|tiktok|instagram|facebook|reddit|youtube|yelp|google|social media|the (press|papers|media|news))\b",
+        )),
+        // Someone in the press, a rating threatened.
+        r(
+            r"(?i)\b(journalists?|reporters?|columnists?|consumer (column|desk|section|show|programme|program)|local (paper|newspaper|news|radio|tv))\b|\b(one|1|zero|0)[- ]star (review|rating|write-?up|post)s?\b",
+        ),
+        // The bank or card company, to take the money back.
+        r(
+            r"(?i)\b(charge ?back|dispute|claim)\b[^.!?]{0,30}\b(with|through|via|from) (my|the) (bank|card|credit card|card company|card issuer)\b|\b(ask|get|have|tell)\w* (my|the) bank to (reverse|cancel|stop|block|refund|claw)\b",
+        ),
+    ]
+});
+
+/// Shared with [`THREATS`]: bad reviews, warnings, going public, disputes.
+const PATTERN_REVIEWS: &str = r"(?i)\b(post|leave|write|put|give|share)\w*\s+(\w+\s+){0,3}(bad|negative|terrible|awful|honest|scathing|one[- ]star|1[- ]star|zero[- ]star)\s+reviews?\b|\breviews?\s+(\w+\s+){0,2}everywhere\b|\ball over (social media|twitter|facebook|instagram|tiktok|reddit|the internet)\b|\bgo(ing)? public\b|\b(report|reporting) (you|this|brewvi)\b|\b(dispute|reverse) (the |this |that )?(charge|payment|transaction)\b|\b(call|calling|contact\w*) (my|the) bank\b|\b(file|filing|open|opening|issue|issuing|do|doing|start)\s+(a\s+)?charge ?back\b";
+
 /// Phrases of frustration, threat or hardship that carry no swear word:
 /// `(weight, pattern)`. A threat to go public or to the bank, or money
 /// trouble caused by us, is enough on its own for a human (≤ -4).
 static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
     let r = |p: &str| Regex::new(p).expect("compiled-in frustration pattern is valid");
     vec![
-        // Threats to warn others, go public, or never come back.
+        // Warning others: also said in praise ("I'll tell everyone how
+        // good it is"), so not a threat on its own.
         (
             -4.0,
             r(
-                r"(?i)\b(post|leave|write|put|give|share)\w*\s+(\w+\s+){0,3}(bad|negative|terrible|awful|honest|scathing|one[- ]star|1[- ]star|zero[- ]star)\s+reviews?\b|\breviews?\s+(\w+\s+){0,2}everywhere\b|\b(tell|warn)\w*\s+(everyone|everybody|all my|others|other people|people|the world|my followers)\b|\ball over (social media|twitter|facebook|instagram|tiktok|reddit|the internet)\b|\bgo(ing)? public\b|\b(report|reporting) (you|this|brewvi)\b|\b(dispute|reverse) (the |this |that )?(charge|payment|transaction)\b|\b(call|calling|contact\w*) (my|the) bank\b|\b(file|filing|open|opening|issue|issuing|do|doing|start)\s+(a\s+)?charge ?back\b",
+                r"(?i)\b(tell|warn)\w*\s+(everyone|everybody|all my|others|other people|people|the world|my followers)\b",
             ),
         ),
         // The same threats in other words: a video or thread about us, an
@@ -140,7 +177,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
             -3.0,
             r(concat!(
                 r"(?i)\bi'?m (7|8|9)\d( years old)?([ ,.!]|$)|\b(my|her|his) (mum|mom|mother|dad|father|gran|grandma|grandad|grandfather|grandmother) is (7|8|9)\d\b",
-                r"|\b(pension|pensioner|fixed income)\b|\b(partially sighted|visually impaired|blind|disabled|disability|wheelchair|hard of hearing)\b",
+                r"|\b(pension|pensioner|fixed income)\b|\b(partially sighted|visually impaired|blind|disabled|disability|wheelchair|hard of hearing|deaf|screen ?reader|sight loss|low vision|carer|caregiver)\b",
                 r"|\b(i'?m|i am|she'?s|she is|my wife is) pregnant\b|\b(really|so|very|extremely) (worried|scared|anxious|stressed)\b",
             )),
         ),
@@ -148,7 +185,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
         (
             -4.0,
             r(
-                r"(?i)\b(passed away|bereave\w*|widow\w*|dementia|alzheimer'?s)\b|\bin tears\b|\bcan'?t (deal|cope) with\b",
+                r"(?i)\b(passed away|bereave\w*|widow\w*|dementia|alzheimer'?s|funeral|memorial service)\b|\bin tears\b|\bcan'?t (deal|cope) with\b",
             ),
         ),
         // The problem drags on, or cannot wait: deadlines, "still nothing",
@@ -160,6 +197,50 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
                 r"|\bnobody\b|\bno-?one\b|\bno one\b|\b(in a row|every time|yet again|once again)\b",
                 r"|\b(today|tonight|tomorrow|asap|urgent\w*|right now|immediately)\b|\bdeadline\b",
                 r"|\bsort (it|this|that) out\b|\bsince the \d|\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) (days|weeks|months)\b",
+            )),
+        ),
+        // Stuck: the customer cannot do it themselves. With a customer who
+        // needs more care (above), a human.
+        (
+            -1.5,
+            r(
+                r"(?i)\b(can'?t|cannot|couldn'?t|unable to|not able to) (work out|figure out|use|manage|navigate|read|see|operate|get (it|the \w+) to work)\b|\bstruggl\w*\b|\bi'?m stuck\b|\b(been|got|getting|am) stuck\b|\b(doesn'?t|does not|won'?t) work with (my|a|the) (screen ?reader|magnifier|hearing aid)\b",
+            ),
+        ),
+        // Time lost on it, said in hours or days.
+        (
+            -1.5,
+            r(
+                r"(?i)\bfor (days|weeks|ages|hours|an hour|over an hour|half an hour|the (whole|entire) (day|morning|afternoon))\b|\b(an|one|two|three|several) hours? (now|already|on (this|it|the phone|hold))\b",
+            ),
+        ),
+        // An occasion coming up that the order is needed for.
+        (
+            -1.5,
+            r(
+                r"(?i)\b(wedding|funeral|memorial|birthday|anniversary|party|event|christening|flight|trip|shower)\b[^.!?]{0,40}\b(is|'s|are) (tomorrow|today|tonight|this (week|weekend|saturday|sunday|friday)|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b|\b(tomorrow|today|tonight|this (weekend|saturday|sunday|friday)|on (saturday|sunday|friday))\b[^.!?]{0,20}\b(is|'s) the (wedding|funeral|memorial|party|event|birthday)\b",
+            ),
+        ),
+        // A demand for an answer now.
+        (
+            -2.5,
+            r(
+                r"(?i)\bi (need|want|demand) (answers|an answer|a (real |proper )?(reply|response|solution)|this (fixed|sorted|resolved|dealt with)|someone to (help|fix|sort))\b[^.!?]{0,15}\b(now|today|asap|immediately|urgently|right away)\b|\bi (really |urgently )?need (someone|somebody|a person|a human|help)\b[^.!?]{0,20}\b(help|sort|fix|deal)\w*\b",
+            ),
+        ),
+        // Anger told as it grows.
+        (
+            -2.5,
+            r(
+                r"(?i)\b(going|gone|go|run|running|ran|been going) (round|around) in circles\b|\bgetting (really |very |so |quite |more and more |seriously )?(angry|annoyed|frustrated|upset|mad|cross|irritated|fed up)\b|\b(losing|lost|about to lose) (my )?(patience|temper|mind)\b|\b(at|reached) the end of my (tether|rope)\b",
+            ),
+        ),
+        // Praise that mocks a failure: "charged me three times. Bravo."
+        (
+            -6.0,
+            r(concat!(
+                r"(?i)\b(bravo|well done|great job|good job|nice work|slow clap|congrat\w*|top notch|stellar|ten out of ten|10/10|gold star)\b[^a-z]*$",
+                r"|^\s*(great|perfect|wonderful|brilliant|lovely|fantastic|super|awesome|amazing|cool)\s*[,.!]+\s*(another|more|so now|now|yet another|again)\b",
             )),
         ),
         // Exasperation.
@@ -282,7 +363,42 @@ const ABUSE: &[&str] = &[
     "scammers",
     "clowns",
     "incompetent",
+    // French (Québec) and Spanish.
+    "tabarnak",
+    "tabarnac",
+    "tabernak",
+    "ostie",
+    "hostie",
+    "câlisse",
+    "calisse",
+    "crisse",
+    "maudit",
+    "maudite",
+    "merde",
+    "putain",
+    "connard",
+    "connards",
+    "salauds",
+    "mierda",
+    "joder",
+    "carajo",
+    "pendejo",
+    "pendejos",
+    "coño",
+    "cabrones",
+    "estafadores",
 ];
+
+/// Swearing written with a mask ("f***ing", "s**t") or mild swearing aimed
+/// at us ("your damn website", "what the hell is wrong with").
+static MASKED_ABUSE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)\bf[*#@!$%]{2,}(k|ck|cking|king|ing|in|ed|er)?\b|\bf[*#@!$%]{2,}|\bs[*#@!$%]{2,}t|\bb[*#@!$%]{3,}h|\ba[*#@!$%]{2,}(hole|s)",
+        r"|\b(your|this|the|ur) (damn|damned|bloody|goddamn|goddamned|freaking|frigging|effing|stupid) (website|site|app|bot|company|service|system|machine|brewer|order|shop|store|team|support|chat)\b",
+        r"|\bwhat the (hell|heck|fudge)\b[^.!?]{0,30}\b(wrong|is this|are you|is going on)\b",
+    ))
+    .expect("compiled-in pattern is valid")
+});
 
 const NEGATORS: &[&str] = &[
     "not", "no", "never", "n't", "dont", "don't", "didn't", "doesn't", "isn't", "wasn't", "hardly",
@@ -306,9 +422,10 @@ pub const VERY_NEGATIVE: f32 = -4.0;
 
 /// The message's sentiment and whether it is abusive.
 pub fn sentiment(text: &str) -> (Sentiment, bool) {
-    let abusive = tokens(text)
-        .iter()
-        .any(|(w, _)| ABUSE.contains(&w.as_str()));
+    let abusive = MASKED_ABUSE.is_match(text)
+        || tokens(text)
+            .iter()
+            .any(|(w, _)| ABUSE.contains(&w.as_str()));
     (label(score(text), abusive), abusive)
 }
 
@@ -372,8 +489,28 @@ pub fn score(text: &str) -> f32 {
         .iter()
         .map(|(weight, pattern)| weight * pattern.find_iter(text).count() as f32)
         .sum::<f32>();
-    score - shouting(text, &tokens)
+    let score = score - shouting(text, &tokens);
+    let threats = THREATS.iter().filter(|t| t.is_match(text)).count();
+    if threats == 0 {
+        return score;
+    }
+    let with_threats = score + THREAT_WEIGHT * threats as f32;
+    if score < 1.0 || MENACE.is_match(text) {
+        with_threats.min(VERY_NEGATIVE)
+    } else {
+        with_threats
+    }
 }
+
+/// Words that make a threat a threat even among kind ones ("followers who
+/// love a good brand-fail thread ... Your call").
+static MENACE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(if|unless|or else|until|your call|your choice|up to you|just so you know|fair warning|you'?ve been warned|consider this|ready|waiting|ghost\w*|fail\w*)\b")
+        .expect("compiled-in pattern is valid")
+});
+
+/// What each kind of threat found adds to the score.
+const THREAT_WEIGHT: f32 = -4.0;
 
 /// Shouting adds heat: "!!" or "??", three shouted words, and more for a message
 /// written in capitals throughout ("WHERE IS MY ORDER").
@@ -514,6 +651,51 @@ mod tests {
             "can I post a review of the new roast?",
         ] {
             assert!(score(text) > VERY_NEGATIVE, "{text}: {}", score(text));
+        }
+    }
+
+    #[test]
+    fn given_a_threat_to_go_to_the_press_the_bank_or_followers_when_the_rest_is_mild_then_very_negative()
+     {
+        for text in [
+            "I'm going to do a chargeback with my bank if I don't get my refund by Friday.",
+            "You've ignored my emails for two weeks. I'm going to the local paper with this.",
+            "If this isn't sorted today I'm posting about it on Instagram and TikTok, I have 40k followers.",
+            "I've got 60k followers who love a good brand-fail thread. Your call.",
+        ] {
+            assert_eq!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
+        }
+        // Praise that names a platform is not a threat.
+        let praise = "Just posted a photo of my latte on Instagram, love it!";
+        assert_ne!(sentiment(praise).0, Sentiment::VeryNegative);
+    }
+
+    #[test]
+    fn given_masked_or_other_language_swearing_at_us_then_abusive() {
+        for text in [
+            "ur bot is f***ing useless, just answer the question",
+            "what the hell is wrong with your damn website",
+            "Ostie de tabarnak, ça fait trois semaines que j'attends",
+        ] {
+            assert!(sentiment(text).1, "{text}");
+        }
+        assert!(!sentiment("damn good coffee, hell of a roast").1);
+    }
+
+    #[test]
+    fn given_mocking_praise_anger_that_grows_or_a_stuck_vulnerable_customer_then_very_negative() {
+        for text in [
+            "Fantastic service, really. Charged me three times and shipped nothing. Bravo.",
+            "Feels like I've been going round in circles with this chat for an hour. I'm getting really angry now.",
+            "I'm partially sighted and I can't work your website to cancel, I've tried for days",
+        ] {
+            assert_eq!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
+        }
+        for text in [
+            "I can't figure out which grind to use for a moka pot",
+            "My sister's wedding is tomorrow, can I still get express delivery?",
+        ] {
+            assert_ne!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
         }
     }
 }

@@ -27,6 +27,13 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"|\b(reach|contact|get hold of|get through to)\s+(an?\s+|the\s+)?(actual\s+|real\s+|live\s+)?(member of (your|the) (\w+\s+)?(team|staff)|person|human|agent|representative)\b",
                 r"|\b(get|have|ask)\s+(a|your|one of your)\s+(colleague|colleagues|team ?mate|staff member|member of staff)\b",
                 r"|\bhablar con (una persona|alguien|un humano|un agente)\b|\bparler (à|a) (quelqu'un|un humain|une personne|un conseiller)\b",
+                // A person described rather than named: "a flesh-and-blood
+                // member of staff", "anyone from your team available".
+                r"|\b(flesh[- ]and[- ]blood|living,? breathing|real[- ]life|actual|real|live)\s+(member of (your |the )?(staff|team)|staff member|employee|colleague|team member|human being|people)\b",
+                r"|\b(member of (your |the )?(staff|team)|staff member|employee|colleague|team member|anyone from (your|the) (team|staff|company))s?\b[^.!?]{0,20}\b(available|free|around|about|there|online|on duty)\b",
+                r"|\b(hablar|comunicarme|contactar) con (un|una) (representante|asesor|asesora|operador|operadora|empleado|empleada|persona real|supervisor)\b|\bquiero (un|una) (humano|persona|agente|representante|supervisor)\b",
+                r"|\b(parler|discuter) (à|a|avec) (un|une) (agent|agente|représentant|representant|superviseur|gérant|gerant|vraie personne|personne réelle|employé|employe)\b|\bje veux (un|une) (humain|agent|personne|représentant)\b",
+                r"|\ben chair et en os\b|\bde carne y hueso\b|\b(me transf[ée]rer|transf[ée]rez-moi|transfi[ée]reme|p[áa]same con|comun[íi]queme con)\b",
             )),
         ),
         (
@@ -46,7 +53,9 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"|\b(swallowed|chewed|ingested|ate|drank)\s+(on\s+)?(one of\s+)?(a|the|some)?\s*(pods?|capsules?|descal\w*|tablets?|cleaning)\b",
                 r"|\bpregnan\w*\b[^.!?]*\b(drank|drunk|caffeine|full[- ]strength)\b",
                 r"|\bbreaker\s+(tripped|trips|blew)\b|\bshort(ed)?[- ]?(out|circuit\w*)\b|\bburning\s+(plastic\s+|rubber\s+|electrical\s+)?smell\b|\bsmell\w* of burning\b|\bsmell\w* like (burning|melting|burnt|melted) (plastic|rubber|wires?|wiring|electrics)\b|\bsmell\w* like (something'?s? |something is )?burning\b",
-                r"|\bpris feu\b|\bbr[uû]l(é|ée|ure)\b|\bse (incendi|quem)\w*\b|\bquemadura\b|\bhumo\b|\bfumée\b",
+                r"|\bpris feu\b|\bbr[uû]l(é|ée|ure|és|ées)\b|\bse (incendi|quem)\w*\b|\bquemadura\b|\bhumo\b|\bfumée\b",
+                r"|\b(le|me|te|nos|les|se) quem[óo]\b|\bampollas?\b|\bcloques?\b|\bemergency vet\b|\b(rush|rushed|rushing|take|took|taking|heading|head|went|going) (\w+ )?(him|her|them|my \w+|the \w+)? ?to the (emergency )?vets?\b|\bheart (is |was |keeps )?(racing|pounding)\b|\b(shaking|trembling|seizures?|seizing|convuls\w*)\b",
+                r"|\bme (quem[ée]|he quemado|quemo|quemó)\b|\b(me|te|le|se) (ha |han )?quemad[oa]\b|\bme suis br[uû]l\w*|\b(s'est|se sont|je me suis) (coup[ée]|blessée?)\b|\bme (cort[ée]|lastim[ée]|he cortado)\b|\b(alergia|reacción alérgica|réaction allergique)\b[^.!?]{0,30}\b(tuv|tien|ten|eu|fait|a eu)\w*|\bhinchad[oa]\b|\bétouff\w*\b|\bahog\w*\b",
                 r"|\bhospital\b|\bemergency room\b|(?-i:\bER\b)|\bambulance\b|\bdoctor\b",
                 r"|\b(caught|catch|catches|catching)\s+(on\s+)?fire\b|\b(started|start|causing|cause|caused)\s+a\s+fire\b",
                 r"|\bfire\s+(alarm|department|brigade|extinguisher)\b|\b(cord|plug|outlet|socket|cable)\s+(got|gets|is|was|became|went)\s+(really\s+|very\s+|extremely\s+)?(hot|scorching|black)\b|\bflames?\b|\bburst into (flames|fire)\b",
@@ -71,14 +80,21 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
         (
             Signal::LegalThreat,
             regex(
-                r"(?i)\b(lawyer|attorney|sue|suing|lawsuit|legal action|take (you|this) to court|court|small claims|better business bureau|bbb|consumer protection|ftc|attorney general|regulator|class action|ombudsman|trading standards|consumer (rights|council|affairs|agency)|watchdog)\b",
+                r"(?i)\b(lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|take (you|this) to court|court|small claims|better business bureau|bbb|consumer protection|ftc|attorney general|regulator|class action|ombudsman|trading standards|consumer (rights|council|affairs|agency)|watchdog)\b|\b(abogad[oa]|demanda(r|ré|re)?|denuncia(r|ré|re)?|reclamaci[oó]n (en|a|ante) (consumo|la oficina)|hoja de reclamaciones|oficina (del|de) (consumidor|consumo)|profeco|ocu|defensa del consumidor|protecci[oó]n (al|del) consumidor|queja formal|reclamaci[oó]n formal|plainte formelle|avocat|poursuite|poursuivre|mise en demeure|petites cr[ée]ances|protection du consommateur|opc)\b",
             ),
         ),
         (
             Signal::RepeatContact,
-            regex(
+            regex(concat!(
                 r"(?i)\b(third|3rd|second|2nd|fourth|4th|fifth|umpteenth)\s+(time|times|emails?|messages?|calls?|tickets?|chats?|conversations?)\b|\b(already|again|multiple|several|many|numerous|countless)\s+(emails|messages|calls|tickets|chats|conversations)\b|\b(asked|written|wrote|called|rung|rang|emailed|contacted|messaged|reached out|complained|chased)( (to )?you( guys)?| about (this|it))? (several|many|multiple|numerous|countless|so many|a few) times\b|\bevery time (i'?m|i am|i was|i get|we'?re) told\b|\bi('ve| have)? already (wrote|written|emailed|contacted|called|asked|told|reached out|messaged|complained)\b|\b(contacted|emailed|written|called|messaged)( to)? you( guys)? (\d+|two|three|four|five|several|multiple|many) times\b|\bstill (haven't|have not|no) (heard|response|reply|answer)\b|\bno one (has )?(got|gotten|gets) back\b|\bnobody (has )?(got|gotten|gets) back\b|\bfor the (second|third|fourth|fifth|umpteenth) time\b|\b(segunda|tercera|cuarta) vez\b|\b(deuxi[eè]me|troisi[eè]me|quatri[eè]me) fois\b",
-            ),
+                // A first message about an earlier contact whose promise
+                // was not kept: "I told you yesterday ... you said they'd
+                // be sent. Nothing came."
+                r"|\bi (told|asked|messaged|emailed|wrote to|contacted|called|rang|chatted with) (you|your (team|colleague|agent|support))\b[^.!?]{0,60}\b(yesterday|last (week|time|night|month)|before|earlier|already|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|days ago|a week ago)\b",
+                r"|\b(you|your (colleague|agent|team|rep|support)|i was) (said|promised|told|assured)\b[^?]{0,160}\b(nothing (came|arrived|happened|changed|has come|added|showed)|zero\b|no (\w+ )?(email|mug|parcel|package|tracking|refund|points|update|reply|replacement)\b|never (came|arrived|happened|showed)|still (not|no|nothing|hasn'?t|haven'?t|waiting)|(hasn'?t|haven'?t|didn'?t|did not|has not|have not|never) (come|arrived|happened|shown up|turned up|been (sent|shipped|refunded|fixed|done)))",
+                r"|\b(same|identical) (story|excuse|answer|reply|response|line) (again|as (last time|before|yesterday))\b",
+                r"|\b(writing|messaging|contacting|emailing|coming|reaching out|getting in touch) (back |to you )?again\b|\bsame (problem|issue|thing) as (my|the|in my) (last|previous|earlier|other)\b|\bmy (last|previous|earlier) (two|three|four|few|\d+ )?\s?(tickets|chats|emails|messages|calls|conversations|requests)\b|\byou (answered|replied to|responded to|helped) me (last|on|yesterday|before|already|twice)\b|\b(last|previous) (chat|ticket|email|call|time i (wrote|called|asked|contacted))\b[^.!?]{0,40}\b(promised|told|said|assured)\b",
+            )),
         ),
     ]
 });
@@ -98,6 +114,22 @@ static HAPPENED: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(yesterday|today|just now|this morning|last night|has (just )?|have (just )?|did|happened)\b",
     )
 });
+
+/// A question about what would happen or what to do some day, broader
+/// than [`HYPOTHETICAL`] ("what if I'm not home when the courier comes?",
+/// "how do I complain, in case I ever need to?").
+static WHAT_IF: LazyLock<Regex> = LazyLock::new(|| {
+    regex(concat!(
+        r"(?i)^\W*(and |so |but |just (curious|wondering),? |quick question,? )?(what (happens|would happen|do i do|should i do|if)|in case|suppose|supposing|hypothetically|say|if)\b[^?]*\?\W*$",
+        r"|\b(in case|if) (i|we|you|it|something|anything|a \w+|my \w+|the \w+) (ever|should|were|was|gets?|goes|happens?|forget|forgot|miss|lose|don'?t|am not|'m not|isn'?t|need|needs|want|decide)\b[^?]*\?",
+        r"|\b(in case i ever|if i ever|if ever|for next time|for future reference|just in case|down the (line|road)|some day|someday)\b",
+    ))
+});
+
+/// A question about what would happen, with nothing said to have happened.
+pub fn asks_what_if(text: &str) -> bool {
+    (WHAT_IF.is_match(text) || HYPOTHETICAL.is_match(text)) && !HAPPENED.is_match(text)
+}
 
 /// Signals in `text`; `abusive` comes from the sentiment lexicon.
 pub fn signals(text: &str, abusive: bool) -> Vec<Signal> {
@@ -261,5 +293,43 @@ mod tests {
             ),
             vec![Signal::HealthOrSafety]
         );
+    }
+
+    #[test]
+    fn given_a_person_described_rather_than_named_then_a_human_is_requested() {
+        for text in [
+            "Is there a flesh-and-blood member of staff available?",
+            "j'aimerais mieux jaser avec quelqu'un en chair et en os de chez vous",
+        ] {
+            assert!(
+                signals(text, false).contains(&Signal::HumanRequested),
+                "{text}"
+            );
+        }
+        assert!(signals("Do you have the travel mug in blue?", false).is_empty());
+    }
+
+    #[test]
+    fn given_harm_or_a_regulator_told_in_spanish_or_french_then_the_signal() {
+        let burn = "Hola, la tapa del termo se rompió y me quemé la mano con el café.";
+        assert!(signals(burn, false).contains(&Signal::HealthOrSafety));
+        assert!(signals("el café sabe a quemado", false).is_empty());
+        let regulator =
+            "voy a presentar una queja formal ante la oficina de protección al consumidor";
+        assert!(signals(regulator, false).contains(&Signal::LegalThreat));
+    }
+
+    #[test]
+    fn given_a_first_message_about_a_promise_not_kept_then_repeated_contact() {
+        for text in [
+            "I told you yesterday the pods were missing and you said they'd be sent. Nothing came.",
+            "Hi again. Same problem as my last two tickets: the refund still hasn't reached my card.",
+        ] {
+            assert!(
+                signals(text, false).contains(&Signal::RepeatContact),
+                "{text}"
+            );
+        }
+        assert!(signals("You said the blend was bold, and it is!", false).is_empty());
     }
 }
