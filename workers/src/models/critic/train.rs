@@ -41,6 +41,7 @@ pub const LABELLED: &[&str] = &[
     "augment1.csv",
     "augment2.csv",
     "augment3.csv",
+    "augment4.csv",
     "ordinary_multilingual.csv",
 ];
 

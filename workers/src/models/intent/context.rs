@@ -46,7 +46,7 @@ const PROBLEMS: &[Intent] = &[
 static PERSISTS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)\b(still|again|anymore|any more)\b|\byou (said|told|promised|guys said)\b",
-        r"|\bi was (told|promised)\b|\b(didn'?t|did not|doesn'?t|does not|hasn'?t|has not|haven'?t|have not|never) ",
+        r"|\bi was (told|promised)\b|\b(didn'?t|did not|doesn'?t|does not|don'?t|do not|hasn'?t|has not|haven'?t|have not|never) ",
         r"(work|help|arrive|arrived|come|came|change|changed|show|turn|get|got|receive|received|fix|fixed)",
         r"|\bno (update|change|news|progress|reply|response)\b|\bsame (problem|issue|thing)\b",
         r"|\bnothing (has )?(happened|changed|arrived)\b|\bit'?s been (\w+ )?(days|weeks)\b",
@@ -60,7 +60,8 @@ static UNRESOLVED: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(like|as) you (said|suggested|told me|asked|recommended|advised)\b",
         r"|\b(your|the) (colleague|agent|team|rep|representative|support|email|bot|chat)\w* (said|told|says|promised|confirmed)\b",
         r"|\byou (confirmed|promised|assured)\b|\b(link|steps|instructions|fix|code|tracking) you (sent|gave)\b",
-        r"|\bnothing (has )?(changed|happened|worked)\b|\b(didn'?t|did not|doesn'?t|does not) (work|help|fix)\b",
+        r"|\bnothing (has )?(changed|happened|worked|come|arrived)\b|\b(didn'?t|did not|doesn'?t|does not|don'?t|do not) (work|help|fix)\b|\bwhy (promise|say|tell me)\b|\bbroken promise\b",
+        r"|\bsame (error|problem|issue|message|result|fault|thing)\b[^.!?]{0,30}\b(every|again|still)\b|\b(updated|rebooted|restarted|reset|wiped|cleaned|descaled|tried)\b[^?]{0,80}\bsame (error|problem|issue|message|result)\b",
         r"|\bstill (not|no\b|nothing|won'?t|doesn'?t|isn'?t|hasn'?t|haven'?t|can'?t|the same|broken|cold|waiting)",
         r"|\b(tried|done) (it |that |this )?(\d+|two|three|four|five|several|many|multiple) times\b",
         r"|\bnever (arrives|arrived|came|comes|showed|shows)\b|\bit'?s not here\b",
@@ -83,7 +84,11 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Order numbers, e-mail addresses and phone numbers.
 static ENTITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)[\w.+-]+@[\w-]+\.[\w.-]+|\b(ord-?)?#?\d[\d -]{2,}\d\b|#\d+")
+    Regex::new(concat!(
+        r"(?i)[\w.+-]+@[\w-]+\.[\w.-]+|\b(ord-?)?#?\d[\d -]{2,}\d\b|#\d+",
+        // A street address: number, name, kind, then anything to the end.
+        r"|\b\d{1,6}\s+[a-z][a-z'-]*(\s+[a-z][a-z'-]*){0,3}\s+(st|street|ave|avenue|rd|road|blvd|boulevard|lane|ln|dr|drive|way|ct|court|pl|place|crescent|terrace|rue|calle|avenida)\b.*$",
+    ))
         .expect("compiled-in pattern is valid")
 });
 
@@ -94,6 +99,7 @@ const FILLER: &[&str] = &[
     "forgot", "to", "mention", "and", "thanks", "thank", "you", "of", "for", "hi", "was", "used",
     "i", "under", "name", "phone", "a", "an", "on", "account", "ord", "oh", "right", "should",
     "be", "think", "in", "with", "me", "please", "pls", "that's", "thats", "there", "you", "go",
+    "new", "updated", "shipping", "delivery", "send", "to",
 ];
 
 /// `classified` for `text`, given the intents and the customer's messages of
@@ -105,7 +111,7 @@ pub fn in_context(
     past_messages: &[String],
 ) -> Classified {
     c.sentiment = super::mood::in_conversation(c.sentiment, past_messages, text);
-    if is_unplaced_what_if(&c, text) {
+    if is_unplaced_what_if(&c, text) || (past.is_empty() && is_calm_unplaced_question(&c, text)) {
         return follow_up(c, Intent::GeneralInquiry);
     }
     let Some(&open) = past.last() else {
@@ -115,13 +121,13 @@ pub fn in_context(
             c
         };
     };
-    if is_info_reply(text) || is_unclear_short_reply(&c, text) {
-        return follow_up(c, open);
-    }
     if RESOLVED.is_match(text) && c.confidence < FOLLOW_UP_CONFIDENCE {
         // "Never mind, found it, thanks anyway": a closing, whatever the
         // model makes of its words.
         return follow_up(c, Intent::GeneralInquiry);
+    }
+    if is_info_reply(text) || is_unclear_short_reply(&c, text) {
+        return follow_up(c, open);
     }
     if is_refund_amount_reply(&c, text, open) {
         c.intent = open;
@@ -179,8 +185,8 @@ fn is_repeated_contact(intent: Intent, text: &str, past: &[Intent]) -> bool {
 /// and a hand-off for it would be needless. A reply that opens as a
 /// continuation ("ok, and ...", "thanks! ...") may be a little longer.
 fn is_unclear_short_reply(c: &Classified, text: &str) -> bool {
-    const SHORT_WORDS: usize = 8;
-    const CONTINUATION_WORDS: usize = 14;
+    const SHORT_WORDS: usize = 12;
+    const CONTINUATION_WORDS: usize = 18;
     let words = text.split_whitespace().count();
     let limit = if CONTINUES.is_match(text) {
         CONTINUATION_WORDS
@@ -212,6 +218,27 @@ fn is_unplaced_what_if(c: &Classified, text: &str) -> bool {
         && super::signals::asks_what_if(text)
 }
 
+/// Below the confidence floor, a first message that is a calm question
+/// with no trouble in it ("will the brewer fit under my cabinets?", "does
+/// the 20 oz mug fit a cup holder?"): a general question for retrieval,
+/// not a hand-off. Trouble words, a negative mood or any signal keep the
+/// low-confidence rule.
+fn is_calm_unplaced_question(c: &Classified, text: &str) -> bool {
+    c.confidence < Policy::default().min_confidence
+        && c.signals.is_empty()
+        && text.contains('?')
+        && matches!(c.sentiment, Sentiment::Neutral | Sentiment::Positive)
+        && !TROUBLE.is_match(text)
+}
+
+/// Words that report trouble or ask for something done to an order.
+static TROUBLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)\b(not|never|no|isn'?t|doesn'?t|didn'?t|won'?t|can'?t|haven'?t|hasn'?t|wasn'?t|broken|broke|missing|wrong|late|damaged|charged|charge|refund|cancel\w*|return|lost|stolen|leak\w*|stuck|error|problem|issue|complain\w*|still|again|why|account|password|login|card|payment|bill\w*)\b",
+    ))
+    .expect("compiled-in pattern is valid")
+});
+
 /// Words that make a message a request, question or report of trouble.
 static ASKS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -223,7 +250,7 @@ static ASKS: LazyLock<Regex> = LazyLock::new(|| {
 
 /// An acknowledgement with nothing else in it.
 static ACKNOWLEDGES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W*(k|kk|ok|okay|okey|oki|okie|cool|nice|great|thanks|thank you|thx|ty|ta|cheers|sweet|lol|haha|noted|got it|gotcha|got ya|will do|sounds good|perfect|awesome|understood|alright|all right|fine|sure|merci|gracias|vale|d'accord|parfait|perfecto|genial)\W*$")
+    Regex::new(r"(?i)^[^\p{L}\p{N}]*$|^\W*(k|kk|ok|okay|okey|oki|okie|cool|nice|great|thanks|thank you|thx|ty|ta|cheers|sweet|lol|haha|noted|got it|gotcha|got ya|will do|sounds good|perfect|awesome|understood|alright|all right|fine|sure|merci|gracias|vale|d'accord|parfait|perfecto|genial)\W*$")
         .expect("compiled-in pattern is valid")
 });
 
@@ -348,7 +375,7 @@ mod tests {
         assert_eq!(c.intent, Intent::ProductInquiry);
         let long = without_messages(
             classified(Intent::Feedback, 0.3),
-            "I have a completely different question now about something else entirely here",
+            "I have a completely different question now, about something else entirely, nothing to do with that one",
             &[Intent::ProductInquiry],
         );
         assert_eq!(
@@ -511,5 +538,45 @@ mod tests {
             &[Intent::ProductInquiry],
         );
         assert!(!asked.signals.contains(&Signal::RepeatContact));
+    }
+
+    #[test]
+    fn given_a_calm_first_question_the_model_cannot_place_then_a_general_question_but_trouble_keeps_the_rule()
+     {
+        let calm = without_messages(
+            classified(Intent::ProductInquiry, 0.3),
+            "will the premium brewer fit under my cabinets? they're about 15 inches up",
+            &[],
+        );
+        assert_eq!(calm.intent, Intent::GeneralInquiry);
+        for text in ["why was I charged for this?", "is my order lost?"] {
+            let trouble = without_messages(classified(Intent::OrderStatus, 0.3), text, &[]);
+            assert!(
+                trouble.confidence < Policy::default().min_confidence,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn given_an_open_question_when_the_customer_sends_an_address_or_an_emoji_then_no_hand_off() {
+        let address = without_messages(
+            classified(Intent::AccountHelp, 0.3),
+            "New address: 1180 Birch Street, Unit 4, Eugene OR 97401",
+            &[Intent::SubscriptionManagement],
+        );
+        assert_eq!(address.intent, Intent::SubscriptionManagement);
+        let emoji = without_messages(classified(Intent::Complaint, 0.2), "🙂☕", &[]);
+        assert_eq!(emoji.intent, Intent::Feedback);
+    }
+
+    #[test]
+    fn given_steps_tried_when_the_same_error_comes_back_then_repeated_contact() {
+        let c = without_messages(
+            classified(Intent::TechnicalSupport, 0.9),
+            "Updated the app, rebooted the machine, wiped the window like your article says. Same error, every pod. Your steps don't work.",
+            &[Intent::TechnicalSupport],
+        );
+        assert!(c.signals.contains(&Signal::RepeatContact));
     }
 }

@@ -30,7 +30,8 @@ static THREATS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r(concat!(
             r"(?i)\b(post|posting|posted|put|putting|share|sharing|blast|blasting|expose|exposing|shame|shaming|tweet|tweeting|vlog\w*|rant|ranting|call(ing)? (you|brewvi) out|review|reviewing|broadcast\w*)\b[^.!?]{0,50}",
             r"\b(on|to|across|all over) (instagram|insta|tiktok|twitter|x|facebook|fb|reddit|youtube|social media|socials|threads|linkedin|trustpilot|yelp|google( reviews?)?|my (channel|page|blog|stories|story|account))\b",
-            r"|\b\d+(\.\d+)?\s?k\s+(followers|subscribers|viewers)\b|\b\d{1,3}(,\d{3})+\s+(followers|subscribers)\b",
+            r"|\b\d+(\.\d+)?\s?k\s+(followers|subscribers|viewers|people|readers)\b|\b\d{1,3}(,\d{3})+\s+(followers|subscribers|people|readers)\b",
+            r"|\b(people|viewers|readers|subscribers) who (follow|watch|read|subscribe to)\b|\b(write|writing|wrote) up (this|the|my) (whole )?(experience|story|saga)\b",
             r"|\b(take|taking|bring|bringing|took)\s+(this|it|my complaint)\s+(to|onto)\s+(trustpilot|twitter|x|tiktok|instagram|facebook|reddit|youtube|yelp|google|social media|the (press|papers|media|news))\b",
         )),
         // Someone in the press, a rating threatened.
@@ -132,7 +133,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
         (
             -2.5,
             r(
-                r"(?i)\b(charged|billed|debited|took payment)\b[^.!?]{0,20}\b(twice|three times|four times|multiple times|several times|\d+ times|again and again)\b|\b(card|payment)\b[^.!?]{0,20}\b(got |was |been )?declined\b[^.!?]{0,40}\bbecause of (it|this|that|you|your)\b",
+                r"(?i)\b(charged|charging|billed|billing|debited|took payment)\b[^.!?]{0,20}\b(twice|three times|four times|multiple times|several times|\d+ times|again and again)\b|\b(card|payment)\b[^.!?]{0,20}\b(got |was |been )?declined\b[^.!?]{0,40}\bbecause of (it|this|that|you|your)\b",
             ),
         ),
         // The same failure again after a replacement or a fix.
@@ -146,7 +147,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
         (
             -2.5,
             r(concat!(
-                r"(?i)\b(estoy|estamos) (hart[oa]s?|furios[oa]s?|indignad[oa]s?)\b|\bme tienen hart[oa]\b|\bnadie (me |nos )?(responde|contesta|ayuda)\b|\b(es|una) (una )?(verg[uü]enza|estafa|tomadura de pelo)\b|\binaceptable\b|\b(segunda|tercera|cuarta) vez\b",
+                r"(?i)\b(estoy|estamos) (muy |tan )?(hart[oa]s?|hart[ií]sim[oa]s?|furios[oa]s?|indignad[oa]s?|cansad[oa]s?)\b|\b(ya )?(lo |la |les )?(mand[ée]|envi[ée]|dije|ped[ií]) (\w+ )?(dos|tres|cuatro|varias) veces\b|\b(d[ée]j[àa] )?(envoy[ée]|dit|demand[ée]) (\w+ )?(deux|trois|quatre|plusieurs) fois\b|\bme tienen hart[oa]\b|\bnadie (me |nos )?(responde|contesta|ayuda)\b|\b(es|una) (una )?(verg[uü]enza|estafa|tomadura de pelo)\b|\binaceptable\b|\b(segunda|tercera|cuarta) vez\b",
                 r"|\bj'en ai marre\b|\bras[- ]le[- ]bol\b|\bpersonne ne (me |nous )?(r[ée]pond|aide)\b|\bc'est (une honte|inadmissible|inacceptable|scandaleux|n'importe quoi)\b|\binacceptable\b|\b(deuxi[eè]me|troisi[eè]me|quatri[eè]me) fois\b|\b(je suis|on est) (furieux|furieuse|excéd[ée]e?|[ée]c[oœ]ur[ée]e?)\b",
             )),
         ),
@@ -176,7 +177,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
         (
             -3.0,
             r(concat!(
-                r"(?i)\bi'?m (7|8|9)\d( years old)?([ ,.!]|$)|\b(my|her|his) (mum|mom|mother|dad|father|gran|grandma|grandad|grandfather|grandmother) is (7|8|9)\d\b",
+                r"(?i)\b(i'?m|i am) (7|8|9)\d( years old| years of age)?([ ,.!]|$)|\bmy (eyes|eyesight|sight|hearing|memory) (is|are) (not|no longer|getting) (good|great|what (it|they) (was|were)|worse|bad)\b|\b(poor|failing|bad) (eyesight|sight|hearing|memory)\b|\b(for|fear for) my (own )?safety\b|\b(domestic (abuse|violence)|abusive (ex|partner|husband|wife|relationship)|restraining order)\b|\b(my|her|his) (mum|mom|mother|dad|father|gran|grandma|grandad|grandfather|grandmother) is (7|8|9)\d\b",
                 r"|\b(pension|pensioner|fixed income)\b|\b(partially sighted|visually impaired|blind|disabled|disability|wheelchair|hard of hearing|deaf|screen ?reader|sight loss|low vision|carer|caregiver)\b",
                 r"|\b(i'?m|i am|she'?s|she is|my wife is) pregnant\b|\b(really|so|very|extremely) (worried|scared|anxious|stressed)\b",
             )),
@@ -204,7 +205,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
         (
             -1.5,
             r(
-                r"(?i)\b(can'?t|cannot|couldn'?t|unable to|not able to) (work out|figure out|use|manage|navigate|read|see|operate|get (it|the \w+) to work)\b|\bstruggl\w*\b|\bi'?m stuck\b|\b(been|got|getting|am) stuck\b|\b(doesn'?t|does not|won'?t) work with (my|a|the) (screen ?reader|magnifier|hearing aid)\b",
+                r"(?i)\b(can'?t|cannot|couldn'?t|unable to|not able to) (work out|figure out|use|manage|navigate|read|see|operate|get (it|the \w+) to work)\b|\bstruggl\w*\b|\bi'?m stuck\b|\b(don'?t|do not|dont) know (what|how) to (do|press|use|work)\b|\b(been|got|getting|am) stuck\b|\b(doesn'?t|does not|won'?t) work with (my|a|the) (screen ?reader|magnifier|hearing aid)\b",
             ),
         ),
         // Time lost on it, said in hours or days.
@@ -243,11 +244,34 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
                 r"|^\s*(great|perfect|wonderful|brilliant|lovely|fantastic|super|awesome|amazing|cool)\s*[,.!]+\s*(another|more|so now|now|yet another|again)\b",
             )),
         ),
+        // What the customer stands to lose: a business, guests, a job.
+        (
+            -2.5,
+            r(concat!(
+                r"(?i)\b(nothing to serve|in real trouble|(lose|losing|lost) (my|the|our) (job|business|customers|clients|opening|day|deposit|booking)|my (boss|manager|clients?) (will|is going to|expects?)|(\d+|forty|fifty|eighty|a hundred) (guests|attendees|executives|customers|people) (arrive|coming|are coming|expected|to feed|and nothing))\b",
+                r"|\bif (they'?re|it'?s|it is|they are|the order is|the \w+ (is|are)) not (here|delivered|arrived|in my hands) by\b",
+                r"|\b(si rien n'arrive|je (perds|vais perdre)|on (perd|va perdre)|si no llega|voy a perder|vamos a perder|pierdo)\b",
+            )),
+        ),
+        // A wait told in French or Spanish, or every time.
+        (
+            -1.5,
+            r(
+                r"(?i)\bdepuis (une|deux|trois|quatre|\d+) (semaines?|jours|mois)\b|\bdesde hace (una|dos|tres|cuatro|\d+) (semanas?|d[ií]as|meses)\b|\bevery (single )?(month|week|time|order|delivery|box)\b|\beach time\b|\b(i'?m|i am) (so |completely |absolutely |just )?done\b|\bone last chance\b|\bfinal warning\b",
+            ),
+        ),
+        // Sarcastic thanks for a failure.
+        (
+            -6.0,
+            r(
+                r"(?i)^\W*(wow|gee|oh|well),? (thanks|thank you)( so much| a lot)?,? (for|to you for) (charging|billing|losing|breaking|ignoring|cancel\w*|sending|ruining|wasting|double[- ]charging)\b|\bso generous of (me|you)\b|\balways wanted to (personally )?(fund|pay for|donate)\b",
+            ),
+        ),
         // Exasperation.
         (
             -2.5,
             r(
-                r"(?i)\bfed up\b|\bsick (and tired|of)\b|\bhad enough\b|\blast straw\b|\bbeyond (frustrated|annoyed|angry|upset)\b|\b(this|it|that|you|service) (is|are) (a |an )?(complete |total |absolute |such a )?joke\b|\bwaste of (my )?(time|money)\b|\blivid\b|\boutraged?\b|\bdisgusted\b|\bhow hard (is it|can it be)\b|\bnobody (helps|cares|answers|responds)\b|\bno ?one (helps|cares|answers|responds)\b|\bgetting nowhere\b|\bfor weeks\b|\bruined\b|\bfurious\b|\bat my wit'?s'? end\b|\bnever (again|ordering|buying|shopping)\b|\bi want (this|it) (fixed|sorted|resolved|refunded) (now|today|immediately)\b|\bwhat (a|the) (joke|mess)\b|\bseriously\?|\bunbelievable\b|\bthe worst\b|\bdone with (you|brewvi|this company)\b|\bappalling\b|\bdisgraceful\b|\bshocking\b|\b(i'?ve|i have) had it\b|\bthis is how (i'?m|i am|you treat)\b|\bis (anyone|anybody) (actually |even )?(working|there|reading)\b|\bnot ok(ay)?\b|\bwhich is it\b|\bclueless\b|\bamateurs?\b|\bcowboys\b|\bsame (automated|generic|canned|copy[- ]paste\w*) (reply|answer|response|message)\b|\bevery time i'?m told\b|\b(can'?t|cannot) believe\b|\bhow is (this|that|it) (acceptable|ok|okay|possible)\b|\bwhat kind of (company|service|business)\b|\bshame on you\b|\bashamed\b|\binsane\b|\bdisgrace\b|\bpaying for (a service|something) (i'?m|i am) not getting\b|\bwasted my (whole |entire )?(day|afternoon|morning|evening|time|weekend)\b|\bpanick\w*\b|\b(nobody|no one|no-one) (seems to )?cares?\b|\bunreal\b|\bthis is what (i|we) get\b|\b(years|\d+ years) of (buying|being a customer|loyalty|ordering)\b|\bdone giving (you|brewvi) (chances|another chance)\b|\bno more chances\b|\bi keep (asking|telling|writing|calling|emailing|chasing|explaining)\b",
+                r"(?i)\bfed up\b|\bsick (and tired|of)\b|\bhad enough\b|\blast straw\b|\bbeyond (frustrated|annoyed|angry|upset)\b|\b(this|it|that|you|service) (is|are) (a |an )?(complete |total |absolute |such a )?joke\b|\bwaste of (my )?(time|money)\b|\blivid\b|\boutraged?\b|\bdisgusted\b|\bhow hard (is it|can it be)\b|\bnobody (helps|cares|answers|responds)\b|\bno ?one (helps|cares|answers|responds)\b|\bgetting nowhere\b|\bfor weeks\b|\bruined\b|\bfurious\b|\bat my wit'?s'? end\b|\bnever (again|ordering|buying|shopping)\b|\bi want (this|it) (fixed|sorted|resolved|refunded) (now|today|immediately)\b|\bwhat (a|the) (joke|mess)\b|\bseriously\?|\bunbelievable\b|\bthe worst\b|\bdone with (you|brewvi|this company)\b|\bappalling\b|\bdisgraceful\b|\bshocking\b|\b(i'?ve|i have) had it\b|\bthis is how (i'?m|i am|you treat)\b|\bis (anyone|anybody) (actually |even )?(working|there|reading)\b|\bnot ok(ay)?\b|\bwhich is it\b|\bclueless\b|\bamateurs?\b|\bcowboys\b|\bsame (automated|generic|canned|copy[- ]paste\w*|scripted) (reply|answer|response|message|line|text|excuse|script)\b|\b(extremely|very|deeply|most) displeased\b|\bevery time i'?m told\b|\b(can'?t|cannot) believe\b|\bhow is (this|that|it) (acceptable|ok|okay|possible)\b|\bwhat kind of (company|service|business)\b|\bshame on you\b|\bashamed\b|\binsane\b|\bdisgrace\b|\bpaying for (a service|something) (i'?m|i am) not getting\b|\bwasted my (whole |entire )?(day|afternoon|morning|evening|time|weekend)\b|\bpanick\w*\b|\b(nobody|no one|no-one) (seems to )?cares?\b|\bunreal\b|\bthis is what (i|we) get\b|\b(years|\d+ years) of (buying|being a customer|loyalty|ordering)\b|\bdone giving (you|brewvi) (chances|another chance)\b|\bno more chances\b|\bi keep (asking|telling|writing|calling|emailing|chasing|explaining)\b",
             ),
         ),
     ]
@@ -505,7 +529,7 @@ pub fn score(text: &str) -> f32 {
 /// Words that make a threat a threat even among kind ones ("followers who
 /// love a good brand-fail thread ... Your call").
 static MENACE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(if|unless|or else|until|your call|your choice|up to you|just so you know|fair warning|you'?ve been warned|consider this|ready|waiting|ghost\w*|fail\w*)\b")
+    Regex::new(r"(?i)\b(if|unless|or else|until|your call|your choice|up to you|just so you know|fair warning|you'?ve been warned|consider this|ready|waiting|ghost\w*|fail\w*|last chance|think it over|think about it)\b")
         .expect("compiled-in pattern is valid")
 });
 
@@ -697,5 +721,21 @@ mod tests {
         ] {
             assert_ne!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
         }
+    }
+
+    #[test]
+    fn given_stakes_sarcastic_thanks_or_an_elderly_customer_who_is_stuck_then_very_negative() {
+        for text in [
+            "They're for our grand opening Saturday. If they're not here by Friday I have 80 guests and nothing to serve.",
+            "Wow, thanks so much for charging my card twice for the same order. So generous of me.",
+            "i am 84 and my eyes are not good. i dont know what to press",
+            "¿Otra vez me piden la foto? ¡Ya la mandé DOS veces! Estoy hartísima, esto es una tomadura de pelo.",
+        ] {
+            assert_eq!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
+        }
+        assert_ne!(
+            sentiment("Thanks so much for the quick delivery, the grand opening is Saturday!").0,
+            Sentiment::VeryNegative
+        );
     }
 }

@@ -33,6 +33,8 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"|\b(member of (your |the )?(staff|team)|staff member|employee|colleague|team member|anyone from (your|the) (team|staff|company))s?\b[^.!?]{0,20}\b(available|free|around|about|there|online|on duty)\b",
                 r"|\b(hablar|comunicarme|contactar) con (un|una) (representante|asesor|asesora|operador|operadora|empleado|empleada|persona real|supervisor)\b|\bquiero (un|una) (humano|persona|agente|representante|supervisor)\b",
                 r"|\b(parler|discuter) (à|a|avec) (un|une) (agent|agente|représentant|representant|superviseur|gérant|gerant|vraie personne|personne réelle|employé|employe)\b|\bje veux (un|une) (humain|agent|personne|représentant)\b",
+                r"|\bpass (this|it|me|my \w+)( conversation| chat| case| message)? (on |over |along )?to (a |an |the |one of |whoever|someone|somebody|your)\b|\bone of your (colleagues|team ?mates|staff|people|employees)\b|\bwhoever (actually )?(sits|works|is sitting|is working|is in)\b|\bnot (a|some|the) (script|bot|machine|robot|template)\b",
+                r"|\bsomeone (able|with the authority|with authority|empowered|allowed|who can actually) to (make a decision|decide|authori[sz]e|approve|override|make decisions)\b|\breviewed (properly |again )?by (someone|a person|a human|a manager|a supervisor|a real)\b",
                 r"|\ben chair et en os\b|\bde carne y hueso\b|\b(me transf[ée]rer|transf[ée]rez-moi|transfi[ée]reme|p[áa]same con|comun[íi]queme con)\b",
             )),
         ),
@@ -54,6 +56,7 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"|\bpregnan\w*\b[^.!?]*\b(drank|drunk|caffeine|full[- ]strength)\b",
                 r"|\bbreaker\s+(tripped|trips|blew)\b|\bshort(ed)?[- ]?(out|circuit\w*)\b|\bburning\s+(plastic\s+|rubber\s+|electrical\s+)?smell\b|\bsmell\w* of burning\b|\bsmell\w* like (burning|melting|burnt|melted) (plastic|rubber|wires?|wiring|electrics)\b|\bsmell\w* like (something'?s? |something is )?burning\b",
                 r"|\bpris feu\b|\bbr[uû]l(é|ée|ure|és|ées)\b|\bse (incendi|quem)\w*\b|\bquemadura\b|\bhumo\b|\bfumée\b",
+                r"|\b(sliver|shard|splinter|piece|bit|fragment|chip)s? of (glass|metal|plastic)\b|\blooks? like (glass|metal)\b|\b(sharp|metal|metallic|shiny|glass) (sliver|shard|splinter|fragment|piece|bit)\b|\bnearly (drank|swallowed|ate|choked)\b|\b(almost|nearly) (drank|swallowed) (it|one|a piece)\b",
                 r"|\b(le|me|te|nos|les|se) quem[óo]\b|\bampollas?\b|\bcloques?\b|\bemergency vet\b|\b(rush|rushed|rushing|take|took|taking|heading|head|went|going) (\w+ )?(him|her|them|my \w+|the \w+)? ?to the (emergency )?vets?\b|\bheart (is |was |keeps )?(racing|pounding)\b|\b(shaking|trembling|seizures?|seizing|convuls\w*)\b",
                 r"|\bme (quem[ée]|he quemado|quemo|quemó)\b|\b(me|te|le|se) (ha |han )?quemad[oa]\b|\bme suis br[uû]l\w*|\b(s'est|se sont|je me suis) (coup[ée]|blessée?)\b|\bme (cort[ée]|lastim[ée]|he cortado)\b|\b(alergia|reacción alérgica|réaction allergique)\b[^.!?]{0,30}\b(tuv|tien|ten|eu|fait|a eu)\w*|\bhinchad[oa]\b|\bétouff\w*\b|\bahog\w*\b",
                 r"|\bhospital\b|\bemergency room\b|(?-i:\bER\b)|\bambulance\b|\bdoctor\b",
@@ -80,7 +83,7 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
         (
             Signal::LegalThreat,
             regex(
-                r"(?i)\b(lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|take (you|this) to court|court|small claims|better business bureau|bbb|consumer protection|ftc|attorney general|regulator|class action|ombudsman|trading standards|consumer (rights|council|affairs|agency)|watchdog)\b|\b(abogad[oa]|demanda(r|ré|re)?|denuncia(r|ré|re)?|reclamaci[oó]n (en|a|ante) (consumo|la oficina)|hoja de reclamaciones|oficina (del|de) (consumidor|consumo)|profeco|ocu|defensa del consumidor|protecci[oó]n (al|del) consumidor|queja formal|reclamaci[oó]n formal|plainte formelle|avocat|poursuite|poursuivre|mise en demeure|petites cr[ée]ances|protection du consommateur|opc)\b",
+                r"(?i)\b(courthouse|county court|claims court|filing fee|tribunal|lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|take (you|this) to court|court|small claims|better business bureau|bbb|consumer protection|ftc|attorney general|regulator|class action|ombudsman|trading standards|consumer (rights|council|affairs|agency)|watchdog)\b|\b(abogad[oa]|demanda(r|ré|re)?|denuncia(r|ré|re)?|reclamaci[oó]n (en|a|ante) (consumo|la oficina)|hoja de reclamaciones|oficina (del|de) (consumidor|consumo)|profeco|ocu|defensa del consumidor|protecci[oó]n (al|del) consumidor|queja formal|reclamaci[oó]n formal|plainte formelle|avocat|poursuite|poursuivre|mise en demeure|petites cr[ée]ances|protection du consommateur|opc)\b",
             ),
         ),
         (
@@ -91,8 +94,9 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 // was not kept: "I told you yesterday ... you said they'd
                 // be sent. Nothing came."
                 r"|\bi (told|asked|messaged|emailed|wrote to|contacted|called|rang|chatted with) (you|your (team|colleague|agent|support))\b[^.!?]{0,60}\b(yesterday|last (week|time|night|month)|before|earlier|already|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|days ago|a week ago)\b",
-                r"|\b(you|your (colleague|agent|team|rep|support)|i was) (said|promised|told|assured)\b[^?]{0,160}\b(nothing (came|arrived|happened|changed|has come|added|showed)|zero\b|no (\w+ )?(email|mug|parcel|package|tracking|refund|points|update|reply|replacement)\b|never (came|arrived|happened|showed)|still (not|no|nothing|hasn'?t|haven'?t|waiting)|(hasn'?t|haven'?t|didn'?t|did not|has not|have not|never) (come|arrived|happened|shown up|turned up|been (sent|shipped|refunded|fixed|done)))",
+                r"|\b(you|your (colleague|agent|team|rep|support|chat|bot|assistant|email|website|staff|people|customer service)|i was) (said|promised|told|assured)\b[^?]{0,160}\b(nothing (came|arrived|happened|changed|has come|added|showed)|zero\b|no (\w+ )?(email|mug|parcel|package|tracking|refund|points|update|reply|replacement)\b|never (came|arrived|happened|showed)|still (not|no|nothing|hasn'?t|haven'?t|waiting)|(hasn'?t|haven'?t|didn'?t|did not|has not|have not|never) (come|arrived|happened|shown up|turned up|been (sent|shipped|refunded|fixed|done)))",
                 r"|\b(same|identical) (story|excuse|answer|reply|response|line) (again|as (last time|before|yesterday))\b",
+                r"|\b(i'?ve|i have|i) (written|wrote|emailed|called|messaged|contacted|asked|chatted)\b[^.!?]{0,50}\b(again|twice|three times|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b[^.!?]{0,20}\band)\b|\beach time i'?m told\b",
                 r"|\b(writing|messaging|contacting|emailing|coming|reaching out|getting in touch) (back |to you )?again\b|\bsame (problem|issue|thing) as (my|the|in my) (last|previous|earlier|other)\b|\bmy (last|previous|earlier) (two|three|four|few|\d+ )?\s?(tickets|chats|emails|messages|calls|conversations|requests)\b|\byou (answered|replied to|responded to|helped) me (last|on|yesterday|before|already|twice)\b|\b(last|previous) (chat|ticket|email|call|time i (wrote|called|asked|contacted))\b[^.!?]{0,40}\b(promised|told|said|assured)\b",
             )),
         ),
@@ -331,5 +335,18 @@ mod tests {
             );
         }
         assert!(signals("You said the blend was bold, and it is!", false).is_empty());
+    }
+
+    #[test]
+    fn given_glass_in_a_cup_a_courthouse_or_a_request_to_pass_it_on_then_the_signal() {
+        let glass =
+            "found a sharp shiny sliver in the bottom of my cup, looks like glass. nearly drank it";
+        assert!(signals(glass, false).contains(&Signal::HealthOrSafety));
+        let court =
+            "I've already looked up the filing fee at the county courthouse. Think it over.";
+        assert!(signals(court, false).contains(&Signal::LegalThreat));
+        let pass = "please pass this conversation to whoever actually sits at a desk over there";
+        assert!(signals(pass, false).contains(&Signal::HumanRequested));
+        assert!(signals("the glass carafe is lovely, does it come in 1.5 l?", false).is_empty());
     }
 }
