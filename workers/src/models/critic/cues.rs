@@ -67,7 +67,10 @@ fn specs() -> Vec<Spec> {
 fn direct_specs() -> Vec<Spec> {
     vec![
         // --- Template and code injection ---------------------------------
-        direct("template-syntax", P, 0.8, r"\{\{[^}]{0,80}\}\}|\{%[^%]{0,80}%\}|\$\{[^}]{0,80}\}|<%[^%]{0,80}%>|#\{[^}]{0,80}\}"),
+        // A mail-merge placeholder ("Hi {{vendor_name}}", a newsletter's
+        // "${first_name}") names a field; an expression, a call or a name
+        // of the internals is code.
+        direct("template-syntax", P, 0.8, r"\{\{[^}]{0,80}[^a-z_ }][^}]{0,80}\}\}|\$\{[^}]{0,80}[^a-z_ }][^}]{0,80}\}|(\{\{|\$\{)\s*(system|prompt|config|secret|env|instruction|admin|password|token|key|self|settings|request|internal|hidden|rules|policy|session|cookie)\w*\s*\}\}?|\{%[^%]{0,80}%\}|<%[^%]{0,80}%>|#\{[^}]{0,80}\}"),
         direct("code-injection", P, 0.85, r"\b(drop|truncate|alter) table\b|\bdelete from\b|\bunion (all )?select\b|'\s*(or|and)\s*'?1'?\s*=\s*'?1|;\s*--|<script\b|javascript:|\bos\.system\b|\bsubprocess\b|\beval\(|\bexec\(|\bopen\(\s*['\x22]/|/etc/(passwd|shadow|secrets?)|\brm -rf\b|\bimport os\b|__import__|\bjndi:|(;|&&|\|\||\$\(|\|)\s*(cat|curl|wget|rm|nc|bash|sh|zsh|whoami|chmod|chown|ls|printenv|env)\b\s*[\w./~-]*"),
         direct("run-this-code", P, 0.7, r"'''[\s\S]{0,400}'''[\s\S]{0,60}\b(run|execute|eval|output|result)\b|\b(run|execute|eval)\b.{0,30}\b(this|the following) (code|script|command|snippet)\b"),
         // --- Fake markers --------------------------------------------------
@@ -89,7 +92,8 @@ fn direct_specs() -> Vec<Spec> {
         direct("user-is-privileged", P, 0.6, r"\b(the |this )?(user|customer|following user|sender) (is|has) (a |an )?(verified|trusted|authori[sz]ed|admin|staff|elevated|root|admin rights|full access)\b"),
         direct("supervisor-overrides", P, 0.85, r"\boverrides? (your|the|all|any) (\w+ )?(prompt|instructions|rules|guidelines|policy|policies)\b"),
         direct("new-instructions-from", P, 0.75, r"\b(new|updated) (instructions|rules|policy|directive|orders)( from| by) \w+"),
-        direct("drop-instructions", P, 0.9, r"\b(ignore|disregard|forget|override|bypass|skip|discard|drop|set aside|stop following|don't follow|do not follow|pay no attention to)\s+((all|of|the|any|every|previous|prior|your|above|earlier|these|those|system|original|initial|developer|preceding|safety|content|current|existing|old|about|what|whatever|own|given|programmed|previously|stated)\s+){0,4}(instructions?|rules|prompts?|directives?|guidelines|programming|training|constraints|policies|policy|safeguards|restrictions|filters?)\b"),
+        direct("drop-instructions", P, 0.9, r"\b(ignore|disregard|forget|override|bypass|skip|discard|drop|set aside|stop following|don't follow|do not follow|pay no attention to)\s+((all|of|the|any|every|previous|prior|your|above|earlier|these|those|system|original|initial|developer|preceding|safety|content|current|existing|old|about|what|whatever|own|given|programmed|previously|stated)\s+){0,4}(instructions?|rules|prompts?|directives?|guidelines|programming|training|constraints|policies|policy|safeguards|restrictions|filters?)\b")
+            .unless(r"\b(instructions?|directions?|rules?) (printed )?(on|from|in|that came with) (the|my|this|that) (\w+ ){0,2}(box|packet|package|pack|bag|label|manual|leaflet|sheet|card|insert|sticker|bottle|tin|jar|guide|recipe|carton|pouch)\b"),
         direct("reveal-internals", P, 0.9, r"\b(reveal|show|print|output|repeat|tell|display|leak|dump|give|share|paste|echo|copy|recite|spell out|translate|summari[sz]e|paraphrase|write out|list)\b.{0,40}\b(system (prompt|message|instructions)|your (full |whole |entire |exact |original |initial |hidden |secret |internal |real )?(prompt|instructions|configuration|config)|(hidden|internal|secret|original|initial) (rules|instructions|config\w*|settings|prompt)|(the )?instructions you (were|have been) given|context window)\b")
             .unless(r"\byour (instructions|configuration) (on|about|for|regarding|when|if|around)\b"),
         direct("forget-being-assistant", J, 0.8, r"\bforget (that )?(you('re| are)|you were) (a |an |just a |only a )?(\w+ )?(bot|assistant|ai|chatbot|support agent)\b|\b(you('re| are) no longer|stop being) (a |an )?(\w+ )?(bot|assistant|ai|chatbot)\b"),

@@ -29,6 +29,10 @@ fn veto(rule: &str) -> Option<&'static str> {
         "ignore-previous-instructions" => Some(
             r"\b(ignore|disregard|forget|skip|drop|override)\s+(all\s+|of\s+)*(my|our)\s+(own\s+)?([\w-]+\s+){0,2}(instructions?|rules|requests?|notes?|messages?|comments?|emails?|directions|preferences|inputs?|commands?|questions?|orders?|answers?)\b",
         ),
+        // Printed instructions: the box's, the manual's, not the assistant's.
+        "ignore-instructions-de-fr-es-it" => Some(
+            r"\b(instructions?|directions?|instrucciones|anweisungen|istruzioni) (printed )?(on|from|in|that came with|sur|de|en|auf|sulla) (the|my|this|that|la|le|el|der|die|das) (\w+ ){0,2}(box|packet|package|pack|bag|label|manual|leaflet|sheet|insert|sticker|bottle|tin|jar|guide|recipe|carton|pouch|boite|caja|packung|scatola)\b",
+        ),
         "reveal-system-prompt" => Some(
             r"\byour (rules|instructions|guidelines|policy|policies) (on|about|for|regarding|when|if|around|of)\b",
         ),

@@ -19,7 +19,7 @@ pub static RULES: LazyLock<Rules> = LazyLock::new(|| compile_with_vetoes(SPECS, 
 fn veto(rule: &str) -> Option<&'static str> {
     match rule {
         "special-mode" | "mode-enabled" => Some(
-            r"\b(app|phone|device|browser|android|iphone|ios|settings|tablet|laptop)\b.{0,50}\b(developer|dev) mode\b|\b(developer|dev) mode\b.{0,50}\b(app|phone|device|browser|android|iphone|ios|settings|tablet|laptop|turn (it )?off)\b",
+            r"\b(app|phone|device|browser|android|iphone|ios|settings|tablet|laptop|brewer|machine|grinder|kettle)\b.{0,50}\b(developer|dev) mode\b|\b(developer|dev) mode\b.{0,50}\b(app|phone|device|browser|android|iphone|ios|settings|tablet|laptop|turn (it )?off|brewer|machine|grinder|kettle|setting)\b",
         ),
         _ => None,
     }
