@@ -61,6 +61,7 @@ static UNRESOLVED: LazyLock<Regex> = LazyLock::new(|| {
         r"|\b(your|the) (colleague|agent|team|rep|representative|support|email|bot|chat)\w* (said|told|says|promised|confirmed)\b",
         r"|\byou (confirmed|promised|assured)\b|\b(link|steps|instructions|fix|code|tracking) you (sent|gave)\b",
         r"|\bnothing (has )?(changed|happened|worked|come|arrived)\b|\b(didn'?t|did not|doesn'?t|does not|don'?t|do not) (work|help|fix)\b|\bwhy (promise|say|tell me)\b|\bbroken promise\b",
+        r"|\b(your|the) (advice|steps|instructions|suggestions?|fix|reset)\b[^.!?]{0,20}\b(made|make|makes|making) (it|things|this|the \w+) (even |more |much )*(worse|more worse)\b|\bnow (it|the \w+) (shows?|gives?|says) (an )?error (all the time|every time|constantly)\b",
         r"|\bsame (error|problem|issue|message|result|fault|thing)\b[^.!?]{0,30}\b(every|again|still)\b|\b(updated|rebooted|restarted|reset|wiped|cleaned|descaled|tried)\b[^?]{0,80}\bsame (error|problem|issue|message|result)\b",
         r"|\bstill (not|no\b|nothing|won'?t|doesn'?t|isn'?t|hasn'?t|haven'?t|can'?t|the same|broken|cold|waiting)",
         r"|\b(tried|done) (it |that |this )?(\d+|two|three|four|five|several|many|multiple) times\b",
@@ -77,7 +78,7 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)\bworks? (fine|again|now)\b|\bworking (again|now|fine)\b|\bnever ?mind\b|\ball (sorted|good|set)\b",
         r"|\b(that|it|this) (worked|fixed it|did the trick|helped)\b|\bfair enough\b|\b(problem|issue) (solved|fixed|resolved)\b",
-        r"|\bno (need|worries)\b|\bgot it now\b|\bfound (it|them|the (parcel|package|box|order))\b|\bthanks anyway\b|\bwe'?re (good|fine|all set|sorted)\b|\b(i'?m|i am) (good|fine|sorted|all set) now\b|\b(figured|sorted|worked) it out\b|\bfixed it( myself)?\b|\b(paired|connected|synced) (right away|fine|now|again)\b|\b(turned|showed) up\b[^.!?]{0,30}\b(after all|now|finally|today)\b",
+        r"|\bno (need|worries)\b|\bgot it now\b|\bfound (it|them|the (parcel|package|box|order))\b|\bthanks anyway\b|\bno (complaints|problem|problems|big deal|biggie)\b|\b(sorted|fixed|resolved|handled|replaced|sent (me )?a new one)\b[^.!?]{0,30}\b(fast|quickly|same day|right away|in no time|straight away)\b|\b(your team|you guys|you|they) (sorted|fixed|resolved|handled) it\b|\bwe'?re (good|fine|all set|sorted)\b|\b(i'?m|i am) (good|fine|sorted|all set) now\b|\b(figured|sorted|worked) it out\b|\bfixed it( myself)?\b|\b(paired|connected|synced) (right away|fine|now|again)\b|\b(turned|showed) up\b[^.!?]{0,30}\b(after all|now|finally|today)\b",
     ))
     .expect("compiled-in pattern is valid")
 });
@@ -205,7 +206,8 @@ fn is_remark(c: &Classified, text: &str) -> bool {
     c.confidence < Policy::default().min_confidence
         && c.signals.is_empty()
         && !text.contains('?')
-        && !ASKS.is_match(text)
+        && !REQUESTS.is_match(text)
+        && (RESOLVED.is_match(text) || !TROUBLE.is_match(text))
         && (ACKNOWLEDGES.is_match(text) || content)
 }
 
@@ -234,17 +236,16 @@ fn is_calm_unplaced_question(c: &Classified, text: &str) -> bool {
 /// Words that report trouble or ask for something done to an order.
 static TROUBLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i)\b(not|never|no|isn'?t|doesn'?t|didn'?t|won'?t|can'?t|haven'?t|hasn'?t|wasn'?t|broken|broke|missing|wrong|late|damaged|charged|charge|refund|cancel\w*|return|lost|stolen|leak\w*|stuck|error|problem|issue|complain\w*|still|again|why|account|password|login|card|payment|bill\w*)\b",
+        r"(?i)\b(not|never|no|isn'?t|doesn'?t|didn'?t|won'?t|can'?t|haven'?t|hasn'?t|wasn'?t|broken|broke|missing|wrong|late|damaged|charged|charge|refund|cancel\w*|return|lost|stolen|leak\w*|stuck|error|problem|issue|complain\w*|still|again|why|account|password|login|(credit|debit|bank|payment) card|card (was |got )?(declined|charged|stolen)|payment|bill\w*)\b",
     ))
     .expect("compiled-in pattern is valid")
 });
 
-/// Words that make a message a request, question or report of trouble.
-static ASKS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+/// Words that make a message a request or a question.
+static REQUESTS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
         r"(?i)\b(please|pls|plz|can|could|would|will you|help|need|want|wanna|'d like|how|where|when|why|what|which|who|whether|if)\b",
-        r"|\b(not|never|no|isn'?t|doesn'?t|didn'?t|won'?t|can'?t|haven'?t|hasn'?t|broken|missing|wrong|late|damaged|charged|refund|cancel)\b",
-    ))
+    )
     .expect("compiled-in pattern is valid")
 });
 
@@ -578,5 +579,16 @@ mod tests {
             &[Intent::TechnicalSupport],
         );
         assert!(c.signals.contains(&Signal::RepeatContact));
+    }
+
+    #[test]
+    fn given_a_past_problem_resolved_happily_when_unsure_then_feedback() {
+        for text in [
+            "Last month my box came crushed and you sent a new one super fast, so thanks again!",
+            "The travel mug is smaller than it looked haha, but it fits my cupholder so no complaints",
+        ] {
+            let c = without_messages(classified(Intent::Complaint, 0.3), text, &[]);
+            assert_eq!(c.intent, Intent::Feedback, "{text}");
+        }
     }
 }

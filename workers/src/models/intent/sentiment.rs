@@ -89,7 +89,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
         (
             -4.0,
             r(concat!(
-                r"(?i)\b(grocery|groceries|food|rent|bill|bills) money\b|\b(in|into) the (negative|red)\b|\b(half|most|all|a third) (of )?my (\w+ )?(budget|money|savings|paycheck|pay|wages|income)\b",
+                r"(?i)\b(grocery|groceries|food|rent|bill|bills) money\b|\b(rent|mortgage|cheque|check|direct debit|card|bill)( payment)? (to )?(bounce|bounced|failed|was declined|got declined)\b|\bmy landlord\b|\b(in|into) the (negative|red)\b|\b(half|most|all|a third) (of )?my (\w+ )?(budget|money|savings|paycheck|pay|wages|income)\b",
                 r"|\b(bank|overdraft)\b[^.!?]{0,30}\b(fees?|charg\w+|interest)\b|\blost my job\b|\bunemployed\b",
                 r"|\bsingle (mum|mom|parent|mother|father|dad)\b|\bcan'?t keep paying\b|\b(no|nothing) left (in my account|until payday)\b",
                 r"|\bno me alcanza\b|\balquiler\b|\bmon loyer\b|\bfin (de|du) mois\b",
@@ -249,7 +249,7 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
             -2.5,
             r(concat!(
                 r"(?i)\b(nothing to serve|in real trouble|(lose|losing|lost) (my|the|our) (job|business|customers|clients|opening|day|deposit|booking)|my (boss|manager|clients?) (will|is going to|expects?)|(\d+|forty|fifty|eighty|a hundred) (guests|attendees|executives|customers|people) (arrive|coming|are coming|expected|to feed|and nothing))\b",
-                r"|\bif (they'?re|it'?s|it is|they are|the order is|the \w+ (is|are)) not (here|delivered|arrived|in my hands) by\b",
+                r"|\bif (they'?re|it'?s|it is|they are|the order is|the \w+ (is|are)) not (here|there|delivered|arrived|in my hands) by\b|\bif (it|they|the \w+) (isn'?t|aren'?t|doesn'?t arrive|don'?t arrive|does not arrive) (here |there )?by\b|\b(show up|turn up|arrive) empty[- ]handed\b",
                 r"|\b(si rien n'arrive|je (perds|vais perdre)|on (perd|va perdre)|si no llega|voy a perder|vamos a perder|pierdo)\b",
             )),
         ),
@@ -265,6 +265,36 @@ static FRUSTRATION: LazyLock<Vec<(f32, Regex)>> = LazyLock::new(|| {
             -6.0,
             r(
                 r"(?i)^\W*(wow|gee|oh|well),? (thanks|thank you)( so much| a lot)?,? (for|to you for) (charging|billing|losing|breaking|ignoring|cancel\w*|sending|ruining|wasting|double[- ]charging)\b|\bso generous of (me|you)\b|\balways wanted to (personally )?(fund|pay for|donate)\b",
+            ),
+        ),
+        // Cold anger: patience exhausted, indifference, custom reconsidered.
+        (
+            -2.5,
+            r(
+                r"(?i)\b(patience|tolerance|goodwill) (with [^.!?]{0,30})?(is|has|have) (been )?(exhausted|run out|worn thin|gone|ended)\b|\btreated with (such |this |complete |utter )?(indifference|contempt|disrespect)\b|\breconsidering (every|my|whether|ever)\b|\b(never|not once) (been|felt) (so )?(treated|ignored|dismissed|disrespected)\b",
+            ),
+        ),
+        // Afraid, or afraid for one's safety: a human whatever the question.
+        (
+            -4.0,
+            r(
+                r"(?i)\btengo miedo\b|\bj'ai peur\b|\b(i'?m|i am) (scared|afraid|frightened|terrified) (of|for|that)\b|\b(fear|afraid|scared) for my (life|safety)\b|\bmi expareja\b|\bmon ex(-conjoint| conjoint|-mari)?\b[^.!?]{0,40}\b(acc[eè]s|peur)\b",
+            ),
+        ),
+        // Money taken without consent, told in French or Spanish; charges
+        // the customer has never seen.
+        (
+            -4.0,
+            r(
+                r"(?i)\bque je n'ai (jamais|pas) (faits?|fait|command[ée]e?s?|autoris[ée]e?s?)\b|\bsans mon (accord|autorisation|consentement)\b|\bque (yo )?no (hice|autoric[ée]|ped[ií])\b|\bsin mi (autorizaci[oó]n|permiso|consentimiento)\b|\b(on|in) my (card|statement|account|bank)\b[^.!?]{0,30}\b(i'?ve|i have|i) never (seen|made|ordered|authori[sz]ed)\b|\b(points|balance|rewards)( balance)? (is|are) (now )?(zero|0|gone)\b",
+            ),
+        ),
+        // Slang praise ("the chai pods are fire", "this blend slaps"):
+        // a remark, not a complaint.
+        (
+            2.0,
+            r(
+                r"(?i)\b(is|are|was|were|'s|'re) (straight |absolute |pure |literally )?(fire|a banger|bussin|goated|elite|chef'?s kiss)\b|\bslaps\b|\bto die for\b|\bkiller (blend|roast|deal|coffee|beans|pods)\b|\bdeadly good\b",
             ),
         ),
         // Exasperation.
@@ -419,6 +449,7 @@ static MASKED_ABUSE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)\bf[*#@!$%]{2,}(k|ck|cking|king|ing|in|ed|er)?\b|\bf[*#@!$%]{2,}|\bs[*#@!$%]{2,}t|\bb[*#@!$%]{3,}h|\ba[*#@!$%]{2,}(hole|s)",
         r"|\b(your|this|the|ur) (damn|damned|bloody|goddamn|goddamned|freaking|frigging|effing|stupid) (website|site|app|bot|company|service|system|machine|brewer|order|shop|store|team|support|chat)\b",
+        r"|\b(are you|you'?re|you are|you) (people |guys |lot |all )*(brain-?dead|lazy|stupid|dumb|morons?|idiots?|clowns|thick|dense)\b|\bthe (damn|damned|bloody|goddamn|freaking|effing) (question|thing|order|refund|money|item|box|parcel)\b",
         r"|\bwhat the (hell|heck|fudge)\b[^.!?]{0,30}\b(wrong|is this|are you|is going on)\b",
     ))
     .expect("compiled-in pattern is valid")
@@ -737,5 +768,28 @@ mod tests {
             sentiment("Thanks so much for the quick delivery, the grand opening is Saturday!").0,
             Sentiment::VeryNegative
         );
+    }
+
+    #[test]
+    fn given_cold_anger_fear_or_charges_never_made_in_any_of_three_languages_then_very_negative() {
+        for text in [
+            "I have never been treated with such indifference. My patience with your company is exhausted.",
+            "Mi expareja tiene acceso a mi correo y no quiero que sepa dónde vivo ahora. Tengo miedo.",
+            "Il y a trois achats sur mon compte que je n'ai jamais faits, et mon mot de passe a été changé sans mon accord.",
+            "that charge made my rent payment bounce and now my landlord is on my case",
+            "are you people brain-dead or just lazy? answer the damn question",
+        ] {
+            assert_eq!(sentiment(text).0, Sentiment::VeryNegative, "{text}");
+        }
+    }
+
+    #[test]
+    fn given_slang_praise_then_positive_not_a_complaint() {
+        for text in [
+            "Just wanted to say the chai pods are fire.",
+            "this blend slaps",
+        ] {
+            assert_eq!(sentiment(text).0, Sentiment::Positive, "{text}");
+        }
     }
 }

@@ -96,6 +96,7 @@ static RULES: LazyLock<Vec<(Signal, Regex)>> = LazyLock::new(|| {
                 r"|\bi (told|asked|messaged|emailed|wrote to|contacted|called|rang|chatted with) (you|your (team|colleague|agent|support))\b[^.!?]{0,60}\b(yesterday|last (week|time|night|month)|before|earlier|already|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|days ago|a week ago)\b",
                 r"|\b(you|your (colleague|agent|team|rep|support|chat|bot|assistant|email|website|staff|people|customer service)|i was) (said|promised|told|assured)\b[^?]{0,160}\b(nothing (came|arrived|happened|changed|has come|added|showed)|zero\b|no (\w+ )?(email|mug|parcel|package|tracking|refund|points|update|reply|replacement)\b|never (came|arrived|happened|showed)|still (not|no|nothing|hasn'?t|haven'?t|waiting)|(hasn'?t|haven'?t|didn'?t|did not|has not|have not|never) (come|arrived|happened|shown up|turned up|been (sent|shipped|refunded|fixed|done)))",
                 r"|\b(same|identical) (story|excuse|answer|reply|response|line) (again|as (last time|before|yesterday))\b",
+                r"|\b(support|chat|agent|person|colleague|team|bot|assistant|you)\b[^.!?]{0,30}\b(tell|told|said|says|advised|suggested|recommended)\b[^?]*\b(worse|more worse|still (not|no|doesn'?t|won'?t)|(didn'?t|doesn'?t|did not|does not) (work|help|fix)|not work(ing)?)\b",
                 r"|\b(i'?ve|i have|i) (written|wrote|emailed|called|messaged|contacted|asked|chatted)\b[^.!?]{0,50}\b(again|twice|three times|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b[^.!?]{0,20}\band)\b|\beach time i'?m told\b",
                 r"|\b(writing|messaging|contacting|emailing|coming|reaching out|getting in touch) (back |to you )?again\b|\bsame (problem|issue|thing) as (my|the|in my) (last|previous|earlier|other)\b|\bmy (last|previous|earlier) (two|three|four|few|\d+ )?\s?(tickets|chats|emails|messages|calls|conversations|requests)\b|\byou (answered|replied to|responded to|helped) me (last|on|yesterday|before|already|twice)\b|\b(last|previous) (chat|ticket|email|call|time i (wrote|called|asked|contacted))\b[^.!?]{0,40}\b(promised|told|said|assured)\b",
             )),
@@ -348,5 +349,11 @@ mod tests {
         let pass = "please pass this conversation to whoever actually sits at a desk over there";
         assert!(signals(pass, false).contains(&Signal::HumanRequested));
         assert!(signals("the glass carafe is lovely, does it come in 1.5 l?", false).is_empty());
+    }
+
+    #[test]
+    fn given_a_first_message_saying_the_advice_given_made_it_worse_then_repeated_contact() {
+        let text = "the support person tell me on chat to reset the brewer. I do this and now it shows error all the time. Your advice make it more worse.";
+        assert!(signals(text, false).contains(&Signal::RepeatContact));
     }
 }
