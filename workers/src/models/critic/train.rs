@@ -42,6 +42,7 @@ pub const LABELLED: &[&str] = &[
     "augment2.csv",
     "augment3.csv",
     "augment4.csv",
+    "augment5.csv",
     "ordinary_multilingual.csv",
 ];
 

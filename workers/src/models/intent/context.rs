@@ -235,9 +235,9 @@ fn is_calm_unplaced_question(c: &Classified, text: &str) -> bool {
 
 /// Words that report trouble or ask for something done to an order.
 static TROUBLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+    Regex::new(
         r"(?i)\b(not|never|no|isn'?t|doesn'?t|didn'?t|won'?t|can'?t|haven'?t|hasn'?t|wasn'?t|broken|broke|missing|wrong|late|damaged|charged|charge|refund|cancel\w*|return|lost|stolen|leak\w*|stuck|error|problem|issue|complain\w*|still|again|why|account|password|login|(credit|debit|bank|payment) card|card (was |got )?(declined|charged|stolen)|payment|bill\w*)\b",
-    ))
+    )
     .expect("compiled-in pattern is valid")
 });
 
