@@ -98,7 +98,7 @@ impl LocalCritic {
     /// (`None`: rules alone).
     fn screen_scored(&self, text: &str, probability: Option<f32>) -> Screened {
         let threats = screen::threats(text);
-        let learned = probability.and_then(|p| screen::learned_finding(p, &threats));
+        let learned = probability.and_then(|p| screen::learned_finding(p, &threats, text));
         let mut findings = threats.findings;
         findings.extend(learned);
         findings.sort_by(|a, b| {

@@ -19,7 +19,7 @@ use super::learned::{DIM, Model, feature_scale, features, sigmoid};
 use switchboard_engine::event::ScreenVerdict;
 
 use super::measure::{DevRow, bastion, csv_column, labelled_rows, ordinary_train, warden};
-use super::screen::{Threats, learned_finding_at, threats};
+use super::screen::{Threats, learned_finding_at, needs_human, threats};
 use super::{LocalCritic, blocks};
 
 /// One training message.
@@ -230,6 +230,7 @@ struct Judged {
     threats: Threats,
     rules_block: bool,
     probability: f32,
+    needs_human: bool,
 }
 
 impl Judged {
@@ -240,12 +241,20 @@ impl Judged {
             threats,
             rules_block,
             probability: model.probability(text),
+            needs_human: needs_human(text),
         }
     }
 
     fn blocked(&self, alone: f32, with_cue: f32) -> bool {
         self.rules_block
-            || learned_finding_at(self.probability, &self.threats, alone, with_cue).is_some()
+            || learned_finding_at(
+                self.probability,
+                &self.threats,
+                || self.needs_human,
+                alone,
+                with_cue,
+            )
+            .is_some()
     }
 }
 

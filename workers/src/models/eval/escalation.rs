@@ -61,8 +61,8 @@ pub async fn measure(set: &str, agents: &Agents, cases: &[EscalationCase]) -> Es
     let mut by_reason = BTreeMap::<String, HandOffs>::new();
     for (i, case) in cases.iter().enumerate() {
         let decided = decide(&team, i, case).await;
-        let human = decided.is_some();
-        if let Some(handed) = &decided {
+        let human = matches!(decided, Decided::Handed(_));
+        if let Decided::Handed(handed) = &decided {
             let h = by_reason.entry(handed.reason.clone()).or_default();
             h.total += 1;
             h.wanted += usize::from(case.human);
@@ -73,8 +73,10 @@ pub async fn measure(set: &str, agents: &Agents, cases: &[EscalationCase]) -> Es
         needed += usize::from(case.human);
         if human != case.human {
             let got = match decided {
-                Some(h) => h.detail,
-                None => answered(&team, i, case).await,
+                Decided::Handed(h) => h.detail,
+                Decided::Answered { last_read } => {
+                    format!("answered by the agents (last turn read as {last_read})")
+                }
             };
             wrong.push((case.id.clone(), case.human, got));
         }
@@ -89,33 +91,13 @@ pub async fn measure(set: &str, agents: &Agents, cases: &[EscalationCase]) -> Es
     }
 }
 
-/// What a conversation answered by the agents was read as, at its last
-/// turn, so a miss says why no rule fired.
-async fn answered(team: &crate::agents::Team, i: usize, case: &EscalationCase) -> String {
-    format!(
-        "answered by the agents (last turn read as {})",
-        last_reading(team, i, case).await
-    )
-}
-
-async fn last_reading(team: &crate::agents::Team, i: usize, case: &EscalationCase) -> String {
-    let Ok(key) = ConversationKey::parse(&format!("eval/case-{i}")) else {
-        return "nothing".into();
-    };
-    let mut run = DryRun::new(team, key);
-    for turn in &case.turns {
-        if run.message(turn).await.is_err() {
-            return "a step error".into();
-        }
-    }
-    let state = run.state();
-    match state.turn.as_ref().and_then(|t| t.classified.as_ref()) {
-        Some(c) => format!(
-            "{:?} {:.2}, {:?}, signals {:?}",
-            c.intent, c.confidence, c.sentiment, c.signals
-        ),
-        None => "unclassified".into(),
-    }
+/// How one case ended.
+enum Decided {
+    /// Handed to a human at some turn.
+    Handed(HandedOver),
+    /// Answered by the agents throughout; what the last turn was read as,
+    /// so a miss says why no rule fired.
+    Answered { last_read: String },
 }
 
 /// A conversation handed to a human.
@@ -128,8 +110,12 @@ struct HandedOver {
 
 /// The hand-off of the first escalated turn, if any (a step error counts
 /// as a hand-off: production would dead-letter and escalate).
-async fn decide(team: &crate::agents::Team, i: usize, case: &EscalationCase) -> Option<HandedOver> {
-    let key = ConversationKey::parse(&format!("eval/case-{i}")).ok()?;
+async fn decide(team: &crate::agents::Team, i: usize, case: &EscalationCase) -> Decided {
+    let Ok(key) = ConversationKey::parse(&format!("eval/case-{i}")) else {
+        return Decided::Answered {
+            last_read: "nothing".into(),
+        };
+    };
     let mut run = DryRun::new(team, key);
     for turn in &case.turns {
         match run.message(turn).await {
@@ -137,16 +123,24 @@ async fn decide(team: &crate::agents::Team, i: usize, case: &EscalationCase) -> 
                 if let Some(e) = outcome.escalated {
                     let reason = format!("{:?}", e.reason);
                     let detail = format!("{reason} at {turn:?}");
-                    return Some(HandedOver { reason, detail });
+                    return Decided::Handed(HandedOver { reason, detail });
                 }
             }
             Err(e) => {
-                return Some(HandedOver {
+                return Decided::Handed(HandedOver {
                     reason: "step error".into(),
                     detail: format!("step error {e}"),
                 });
             }
         }
     }
-    None
+    let state = run.state();
+    let last_read = match state.turn.as_ref().and_then(|t| t.classified.as_ref()) {
+        Some(c) => format!(
+            "{:?} {:.2}, {:?}, signals {:?}",
+            c.intent, c.confidence, c.sentiment, c.signals
+        ),
+        None => "unclassified".into(),
+    };
+    Decided::Answered { last_read }
 }

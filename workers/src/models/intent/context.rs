@@ -168,16 +168,21 @@ fn is_refund_amount_reply(c: &Classified, text: &str, open: Intent) -> bool {
 /// mug", "cleaned it like the guide said"): wording that says the answer
 /// did not work, on a message read as a problem, is enough then.
 fn is_repeated_contact(intent: Intent, text: &str, past: &[Intent]) -> bool {
-    let earlier_problem = past.iter().any(|i| PROBLEMS.contains(i));
-    let problem_now = PROBLEMS.contains(&intent);
-    if RESOLVED.is_match(text) || !(earlier_problem || problem_now) {
+    if RESOLVED.is_match(text) {
         return false;
     }
-    let unresolved = UNRESOLVED.is_match(text);
-    if !earlier_problem {
-        return unresolved;
+    let problem_now = PROBLEMS.contains(&intent);
+    if past.iter().any(|i| PROBLEMS.contains(i)) {
+        UNRESOLVED.is_match(text) || (problem_now && PERSISTS.is_match(text))
+    } else {
+        problem_now && UNRESOLVED.is_match(text)
     }
-    unresolved || (problem_now && PERSISTS.is_match(text))
+}
+
+/// Below the workflow's confidence floor with no signal: the model could
+/// not place the message and no rule claims it.
+fn unsure_without_signal(c: &Classified) -> bool {
+    c.confidence < Policy::default().min_confidence && c.signals.is_empty()
 }
 
 /// Below the workflow's confidence floor, a short reply in a conversation
@@ -194,7 +199,7 @@ fn is_unclear_short_reply(c: &Classified, text: &str) -> bool {
     } else {
         SHORT_WORDS
     };
-    c.confidence < Policy::default().min_confidence && c.signals.is_empty() && words <= limit
+    unsure_without_signal(c) && words <= limit
 }
 
 /// Below the confidence floor, a first message that asks nothing and is
@@ -202,22 +207,19 @@ fn is_unclear_short_reply(c: &Classified, text: &str) -> bool {
 /// not a question the model failed to place ("k", "nice touch!", "a bit
 /// loud, but it works fine"). A hand-off for it would be needless.
 fn is_remark(c: &Classified, text: &str) -> bool {
-    let content = c.sentiment == Sentiment::Positive || RESOLVED.is_match(text);
-    c.confidence < Policy::default().min_confidence
-        && c.signals.is_empty()
+    let resolved = RESOLVED.is_match(text);
+    unsure_without_signal(c)
         && !text.contains('?')
         && !REQUESTS.is_match(text)
-        && (RESOLVED.is_match(text) || !TROUBLE.is_match(text))
-        && (ACKNOWLEDGES.is_match(text) || content)
+        && (resolved || !TROUBLE.is_match(text))
+        && (ACKNOWLEDGES.is_match(text) || resolved || c.sentiment == Sentiment::Positive)
 }
 
 /// Below the confidence floor, a question about what would happen some day
 /// ("what if I'm not home when the courier comes?") with no signal: a
 /// general question for retrieval to answer, not a hand-off.
 fn is_unplaced_what_if(c: &Classified, text: &str) -> bool {
-    c.confidence < Policy::default().min_confidence
-        && c.signals.is_empty()
-        && super::signals::asks_what_if(text)
+    unsure_without_signal(c) && super::signals::asks_what_if(text)
 }
 
 /// Below the confidence floor, a first message that is a calm question
@@ -226,8 +228,7 @@ fn is_unplaced_what_if(c: &Classified, text: &str) -> bool {
 /// not a hand-off. Trouble words, a negative mood or any signal keep the
 /// low-confidence rule.
 fn is_calm_unplaced_question(c: &Classified, text: &str) -> bool {
-    c.confidence < Policy::default().min_confidence
-        && c.signals.is_empty()
+    unsure_without_signal(c)
         && text.contains('?')
         && matches!(c.sentiment, Sentiment::Neutral | Sentiment::Positive)
         && !TROUBLE.is_match(text)

@@ -20,7 +20,10 @@ use switchboard_engine::event::Sentiment;
 static THREATS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     let r = |p: &str| Regex::new(p).expect("compiled-in threat pattern is valid");
     vec![
-        r(PATTERN_REVIEWS),
+        // Bad reviews, going public, reporting us, disputes.
+        r(
+            r"(?i)\b(post|leave|write|put|give|share)\w*\s+(\w+\s+){0,3}(bad|negative|terrible|awful|honest|scathing|one[- ]star|1[- ]star|zero[- ]star)\s+reviews?\b|\breviews?\s+(\w+\s+){0,2}everywhere\b|\ball over (social media|twitter|facebook|instagram|tiktok|reddit|the internet)\b|\bgo(ing)? public\b|\b(report|reporting) (you|this|brewvi)\b|\b(dispute|reverse) (the |this |that )?(charge|payment|transaction)\b|\b(call|calling|contact\w*) (my|the) bank\b|\b(file|filing|open|opening|issue|issuing|do|doing|start)\s+(a\s+)?charge ?back\b",
+        ),
         // The press: a paper, the news, a reporter, a consumer programme.
         r(concat!(
             r"(?i)\b(go|going|goes|went|gone|take|taking|took|run|running|talk|talking|speak|speaking|contact|contacting|call|calling|write|writing|tip|tipping|email|emailing)\b[^.!?]{0,25}",
@@ -44,9 +47,6 @@ static THREATS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         ),
     ]
 });
-
-/// Shared with [`THREATS`]: bad reviews, warnings, going public, disputes.
-const PATTERN_REVIEWS: &str = r"(?i)\b(post|leave|write|put|give|share)\w*\s+(\w+\s+){0,3}(bad|negative|terrible|awful|honest|scathing|one[- ]star|1[- ]star|zero[- ]star)\s+reviews?\b|\breviews?\s+(\w+\s+){0,2}everywhere\b|\ball over (social media|twitter|facebook|instagram|tiktok|reddit|the internet)\b|\bgo(ing)? public\b|\b(report|reporting) (you|this|brewvi)\b|\b(dispute|reverse) (the |this |that )?(charge|payment|transaction)\b|\b(call|calling|contact\w*) (my|the) bank\b|\b(file|filing|open|opening|issue|issuing|do|doing|start)\s+(a\s+)?charge ?back\b";
 
 /// Phrases of frustration, threat or hardship that carry no swear word:
 /// `(weight, pattern)`. A threat to go public or to the bank, or money
