@@ -568,8 +568,10 @@ mod tests {
             &[Intent::SubscriptionManagement],
         );
         assert_eq!(address.intent, Intent::SubscriptionManagement);
+        assert!(address.confidence >= Policy::default().min_confidence);
         let emoji = without_messages(classified(Intent::Complaint, 0.2), "🙂☕", &[]);
         assert_eq!(emoji.intent, Intent::Feedback);
+        assert!(emoji.confidence >= Policy::default().min_confidence);
     }
 
     #[test]
