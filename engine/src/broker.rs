@@ -34,6 +34,29 @@ use crate::event::EventType;
 use crate::subject;
 use crate::workflow::Agent;
 
+/// The prefix of the agents' durable consumer names: `agent-<agent>`, or
+/// `agent-<agent>-p<n>` for partition `n` of a partitioned stream.
+pub const CONSUMER_PREFIX: &str = "agent";
+
+/// The label of a worker hosting every agent (`agent-all`), which only the
+/// operator's credentials can run (no other role emits every event type).
+pub const ALL_AGENTS_LABEL: &str = "all";
+
+/// The durable names of a worker labelled `label` on a conversation
+/// stream of `partitions` partitions (0: unpartitioned).
+fn durable_names(label: &str, partitions: u32) -> Vec<String> {
+    let base = format!("{CONSUMER_PREFIX}-{label}");
+    if partitions == 0 {
+        return vec![base];
+    }
+    (0..partitions).map(|p| format!("{base}-p{p}")).collect()
+}
+
+/// The largest partition count the conversation stream of `specs` declares.
+pub fn declared_partitions(specs: &[crate::streams::StreamSpec]) -> u32 {
+    specs.iter().map(|s| s.partitions).max().unwrap_or(0)
+}
+
 /// Who connects to the broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -162,6 +185,19 @@ impl Role {
         opens
     }
 
+    /// The durable consumers this role's workers pull from on a
+    /// conversation stream of `partitions` partitions: an agent's own
+    /// (`agent-<agent>[-p<n>]`); the operator's are those of a worker hosting
+    /// every agent (`agent-all[-p<n>]`); the projector and the gateway have
+    /// none (they read with ordered consumers, named at random).
+    pub fn durables(self, partitions: u32) -> Vec<String> {
+        match self {
+            Role::Agent(agent) => durable_names(agent.as_str(), partitions),
+            Role::Operator => durable_names(ALL_AGENTS_LABEL, partitions),
+            Role::Projector | Role::Gateway => Vec::new(),
+        }
+    }
+
     /// Subjects this role may not publish to even though `$JS.API.>` allows
     /// them, each a way to lose or stall what others rely on:
     /// - deleting or purging any stream (the log, the dead letters, a KV
@@ -173,11 +209,16 @@ impl Role {
     ///   purge), changing any bucket's stream, or creating a bucket the
     ///   role does not open (a bucket made first by another role, with its
     ///   own limits, would be its owner's);
-    /// - deleting any consumer (another agent's durable, and with it its
-    ///   place in the log).
+    /// - deleting, pausing or unpinning any consumer (another agent's
+    ///   durable, and with it its place in the log);
+    /// - creating (or re-configuring) another role's durable, pulling from
+    ///   it or acknowledging its deliveries: any of these would take events
+    ///   away from the agent that should handle them. The names are those
+    ///   of a stream of `partitions` partitions: generate the configuration
+    ///   again after re-partitioning.
     ///
     /// Roles still create the buckets they open and their own consumers.
-    pub fn publish_deny(self) -> Vec<String> {
+    pub fn publish_deny(self, partitions: u32) -> Vec<String> {
         if self == Role::Operator {
             return Vec::new();
         }
@@ -185,6 +226,8 @@ impl Role {
             "$JS.API.STREAM.DELETE.>",
             "$JS.API.STREAM.PURGE.>",
             "$JS.API.CONSUMER.DELETE.>",
+            "$JS.API.CONSUMER.PAUSE.>",
+            "$JS.API.CONSUMER.UNPIN.>",
         ]
         .map(String::from)
         .to_vec();
@@ -202,8 +245,27 @@ impl Role {
             }
             deny.push(format!("$JS.API.STREAM.MSG.DELETE.{stream}"));
         }
+        for other in Role::ALL.into_iter().filter(|r| *r != self) {
+            for name in other.durables(partitions) {
+                deny.extend(consumer_calls(&name));
+            }
+        }
         deny
     }
+}
+
+/// The subjects that create, re-configure, pull from or acknowledge for
+/// the consumer `name` on any stream. Acks are `$JS.ACK.<stream>.<name>.…`,
+/// or `$JS.ACK.<domain>.<account>.<stream>.<name>.…` in the newer form.
+fn consumer_calls(name: &str) -> [String; 6] {
+    [
+        format!("$JS.API.CONSUMER.CREATE.*.{name}"),
+        format!("$JS.API.CONSUMER.CREATE.*.{name}.>"),
+        format!("$JS.API.CONSUMER.DURABLE.CREATE.*.{name}"),
+        format!("$JS.API.CONSUMER.MSG.NEXT.*.{name}"),
+        format!("$JS.ACK.*.{name}.>"),
+        format!("$JS.ACK.*.*.*.{name}.>"),
+    ]
 }
 
 /// One role's key pair.
@@ -305,15 +367,16 @@ fn quoted(subjects: &[String]) -> String {
 }
 
 /// The nats-server `authorization` block: one nkey user per role with its
-/// publish permissions (public keys only; no secret in it).
-pub fn authorization(keys: &[RoleKey]) -> String {
+/// publish permissions (public keys only; no secret in it), for a
+/// conversation stream of `partitions` partitions.
+pub fn authorization(keys: &[RoleKey], partitions: u32) -> String {
     let mut text = String::from(
         "# Generated by `switchboard streams broker-config`: one nkey user per role.\n\
          authorization {\n  users = [\n",
     );
     for key in keys {
         let role = key.role;
-        let deny = role.publish_deny();
+        let deny = role.publish_deny(partitions);
         let deny = if deny.is_empty() {
             String::new()
         } else {
@@ -342,17 +405,29 @@ pub struct Written {
     pub seeds: Vec<(Role, PathBuf)>,
 }
 
-/// Writes `auth.conf`, `server.conf` (listening on `listen`, JetStream in
-/// `store_dir`) and one 0600 seed file per role into `dir`.
-pub fn write(
-    dir: &Path,
-    keys: &[RoleKey],
-    listen: &str,
-    store_dir: &Path,
-) -> Result<Written, BrokerError> {
+/// Where and for what [`write`] writes a server configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout<'a> {
+    /// The address the server listens on.
+    pub listen: &'a str,
+    /// The JetStream store directory.
+    pub store_dir: &'a Path,
+    /// The conversation stream's partitions (whose durables are guarded).
+    pub partitions: u32,
+}
+
+/// Writes `auth.conf`, `server.conf` (listening on `layout.listen`,
+/// JetStream in `layout.store_dir`) and one 0600 seed file per role into
+/// `dir`.
+pub fn write(dir: &Path, keys: &[RoleKey], layout: Layout<'_>) -> Result<Written, BrokerError> {
+    let Layout {
+        listen,
+        store_dir,
+        partitions,
+    } = layout;
     std::fs::create_dir_all(dir).map_err(write_error(dir))?;
     let authorization = dir.join("auth.conf");
-    std::fs::write(&authorization, self::authorization(keys))
+    std::fs::write(&authorization, self::authorization(keys, partitions))
         .map_err(write_error(&authorization))?;
     let server = dir.join("server.conf");
     let config = format!(
@@ -412,6 +487,26 @@ mod tests {
     }
 
     #[test]
+    fn no_role_may_create_pull_from_or_ack_for_another_agents_durables() {
+        for partitions in [0, 3] {
+            for role in Role::ALL.into_iter().filter(|r| *r != Role::Operator) {
+                let deny = role.publish_deny(partitions);
+                for other in Role::ALL {
+                    for name in other.durables(partitions) {
+                        let guarded = consumer_calls(&name).iter().all(|s| deny.contains(s));
+                        assert_eq!(guarded, other != role, "{role:?}, {name}");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            Role::Agent(Agent::Intent).durables(2),
+            ["agent-intent-p0", "agent-intent-p1"]
+        );
+        assert!(Role::Operator.publish_deny(4).is_empty());
+    }
+
+    #[test]
     fn the_gateway_emits_no_agent_event() {
         for t in Role::Gateway.emits() {
             for agent in Agent::ALL {
@@ -423,13 +518,18 @@ mod tests {
     #[test]
     fn the_config_names_public_keys_only_and_seed_files_are_private() {
         let keys = generate().expect("keys");
-        let text = authorization(&keys);
+        let text = authorization(&keys, 0);
         for key in &keys {
             assert!(text.contains(&key.public));
             assert!(!text.contains(&key.seed));
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let written = write(dir.path(), &keys, "127.0.0.1:4222", dir.path()).expect("write");
+        let layout = Layout {
+            listen: "127.0.0.1:4222",
+            store_dir: dir.path(),
+            partitions: 0,
+        };
+        let written = write(dir.path(), &keys, layout).expect("write");
         assert_eq!(written.seeds.len(), Role::ALL.len());
         let loaded = load(dir.path()).expect("readable").expect("every seed");
         let publics = |k: &[RoleKey]| k.iter().map(|k| k.public.clone()).collect::<Vec<_>>();

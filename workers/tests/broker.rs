@@ -19,12 +19,23 @@ use switchboard_tests::{TestServer, cli, eventually, run_command, text};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
 
-/// A server whose only users are the generated ones, their seed files in `dir`.
-fn secured(dir: &Path) -> (TestServer, broker::Written) {
+/// A server whose only users are the generated ones, their seed files in
+/// `dir`, for a conversation stream of `partitions` partitions.
+fn secured_for(dir: &Path, partitions: u32) -> (TestServer, broker::Written) {
     let keys = broker::generate().expect("keys");
-    let written = broker::write(dir, &keys, "127.0.0.1:4222", dir).expect("written");
-    let server = TestServer::start_with(Some(broker::authorization(&keys)));
+    let layout = broker::Layout {
+        listen: "127.0.0.1:4222",
+        store_dir: dir,
+        partitions,
+    };
+    let written = broker::write(dir, &keys, layout).expect("written");
+    let server = TestServer::start_with(Some(broker::authorization(&keys, partitions)));
     (server, written)
+}
+
+/// [`secured_for`] an unpartitioned stream.
+fn secured(dir: &Path) -> (TestServer, broker::Written) {
+    secured_for(dir, 0)
 }
 
 fn seed(written: &broker::Written, role: Role) -> std::path::PathBuf {
@@ -322,6 +333,120 @@ async fn only_the_operator_deletes_consumers_or_purges_or_changes_buckets_none_d
         .await
         .expect("the operator changes a bucket's limits");
     bucket.purge().await.expect("the operator purges a bucket");
+}
+
+/// Fetches at most one message from `consumer` within half a second.
+async fn fetch_one(consumer: &jetstream::consumer::PullConsumer) -> Option<jetstream::Message> {
+    use futures::StreamExt;
+    let batch = consumer
+        .fetch()
+        .max_messages(1)
+        .expires(Duration::from_millis(500))
+        .messages()
+        .await
+        .ok()?;
+    let mut batch = std::pin::pin!(batch);
+    match tokio::time::timeout(Duration::from_secs(2), batch.next()).await {
+        Ok(Some(Ok(message))) => Some(message),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn no_role_creates_pulls_from_or_acks_for_another_agents_durable_but_binds_its_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let partitions = 2;
+    let (server, written) = secured_for(dir.path(), partitions);
+    let url = server.url();
+    let (operator, _) = connect_as(&url, &written, Role::Operator).await;
+    let operator = jetstream::new(operator);
+    let specs = switchboard_engine::streams::with_partitions(
+        switchboard_engine::streams::builtin(None),
+        partitions,
+    )
+    .expect("two partitions");
+    switchboard_engine::streams::apply(&operator, &specs, false)
+        .await
+        .expect("the operator applies the streams");
+    // The critic's durable for partition 1, with one event waiting in it.
+    let victim = "agent-critic-p1";
+    let log = operator.get_stream("CONVERSATIONS").await.expect("the log");
+    let durable = |name: &str, filter: &str| jetstream::consumer::pull::Config {
+        durable_name: Some(name.into()),
+        filter_subject: filter.into(),
+        ..Default::default()
+    };
+    log.create_consumer(durable(victim, ""))
+        .await
+        .expect("the critic's durable");
+    assert!(stored(&operator, Role::Operator, EventType::Received).await);
+    for role in all_but_the_operator().filter(|r| *r != Role::Agent(Agent::Critic)) {
+        let (client, errors) = connect_as(&url, &written, role).await;
+        let js = quick(client.clone());
+        let log = js.get_stream("CONVERSATIONS").await.expect("reads the log");
+        for filter in ["", "conv.>"] {
+            assert!(
+                log.create_consumer(durable(victim, filter)).await.is_err(),
+                "{role:?} re-configured the critic's durable (filter {filter:?})"
+            );
+        }
+        let theirs: jetstream::consumer::PullConsumer =
+            log.get_consumer(victim).await.expect("reads its info");
+        assert!(
+            fetch_one(&theirs).await.is_none(),
+            "{role:?} pulled the critic's event"
+        );
+        let ack = format!("$JS.ACK.CONVERSATIONS.{victim}.1.1.1.0.0");
+        client
+            .publish(ack.clone(), "+ACK".into())
+            .await
+            .expect("sent");
+        client.flush().await.expect("flushed");
+        if let Some(own) = role.durables(partitions).first() {
+            log.create_consumer(durable(own, ""))
+                .await
+                .unwrap_or_else(|e| panic!("{role:?} cannot create its own {own}: {e}"));
+        }
+        let refused = [
+            format!("$JS.API.CONSUMER.CREATE.CONVERSATIONS.{victim}"),
+            format!("$JS.API.CONSUMER.MSG.NEXT.CONVERSATIONS.{victim}"),
+            ack,
+        ];
+        eventually(
+            "the refusals of another's durable",
+            Duration::from_secs(5),
+            || {
+                let seen = errors.lock().expect("lock").clone();
+                let all = refused.iter().all(|subject| {
+                    seen.iter().any(|v| {
+                        v.contains("Permissions Violation") && v.contains(subject.as_str())
+                    })
+                });
+                async move { all.then_some(()) }
+            },
+        )
+        .await;
+    }
+    let mut consumer: jetstream::consumer::PullConsumer =
+        log.get_consumer(victim).await.expect("the durable");
+    let info = consumer.info().await.expect("info");
+    assert_eq!(
+        info.config.filter_subject, "",
+        "its configuration is unchanged"
+    );
+    assert_eq!(info.delivered.stream_sequence, 0, "nobody took its event");
+    // The critic itself pulls it.
+    let (critic, _) = connect_as(&url, &written, Role::Agent(Agent::Critic)).await;
+    let critic = quick(critic);
+    let own: jetstream::consumer::PullConsumer = critic
+        .get_stream("CONVERSATIONS")
+        .await
+        .expect("the log")
+        .get_consumer(victim)
+        .await
+        .expect("its durable");
+    let message = fetch_one(&own).await.expect("the critic pulls its event");
+    message.ack().await.expect("and acks it");
 }
 
 /// A valid change of a bucket's limits that would lose its keys: entries

@@ -69,9 +69,14 @@ pub struct BrokerConfigArgs {
 }
 
 /// Generates a key pair per role and writes the configuration.
-pub fn config(args: BrokerConfigArgs) -> anyhow::Result<()> {
+pub fn config(global: &super::Global, args: BrokerConfigArgs) -> anyhow::Result<()> {
     let keys = broker::generate()?;
-    let written = broker::write(&args.out, &keys, &args.listen, &args.store_dir)?;
+    let layout = broker::Layout {
+        listen: &args.listen,
+        store_dir: &args.store_dir,
+        partitions: broker::declared_partitions(&global.stream_specs(None)?),
+    };
+    let written = broker::write(&args.out, &keys, layout)?;
     println!("{}", written.server.display());
     println!("{}", written.authorization.display());
     for (role, path) in &written.seeds {

@@ -26,7 +26,9 @@ pub enum StreamsCommand {
     },
     /// Write a nats-server configuration with one nkey user per role
     /// (each agent, projector, gateway, operator) allowed to publish only
-    /// its own event types, and one 0600 seed file per role.
+    /// its own event types and only its own durable consumers, and one
+    /// 0600 seed file per role. The durables guarded are those of the
+    /// conversation stream's `--partitions`: run it again after changing them.
     BrokerConfig(super::broker::BrokerConfigArgs),
 }
 
@@ -37,7 +39,7 @@ pub async fn run(global: &Global, cmd: StreamsCommand) -> anyhow::Result<()> {
             replicas,
             force,
         } => apply(global, file, replicas.or(global.replicas), force).await,
-        StreamsCommand::BrokerConfig(args) => super::broker::config(args),
+        StreamsCommand::BrokerConfig(args) => super::broker::config(global, args),
     }
 }
 

@@ -79,7 +79,8 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let broker_dir = args.data_dir.join("broker");
     let mut auth = ConnectAuth::default();
     if args.secure {
-        options.extra_config = Some(broker_users(&broker_dir, args.nats_port)?);
+        let partitions = broker::declared_partitions(&_global.stream_specs(None)?);
+        options.extra_config = Some(broker_users(&broker_dir, args.nats_port, partitions)?);
         auth.nkey = Some(broker_dir.join("operator.nk"));
     }
     let server = ManagedBroker::start(binary, options, args.server.cluster)
@@ -169,18 +170,24 @@ pub async fn run(_global: &Global, args: UpArgs) -> anyhow::Result<()> {
 }
 
 /// The `authorization` block of the users per role whose seeds are in
-/// `dir`, generated and written there on first use.
-fn broker_users(dir: &std::path::Path, port: u16) -> anyhow::Result<String> {
+/// `dir`, generated and written there on first use, guarding the durables
+/// of a conversation stream of `partitions` partitions.
+fn broker_users(dir: &std::path::Path, port: u16, partitions: u32) -> anyhow::Result<String> {
     let keys = match broker::load(dir)? {
         Some(keys) => keys,
         None => {
             let keys = broker::generate()?;
             let listen = format!("127.0.0.1:{port}");
-            broker::write(dir, &keys, &listen, &dir.join("jetstream"))?;
+            let layout = broker::Layout {
+                listen: &listen,
+                store_dir: &dir.join("jetstream"),
+                partitions,
+            };
+            broker::write(dir, &keys, layout)?;
             keys
         }
     };
-    Ok(broker::authorization(&keys))
+    Ok(broker::authorization(&keys, partitions))
 }
 
 /// The tenant-data bucket as the knowledge agent's source, kept current

@@ -183,7 +183,7 @@ impl Default for WorkerOptions {
             backoff: [1, 5, 15, 30].map(Duration::from_secs).to_vec(),
             conflict_retries: 5,
             policy: Policy::default(),
-            consumer_prefix: "agent".into(),
+            consumer_prefix: switchboard_engine::broker::CONSUMER_PREFIX.into(),
             tenants: None,
             readiness: Part::default(),
         }
@@ -216,7 +216,7 @@ pub enum RunError {
 /// agent's name, `all` for every agent, or the names joined by `-`.
 pub fn worker_label(agents: &[Agent]) -> String {
     if Agent::ALL.iter().all(|a| agents.contains(a)) {
-        return "all".into();
+        return switchboard_engine::broker::ALL_AGENTS_LABEL.into();
     }
     let names: Vec<&str> = agents.iter().map(|a| a.as_str()).collect();
     names.join("-")
@@ -517,6 +517,24 @@ mod tests {
         let mut filters = config.filter_subjects.clone();
         filters.sort();
         assert_eq!(filters, expected, "JetStream refuses overlapping filters");
+    }
+
+    #[test]
+    fn the_durables_a_worker_binds_are_those_the_broker_guards_for_its_role() {
+        use switchboard_engine::broker::Role;
+        let options = WorkerOptions::default();
+        for partitions in [0, 4] {
+            for agent in Agent::ALL {
+                assert_eq!(
+                    consumer_names(&[agent], &options, partitions),
+                    Role::Agent(agent).durables(partitions)
+                );
+            }
+            assert_eq!(
+                consumer_names(&Agent::ALL, &options, partitions),
+                Role::Operator.durables(partitions)
+            );
+        }
     }
 
     #[test]

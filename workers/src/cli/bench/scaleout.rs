@@ -246,12 +246,12 @@ impl Standalone {
     ) -> anyhow::Result<Shape> {
         let dir = tempfile::tempdir().context("creating the standalone server's directory")?;
         let keys = broker::generate()?;
-        let written = broker::write(
-            &dir.path().join("broker"),
-            &keys,
-            "127.0.0.1:4222",
-            &dir.path().join("jetstream"),
-        )?;
+        let layout = broker::Layout {
+            listen: "127.0.0.1:4222",
+            store_dir: &dir.path().join("jetstream"),
+            partitions: self.partitions,
+        };
+        let written = broker::write(&dir.path().join("broker"), &keys, layout)?;
         let seed = |role: Role| {
             written
                 .seeds
@@ -262,7 +262,7 @@ impl Standalone {
         };
         let mut options = ServerOptions::new(dir.path().join("server"));
         options.batch_staging_on_tmpfs = false;
-        options.extra_config = Some(broker::authorization(&keys));
+        options.extra_config = Some(broker::authorization(&keys, self.partitions));
         let binary = self.binary.clone();
         let mut server = tokio::task::spawn_blocking(move || ManagedServer::start(binary, options))
             .await
