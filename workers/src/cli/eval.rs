@@ -14,7 +14,8 @@ pub struct EvalArgs {
     #[arg(long, env = "SWITCHBOARD_EVAL_DATA")]
     pub data: Option<PathBuf>,
     /// The project's own held-out sets (intents.csv, screening.csv,
-    /// escalation.jsonl), measured when no set file is given.
+    /// ordinary.csv, escalation.jsonl, retrieval.jsonl), measured when no
+    /// set file is given.
     #[arg(long, default_value = "workers/eval")]
     pub sets: PathBuf,
     /// An intent set: CSV with `text,label` (17 labels) and an optional

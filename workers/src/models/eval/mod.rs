@@ -63,8 +63,9 @@ pub struct EvalOptions {
 }
 
 impl EvalOptions {
-    /// The project's own sets in `dir` (`intents.csv`, `screening.csv`,
-    /// `escalation.jsonl`), those that exist.
+    /// The project's own sets in `dir` (`intents.csv`, `screening.csv` and
+    /// `ordinary.csv`, `escalation.jsonl`, `retrieval.jsonl`), those that
+    /// exist.
     pub fn own_sets(dir: &Path) -> Self {
         let some = |name: &str| {
             let p = dir.join(name);
@@ -72,7 +73,7 @@ impl EvalOptions {
         };
         Self {
             intent: some("intents.csv"),
-            screening: some("screening.csv"),
+            screening: [some("screening.csv"), some("ordinary.csv")].concat(),
             escalation: some("escalation.jsonl"),
             retrieval: some("retrieval.jsonl"),
             knowledge: tenant_dirs(&dir.join("tenants")),
