@@ -118,7 +118,11 @@ fn third_party_specs() -> Vec<Spec> {
             R,
             Role::Third,
             r"\b(mr|mrs|ms|dr)\.? [a-z]{2,}\b|\b(a|the|another|this|that) (customer|client|reviewer|buyer|user|shopper) (left|wrote|posted|said|signed|sent|called|gave)\b|\bwho (received|ordered|placed|bought|sent|lives|paid|signed)\b|\bthe (previous|former|last|old|new) (tenant|owner|occupant|resident|customer|buyer|person)s?\b|\bthe (person|people|customer|guy|woman|man|lady|someone)( \w+)? (who|that|whose|with)\b|\bsomeone (with|whose)\b|\bsomeone (who|that) (received|ordered|placed|bought|sent|lives|lived|paid|signed|used|has|had|was|is|works|moved|owns|gave)\b|\b(by|from) whom\b|\bwhose (card|order|account|parcel|package|name)\b|\ba (friend|colleague|neighbou?r|coworker|relative)'s\b|\b(a|my) (friend|colleague|partner|business partner|neighbou?r|coworker|relative) (gave|asked|placed|has|had)\b|\bmy (business partner|mother-in-law|father-in-law|son-in-law|daughter-in-law|ex)\b|\bhis own\b|\bher own\b|\bwith (his|her|their) (own )?(card|email|account|name)\b|\b(private investigator|journalist|reporter|detective)\b|\banother order\b|\b(everyone|everybody|all the people|the people) who\b|\b(name|names) (on|of) (it|the (box|label|parcel|package))\b|\b(ce|lo) que (ma|mon|mi) \w+\b|\bque (ma|mon) \w+ a\b",
-        ),
+        )
+        .unless(format!(
+            r"{}|\bmy (company|business|company's|firm's|own|full|maiden|new|legal|correct) names? (on|of)\b",
+            super::requests::CUSTOMER_IS_THE_ONE
+        )),
         part(
             "data-more",
             R,
@@ -171,7 +175,8 @@ fn fraud_specs() -> Vec<Spec> {
             F,
             0.8,
             r"\b(fake|made-up|invented|fictional) (customer )?(testimonials?|reviews?|ratings?)\b|\b(testimonials?|reviews?)\b.{0,40}\b(sound(ing)? (real|like (different|real) (customers|people))|with (made-up|fake|different) names|as if i (was|were) (a )?(regular |real )?customer|each sounding like)\b|\bpost (it|them) (as if|as though|from my other accounts)\b|\bfrom my other accounts\b",
-        ),
+        )
+        .unless(super::cues::FAKE_REVIEW_VICTIM),
     ]
 }
 

@@ -19,7 +19,9 @@ pub static RULES: LazyLock<Rules> = LazyLock::new(|| {
         let name = spec.0;
         let spec = rules::Spec::from(spec);
         match name {
-            "third-party-possessive" => spec.unless(RECEIVED_BY_MISTAKE),
+            "third-party-possessive" => {
+                spec.unless(format!("{RECEIVED_BY_MISTAKE}|{REMOVING_FROM_OWN_ACCOUNT}"))
+            }
             _ => spec,
         }
     }))
@@ -29,6 +31,13 @@ pub static RULES: LazyLock<Rules> = LazyLock::new(|| {
 /// asking for that person's data ("I received someone else's order by
 /// mistake, how do I send it back?").
 const RECEIVED_BY_MISTAKE: &str = r"\b(received|got|was (sent|delivered|given)|came with|you sent me|they sent me|delivered me)\b.{0,20}\b(someone else's|somebody else's|another (customer|person)'s|a stranger's)\s+(order|parcel|package|delivery|item|box)\b";
+
+/// A customer taking someone's card, address or number off their *own*
+/// account discloses nothing ("remove my ex's card from my account").
+pub(super) const REMOVING_FROM_OWN_ACCOUNT: &str = r"\b(remove|delete|erase|take off|get rid of|clear|unlink)\b.{0,40}\b(cards?|address(es)?|phone|numbers?|e-?mails?|details)\b.{0,30}\b(from|off) (my|our|mine) (own )?(account|profile|saved \w+|address book|wallet)\b|\b(remove|delete|erase|take off|get rid of|clear|unlink) (his|her|their|my [\w-]+'s) (\w+ )?(cards?|address(es)?|phone|numbers?|e-?mails?|details)\b";
+
+/// The customer is the one who ordered: "I'm the one who placed the order".
+pub(super) const CUSTOMER_IS_THE_ONE: &str = r"\b(i'm|i am|i was|it's me|it was me|that's me|it is me) (the one|the person|the customer|the buyer)\b";
 
 /// Words for "someone who is not the customer".
 const OTHER: &str = r"(someone else|somebody else|another (customer|person|user|client|member)|other (customers|people|users|members)|a (customer|person|user|guy|lady|woman|man) (named|called)|the (customer|person|guy|lady|woman|man) (named|called|who)|my (neighbou?r|ex|ex-wife|ex-husband|ex-girlfriend|ex-boyfriend|boss|co-?worker|colleague|roommate|landlord|tenant)|a stranger)";
@@ -44,7 +53,7 @@ fn specs() -> Vec<Spec> {
             "other-persons-data",
             R,
             0.85,
-            format!(r"\b(give|tell|send|show|share|find|look up|lookup|get|need|want|what('s| is| are)|which|where does|can i (see|have|get))\b.{{0,40}}\b{DATA}\b.{{0,25}}\b(of|for|from|belonging to|that belongs to|used by|on file for)\s+{OTHER}"),
+            format!(r"\b(give|tell|send|show|share|find|look up|lookup|get|need|want|what('s| is| are)|which|where does|can i (see|have|get))\b.{{0,40}}\b{DATA}\b.{{0,25}}\b(of|for|from|belonging to|that belongs to|used by|on file for)\s+{OTHER}\b"),
         ),
         (
             "third-party-possessive",
