@@ -47,6 +47,11 @@ pub struct EvalArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Print the texts of the misses of the project's own held-out sets too
+    /// (withheld by default, so that whoever tunes the agents does not read
+    /// them; the misses of files given on the command line are always shown).
+    #[arg(long)]
+    pub show_misses: bool,
 }
 
 const DEFAULT_DATA: &str = "../shared/data";
@@ -90,6 +95,7 @@ fn options(args: &EvalArgs) -> anyhow::Result<EvalOptions> {
         EvalOptions::own_sets(&args.sets)
     };
     options.intent_model = args.intent_model.clone();
+    options.hide_misses &= !args.show_misses;
     options.knowledge.extend(args.kb.iter().cloned());
     options.tenant = args.tenant.clone();
     options.shared = match &args.data {

@@ -60,6 +60,10 @@ pub struct EvalOptions {
     pub tenant: Option<String>,
     /// The intent model to measure instead of the shipped one.
     pub intent_model: Option<PathBuf>,
+    /// Print the misses of escalation and retrieval sets by id only, their
+    /// texts withheld: the project's own held-out sets must stay unread by
+    /// whoever tunes the agents ([`EvalOptions::own_sets`] sets it).
+    pub hide_misses: bool,
 }
 
 impl EvalOptions {
@@ -77,6 +81,7 @@ impl EvalOptions {
             escalation: some("escalation.jsonl"),
             retrieval: some("retrieval.jsonl"),
             knowledge: tenant_dirs(&dir.join("tenants")),
+            hide_misses: true,
             ..Self::default()
         }
     }
@@ -166,10 +171,31 @@ pub async fn run_eval(options: &EvalOptions) -> Result<EvalReport, EvalError> {
         let evals = retrieval::measure(&name, &classifier, &bases, &queries);
         report.retrieval.extend(evals);
     }
+    if options.hide_misses {
+        withhold_miss_texts(&mut report);
+    }
     if let Some(data) = &options.shared {
         shared(data, &classifier, &critic, &mut report)?;
     }
     Ok(report)
+}
+
+/// What a held-out miss says instead of its text.
+pub const WITHHELD: &str = "(text withheld: held-out set; --show-misses prints it)";
+
+/// Keeps the ids and counts of the misses, not what the customer wrote or
+/// what the agents read it as.
+fn withhold_miss_texts(report: &mut EvalReport) {
+    for e in &mut report.escalation {
+        for (_, _, reason) in &mut e.wrong {
+            *reason = WITHHELD.to_owned();
+        }
+    }
+    for r in &mut report.retrieval {
+        for (query, _) in &mut r.missed {
+            *query = WITHHELD.to_owned();
+        }
+    }
 }
 
 /// `<dir>/<tenant>/kb/` for every tenant directory under `dir`.

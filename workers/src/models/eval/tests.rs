@@ -36,6 +36,17 @@ async fn own_sets_and_shared_held_out_parts_stay_above_regression_floors() {
     if let Some(pii) = &report.pii {
         assert!(pii.overall.rate >= 0.95, "pii {}", pii.overall);
     }
+    // The held-out misses are counted and named by id, never quoted.
+    for e in &report.escalation {
+        assert!(
+            e.wrong.iter().all(|(_, _, why)| why == WITHHELD),
+            "{}",
+            e.set
+        );
+    }
+    for r in &report.retrieval {
+        assert!(r.missed.iter().all(|(q, _)| q == WITHHELD), "{}", r.set);
+    }
 }
 
 /// The development probes of the fourth round (`workers/eval-dev/`), at
