@@ -42,14 +42,26 @@ pub const CONSUMER_PREFIX: &str = "agent";
 /// operator's credentials can run (no other role emits every event type).
 pub const ALL_AGENTS_LABEL: &str = "all";
 
+/// The durable consumer of a worker labelled `label` (an agent's name,
+/// [`ALL_AGENTS_LABEL`], or names joined by `-`) under `prefix`:
+/// `<prefix>-<label>`, or `<prefix>-<label>-p<n>` for partition `n`. The
+/// runtime binds these names and the broker guards them.
+pub fn durable_name(prefix: &str, label: &str, partition: Option<subject::Partition>) -> String {
+    match partition {
+        None => format!("{prefix}-{label}"),
+        Some(p) => format!("{prefix}-{label}-p{p}"),
+    }
+}
+
 /// The durable names of a worker labelled `label` on a conversation
 /// stream of `partitions` partitions (0: unpartitioned).
 fn durable_names(label: &str, partitions: u32) -> Vec<String> {
-    let base = format!("{CONSUMER_PREFIX}-{label}");
     if partitions == 0 {
-        return vec![base];
+        return vec![durable_name(CONSUMER_PREFIX, label, None)];
     }
-    (0..partitions).map(|p| format!("{base}-p{p}")).collect()
+    (0..partitions)
+        .map(|p| durable_name(CONSUMER_PREFIX, label, Some(subject::Partition::new(p))))
+        .collect()
 }
 
 /// The largest partition count the conversation stream of `specs` declares.

@@ -268,11 +268,15 @@ pub fn consumer_config(agents: &[Agent], options: &WorkerOptions, scope: Scope) 
 /// The durable consumer of a worker hosting `agents` in `scope`:
 /// `<prefix>-<label>`, or `<prefix>-<label>-p<n>` for partition `n`.
 pub fn consumer_name(agents: &[Agent], options: &WorkerOptions, scope: Scope) -> String {
-    let base = format!("{}-{}", options.consumer_prefix, worker_label(agents));
-    match scope {
-        Scope::Unpartitioned => base,
-        Scope::Partition(p) => format!("{base}-p{p}"),
-    }
+    let partition = match scope {
+        Scope::Unpartitioned => None,
+        Scope::Partition(p) => Some(p),
+    };
+    switchboard_engine::broker::durable_name(
+        &options.consumer_prefix,
+        &worker_label(agents),
+        partition,
+    )
 }
 
 /// Every consumer a worker hosting `agents` pulls from, whichever replica

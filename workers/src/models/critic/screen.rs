@@ -279,9 +279,13 @@ fn combinations(
     }
     let third = first(found, Role::Third);
     let data = first(found, Role::Data);
-    let own_business = OWN_BUSINESS.is_match(&view.text) && !ASKS_WHAT_IT_IS.is_match(&view.text);
-    let asked = first(found, Role::Ask).is_some() && !own_business;
-    if let (Some(third), Some(data), true) = (third, data, asked) {
+    // Own business is looked for only when the three parts are there.
+    let own_business =
+        || OWN_BUSINESS.is_match(&view.text) && !ASKS_WHAT_IT_IS.is_match(&view.text);
+    let asked = first(found, Role::Ask).is_some();
+    if let (Some(third), Some(data), true) = (third, data, asked)
+        && !own_business()
+    {
         out.push((
             InputFindingKind::PiiRequest,
             format!("third-party-data:{}+{}", third.name, data.name),
